@@ -1,0 +1,37 @@
+import { Elysia } from "elysia"
+import { authApi } from "./api/auth.ts"
+import { meApi } from "./api/me.ts"
+import { healthApi, systemApi } from "./api/system.ts"
+import { errorBody, json, type Responder } from "./http/respond.ts"
+import { authPages } from "./pages/authPages.tsx"
+import { homePage } from "./pages/homePage.tsx"
+import { errorPage } from "./pages/render.tsx"
+import type { ServerServices } from "./ServerServices.ts"
+import { staticAssets } from "./static.ts"
+
+const isApiPath = (request: Request) => new URL(request.url).pathname.startsWith("/v1/")
+
+/** The whole HTTP surface: the /v1 JSON API and the htmx pages, as separate plugins. */
+export const makeApp = (respond: Responder<ServerServices>) =>
+  new Elysia({ name: "scopeline" })
+    // Errors Elysia raises itself (no route, unreadable body) get the same shapes as ours.
+    .onError(({ code, request }) => {
+      const status = code === "NOT_FOUND" ? 404 : code === "PARSE" || code === "VALIDATION" ? 400 : 500
+      const message =
+        status === 404
+          ? "There is nothing at this address."
+          : status === 400
+            ? "The request could not be read."
+            : "Something went wrong on our side."
+      if (isApiPath(request)) {
+        return json(errorBody(status === 404 ? "not_found" : status === 400 ? "bad_request" : "internal_error", message), status)
+      }
+      return errorPage(request, status, status === 404 ? "Not found" : "Something went wrong", message)
+    })
+    .use(staticAssets)
+    .use(healthApi(respond))
+    .use(authApi(respond))
+    .use(meApi(respond))
+    .use(systemApi(respond))
+    .use(authPages(respond))
+    .use(homePage(respond))

@@ -1,0 +1,94 @@
+import { Authentication, Credentials } from "@scopeline/auth/Authentication"
+import { BadRequest } from "@scopeline/domain/ApiError"
+import { LoginPage } from "@scopeline/views/LoginPage"
+import { Effect, Either, Schema } from "effect"
+import { Elysia } from "elysia"
+import type { Responder } from "../http/respond.ts"
+import { authenticate, cookie, CSRF_FIELD, csrfToken, SESSION_COOKIE, verifyCsrf } from "../http/session.ts"
+import type { ServerServices } from "../ServerServices.ts"
+import { pageResponder } from "./pageResponder.ts"
+import { renderPage } from "./render.tsx"
+
+export const formData = (request: Request) =>
+  Effect.tryPromise({
+    try: () => request.formData(),
+    catch: () => new BadRequest({ message: "The form could not be read." }),
+  })
+
+const field = (form: FormData, name: string) => {
+  const value = form.get(name)
+  return typeof value === "string" ? value : undefined
+}
+
+/** Only same-site paths: an open redirect after sign-in would be a phishing aid. */
+const safeNext = (next: string | null | undefined) =>
+  next && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : "/"
+
+export const authPages = (respond: Responder<ServerServices>) => {
+  const { page } = pageResponder(respond)
+  const loginPage = (request: Request, status: number, props: { login?: string; error?: string }) =>
+    Effect.promise(() =>
+      renderPage(request, { title: "Sign in", status }, <LoginPage csrfToken={csrfToken(request).token} {...props} />),
+    )
+  return new Elysia({ name: "pages.auth" })
+    .get("/login", ({ request }) =>
+      page(
+        request,
+        authenticate(request).pipe(
+          Effect.as(new Response(null, { status: 303, headers: { location: "/" } })),
+          Effect.catchAll(() => loginPage(request, 200, {})),
+        ),
+      ),
+    )
+    .post(
+      "/login",
+      ({ request }) =>
+        page(
+          request,
+          Effect.gen(function* () {
+            const form = yield* formData(request)
+            yield* verifyCsrf(request, field(form, CSRF_FIELD))
+            const login = field(form, "login") ?? ""
+            const credentials = Schema.decodeUnknownEither(Credentials)({ login, password: field(form, "password") ?? "" })
+            if (Either.isLeft(credentials)) return yield* loginPage(request, 400, { login, error: "Enter your email and password." })
+            const auth = yield* Authentication
+            const result = yield* auth.login(credentials.right).pipe(Effect.either)
+            if (Either.isLeft(result)) {
+              const status = result.left._tag === "TooManyRequests" ? 429 : 401
+              return yield* loginPage(request, status, { login, error: result.left.message })
+            }
+            const next = safeNext(new URL(request.url).searchParams.get("next"))
+            return new Response(null, {
+              status: 303,
+              headers: {
+                location: next,
+                "set-cookie": cookie(request, SESSION_COOKIE, result.right.jwt, respondTtl(result.right.jwt)),
+              },
+            })
+          }),
+        ),
+      { parse: "none" },
+    )
+    .post(
+      "/logout",
+      ({ request }) =>
+        page(
+          request,
+          Effect.gen(function* () {
+            const form = yield* formData(request)
+            yield* verifyCsrf(request, field(form, CSRF_FIELD))
+            return new Response(null, {
+              status: 303,
+              headers: { location: "/login", "set-cookie": cookie(request, SESSION_COOKIE, "", 0) },
+            })
+          }),
+        ),
+      { parse: "none" },
+    )
+}
+
+/** The cookie lives exactly as long as the token inside it. */
+const respondTtl = (jwt: string): number => {
+  const payload = JSON.parse(Buffer.from(jwt.split(".")[1] ?? "", "base64url").toString("utf8")) as { exp?: number }
+  return Math.max(0, (payload.exp ?? 0) - Math.floor(Date.now() / 1000))
+}

@@ -1,0 +1,48 @@
+import { UsersRepo } from "@scopeline/db/UsersRepo"
+import { Unauthorized } from "@scopeline/domain/ApiError"
+import { Principal } from "@scopeline/domain/User"
+import { Effect, Option, Schema } from "effect"
+import { LoginThrottle } from "./LoginThrottle.ts"
+import { Passwords } from "./Passwords.ts"
+import { Tokens } from "./Tokens.ts"
+
+export const Credentials = Schema.Struct({
+  login: Schema.String.pipe(Schema.trimmed(), Schema.minLength(1), Schema.maxLength(320)),
+  password: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(1024)),
+})
+export type Credentials = typeof Credentials.Type
+
+/** Body of POST /v1/auth/login, as in the seed. */
+export const LoginRequest = Schema.Struct({ credentials: Credentials })
+
+const invalidCredentials = new Unauthorized({ message: "The login or password is incorrect." })
+
+export class Authentication extends Effect.Service<Authentication>()("scopeline/Authentication", {
+  effect: Effect.gen(function* () {
+    const users = yield* UsersRepo
+    const passwords = yield* Passwords
+    const throttle = yield* LoginThrottle
+    const tokens = yield* Tokens
+    // Verifying against a real hash for unknown logins keeps response times equal, so timing does
+    // not reveal which logins exist.
+    const decoyHash = yield* passwords.hash(crypto.randomUUID())
+
+    const login = Effect.fn("Authentication.login")(function* (credentials: Credentials) {
+      yield* throttle.check(credentials.login)
+      const user = yield* users.findCredentials(credentials.login)
+      const hash = Option.flatMapNullable(user, (u) => u.passwordHash)
+      const valid = yield* passwords.verify(credentials.password, Option.getOrElse(hash, () => decoyHash))
+      if (Option.isNone(user) || Option.isNone(hash) || !valid) {
+        yield* throttle.recordFailure(credentials.login)
+        return yield* invalidCredentials
+      }
+      yield* throttle.clear(credentials.login)
+      const principal = new Principal({ userId: user.value.id, role: user.value.role })
+      const jwt = yield* tokens.issue(principal)
+      return { jwt, principal }
+    })
+
+    return { login, verify: tokens.verify }
+  }),
+  dependencies: [UsersRepo.Default, Passwords.Default, LoginThrottle.Default, Tokens.Default],
+}) {}

@@ -1,0 +1,30 @@
+import { Schema } from "effect"
+import { Role } from "./Role.ts"
+
+export const UserId = Schema.UUID.pipe(Schema.brand("UserId"))
+export type UserId = typeof UserId.Type
+
+export const Email = Schema.String.pipe(
+  Schema.trimmed(),
+  Schema.lowercased(),
+  Schema.pattern(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, { message: () => "must be an email address" }),
+)
+
+export const TimeFormat = Schema.Literal(12, 24)
+
+export class User extends Schema.Class<User>("User")({
+  id: UserId,
+  email: Schema.String,
+  firstName: Schema.NullOr(Schema.String),
+  lastName: Schema.NullOr(Schema.String),
+  role: Role,
+  marketingOptedIn: Schema.Boolean,
+  timeFormat: TimeFormat,
+  timezone: Schema.String,
+}) {}
+
+/** The authenticated caller, as carried by a verified token. */
+export class Principal extends Schema.Class<Principal>("Principal")({
+  userId: UserId,
+  role: Role,
+}) {}

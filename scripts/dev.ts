@@ -1,0 +1,112 @@
+/**
+ * `bun run dev`: the whole product on embedded defaults. Starts PostgreSQL under DATA_DIR (unless
+ * DATABASE_URL is set), applies migrations, seeds the demo data, then runs each app as its own
+ * process and stops everything, PostgreSQL included, on Ctrl-C.
+ */
+import { Passwords } from "@scopeline/auth/Passwords"
+import { AppConfig } from "@scopeline/config/AppConfig"
+import { launch } from "@scopeline/config/launch"
+import { LoggingLive } from "@scopeline/config/Logging"
+import { EMBEDDED_PORT } from "@scopeline/db/Database"
+import { demoUsers, seedDemoUsers } from "@scopeline/db/DemoSeed"
+import { startEmbeddedPostgres } from "@scopeline/db/EmbeddedPostgres"
+import { migrate } from "@scopeline/db/Migrator"
+import { UsersRepo } from "@scopeline/db/UsersRepo"
+import { PgClient } from "@effect/sql-pg"
+import { Config, Duration, Effect, Layer, Option, Redacted, Schedule, String } from "effect"
+import { join } from "node:path"
+
+const startedAt = performance.now()
+
+interface App {
+  readonly name: string
+  readonly entry: string
+}
+
+const apps: ReadonlyArray<App> = [{ name: "server", entry: "apps/server/src/main.ts" }]
+
+const spawnApp = (app: App, env: Record<string, string>) =>
+  Effect.acquireRelease(
+    Effect.sync(() =>
+      Bun.spawn(["bun", app.entry], {
+        env: { ...process.env, ...env },
+        stdout: "inherit",
+        stderr: "inherit",
+      }),
+    ),
+    (child) =>
+      Effect.promise(async () => {
+        child.kill("SIGTERM")
+        const exited = await Promise.race([child.exited, Bun.sleep(5000).then(() => "timeout" as const)])
+        if (exited === "timeout") child.kill("SIGKILL")
+      }),
+  ).pipe(
+    Effect.tap((child) =>
+      // A crashed app takes the launcher down with it: half a product is worse than none.
+      Effect.forkDaemon(
+        Effect.promise(() => child.exited).pipe(
+          Effect.flatMap((code) =>
+            Effect.logError(`${app.name} exited unexpectedly`).pipe(
+              Effect.annotateLogs({ code }),
+              Effect.zipRight(Effect.sync(() => process.kill(process.pid, "SIGTERM"))),
+            ),
+          ),
+        ),
+      ),
+    ),
+  )
+
+const waitUntilHealthy = (url: string) =>
+  Effect.tryPromise(() => fetch(`${url}/readyz`)).pipe(
+    Effect.filterOrFail((response) => response.ok),
+    Effect.retry(Schedule.spaced(Duration.millis(100)).pipe(Schedule.upTo(Duration.seconds(60)))),
+    Effect.orDieWith(() => new Error(`the server did not become ready at ${url}`)),
+  )
+
+const program = Effect.gen(function* () {
+  const config = yield* AppConfig
+  const pgPort = yield* Config.port("EMBEDDED_PG_PORT").pipe(Config.withDefault(EMBEDDED_PORT))
+  const databaseUrl = Option.isSome(config.databaseUrl)
+    ? Redacted.value(config.databaseUrl.value)
+    : (yield* startEmbeddedPostgres({ databaseDir: join(config.dataDir, "postgres"), port: pgPort, persistent: true }))
+        .url
+
+  yield* Effect.gen(function* () {
+    yield* migrate()
+    const passwords = yield* Passwords
+    yield* seedDemoUsers(passwords.hash, Redacted.value(config.demoPassword))
+  }).pipe(
+    Effect.provide(
+      Layer.merge(
+        PgClient.layer({
+          url: Redacted.make(databaseUrl),
+          transformQueryNames: String.camelToSnake,
+          transformResultNames: String.snakeToCamel,
+        }),
+        Passwords.Default,
+      ).pipe((layer) => Layer.merge(layer, UsersRepo.Default.pipe(Layer.provide(layer)))),
+    ),
+    Effect.scoped,
+  )
+
+  const env = { DATABASE_URL: databaseUrl, DATA_DIR: config.dataDir }
+  yield* Effect.forEach(apps, (app) => spawnApp(app, env), { discard: true })
+  const url = Option.getOrElse(config.publicUrl, () => `http://localhost:${config.port}`)
+  yield* waitUntilHealthy(`http://127.0.0.1:${config.port}`)
+  const seconds = ((performance.now() - startedAt) / 1000).toFixed(1)
+  console.log(
+    [
+      "",
+      `  Scopeline is running at ${url}  (ready in ${seconds} s)`,
+      "",
+      "  Demo logins (password: the DEMO_PASSWORD setting, scopeline-demo unless you set it)",
+      ...demoUsers.map((user) => `    ${user.role.padEnd(11)} ${user.email}`),
+      "",
+      "  Press Ctrl-C to stop everything.",
+      "",
+    ].join("\n"),
+  )
+  return yield* Effect.never
+})
+
+launch(Layer.scopedDiscard(program).pipe(Layer.provide(Layer.merge(AppConfig.Default, LoggingLive))))
