@@ -5,7 +5,7 @@
  */
 import { Passwords } from "@scopeline/auth/Passwords"
 import { AppConfig } from "@scopeline/config/AppConfig"
-import { launch } from "@scopeline/config/launch"
+import { EXIT_WITH_PARENT, launch } from "@scopeline/config/launch"
 import { LoggingLive } from "@scopeline/config/Logging"
 import { EMBEDDED_PORT } from "@scopeline/db/Database"
 import { demoUsers, seedDemoUsers } from "@scopeline/db/DemoSeed"
@@ -29,7 +29,8 @@ const spawnApp = (app: App, env: Record<string, string>) =>
   Effect.acquireRelease(
     Effect.sync(() =>
       Bun.spawn(["bun", app.entry], {
-        env: { ...process.env, ...env },
+        env: { ...process.env, ...env, [EXIT_WITH_PARENT]: "1" },
+        stdin: "pipe",
         stdout: "inherit",
         stderr: "inherit",
       }),

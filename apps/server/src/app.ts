@@ -1,4 +1,5 @@
 import { Elysia } from "elysia"
+import { adminApi } from "./api/admin.ts"
 import { authApi } from "./api/auth.ts"
 import { meApi } from "./api/me.ts"
 import { healthApi, systemApi } from "./api/system.ts"
@@ -33,5 +34,6 @@ export const makeApp = (respond: Responder<ServerServices>) =>
     .use(authApi(respond))
     .use(meApi(respond))
     .use(systemApi(respond))
+    .use(adminApi(respond))
     .use(authPages(respond))
     .use(homePage(respond))

@@ -1,6 +1,9 @@
 import { Config, Effect, Option, Redacted } from "effect"
 import rootPackage from "../../../package.json" with { type: "json" }
 
+/** Validation errors of a nested config carry the variable's name in their path. */
+export const named = <A>(name: string, config: Config.Config<A>) => Config.nested(config, name)
+
 /**
  * The one typed configuration every app reads. Each value comes from an environment variable of the
  * same upper-case name; the defaults are the embedded mode's (`bun run dev`, tests).
@@ -11,17 +14,20 @@ export class AppConfig extends Effect.Service<AppConfig>()("scopeline/AppConfig"
     const dataDir = yield* Config.string("DATA_DIR").pipe(Config.withDefault(".data"))
     const databaseUrl = yield* Config.option(Config.redacted("DATABASE_URL"))
     const jwtSecret = yield* Config.option(
-      Config.redacted("JWT_SECRET").pipe(
-        Config.validate({
-          message: "must be at least 32 characters",
-          validation: (secret) => Redacted.value(secret).length >= 32,
-        }),
+      named(
+        "JWT_SECRET",
+        Config.string().pipe(
+          Config.validate({ message: "must be at least 32 characters", validation: (s) => s.length >= 32 }),
+          Config.map(Redacted.make),
+        ),
       ),
     )
-    const jwtTtlSeconds = yield* Config.integer("JWT_TTL_SECONDS").pipe(
-      Config.validate({ message: "must be between 60 and 86400", validation: (n) => n >= 60 && n <= 86_400 }),
-      Config.withDefault(3600),
-    )
+    const jwtTtlSeconds = yield* named(
+      "JWT_TTL_SECONDS",
+      Config.integer().pipe(
+        Config.validate({ message: "must be between 60 and 86400", validation: (n) => n >= 60 && n <= 86_400 }),
+      ),
+    ).pipe(Config.withDefault(3600))
     const demoPassword = yield* Config.redacted("DEMO_PASSWORD").pipe(
       Config.withDefault(Redacted.make("scopeline-demo")),
     )

@@ -22,8 +22,18 @@ export const describeConfigError = (error: ConfigError.ConfigError): string => {
   return `configuration error: ${[...new Set(lines)].join("; ")}`
 }
 
+/**
+ * Set by the dev launcher on the apps it starts: they exit when its stdin pipe closes, so a launcher
+ * killed with SIGKILL does not leave orphaned apps holding their ports.
+ */
+export const EXIT_WITH_PARENT = "SCOPELINE_EXIT_WITH_PARENT"
+
 /** Launches an app's layer until interrupted; a configuration error exits 1 with one readable line. */
-export const launch = <E>(layer: Layer.Layer<never, E>): void =>
+export const launch = <E>(layer: Layer.Layer<never, E>): void => {
+  if (process.env[EXIT_WITH_PARENT] === "1") {
+    process.stdin.on("close", () => process.kill(process.pid, "SIGTERM"))
+    process.stdin.resume()
+  }
   Layer.launch(layer).pipe(
     Effect.catchAllCause((cause) => {
       const failure: Option.Option<unknown> = Cause.failureOption(cause)
@@ -33,3 +43,4 @@ export const launch = <E>(layer: Layer.Layer<never, E>): void =>
     }),
     (effect) => BunRuntime.runMain(effect, { disablePrettyLogger: true }),
   )
+}

@@ -42,7 +42,16 @@ export class UsersRepo extends Effect.Service<UsersRepo>()("scopeline/UsersRepo"
         ON CONFLICT (email) DO NOTHING`,
     })
 
+    const all = SqlSchema.findAll({
+      Request: Schema.Void,
+      Result: User,
+      execute: () => sql`SELECT ${sql.literal(userColumns)} FROM users ORDER BY email`,
+    })
+
     return {
+      list: Effect.fn("UsersRepo.list")(function* () {
+        return yield* all(undefined).pipe(Effect.orDie)
+      }),
       findById: Effect.fn("UsersRepo.findById")(function* (id: UserId) {
         return yield* byId(id).pipe(Effect.orDie)
       }),

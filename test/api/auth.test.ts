@@ -1,0 +1,212 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { SignJWT } from "jose"
+import { DEMO_TEST_PASSWORD as PASSWORD, seedDemo } from "../support/seed.ts"
+import { startServer, type TestServer } from "../support/server.ts"
+
+let server: TestServer
+
+const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${server.url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  })
+
+const get = (path: string, token?: string) =>
+  fetch(`${server.url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} })
+
+const login = async (email: string, password = PASSWORD) => {
+  const response = await post("/v1/auth/login", { credentials: { login: email, password } })
+  return { response, body: (await response.json()) as { jwt?: string; error?: { code: string; message: string } } }
+}
+
+const tokenFor = async (email: string) => {
+  const { body } = await login(email)
+  if (!body.jwt) throw new Error(`login failed for ${email}`)
+  return body.jwt
+}
+
+beforeAll(async () => {
+  server = await startServer()
+  await seedDemo(server.databaseUrl)
+})
+afterAll(() => server.stop())
+
+describe("POST /v1/auth/login", () => {
+  test("returns a JWT carrying the user's uuid and role", async () => {
+    const { response, body } = await login("accountant@demo.scopeline.dev")
+    expect(response.status).toBe(200)
+    const [, payload] = body.jwt!.split(".")
+    const claims = JSON.parse(Buffer.from(payload!, "base64url").toString())
+    expect(claims.role).toBe("accountant")
+    expect(claims.uuid).toMatch(/^[0-9a-f-]{36}$/)
+    expect(claims.exp - claims.iat).toBe(3600)
+  })
+
+  test("accepts the login in any letter case", async () => {
+    const { response } = await login("Viewer@Demo.Scopeline.dev")
+    expect(response.status).toBe(200)
+  })
+
+  test("rejects a wrong password with 401 and the error body", async () => {
+    const { response, body } = await login("viewer@demo.scopeline.dev", "wrong")
+    expect(response.status).toBe(401)
+    expect(body.error?.code).toBe("unauthorized")
+    expect(body.error?.message).toBe("The login or password is incorrect.")
+  })
+
+  test("answers an unknown login exactly like a wrong password", async () => {
+    const { response, body } = await login("nobody@demo.scopeline.dev")
+    expect(response.status).toBe(401)
+    expect(body.error?.message).toBe("The login or password is incorrect.")
+  })
+
+  test("rejects malformed payloads with 400 and says which field", async () => {
+    const notJson = await post("/v1/auth/login", "{not json")
+    expect(notJson.status).toBe(400)
+    const missing = await post("/v1/auth/login", { credentials: { login: "a@b.c" } })
+    expect(missing.status).toBe(400)
+    const body = (await missing.json()) as { error: { details: Array<{ path: string }> } }
+    expect(body.error.details.map((d) => d.path)).toContain("credentials.password")
+  })
+})
+
+describe("lockout", () => {
+  test("locks a login for 15 minutes after 5 failures, even with the right password", async () => {
+    // Its own server and database: the lockout must not leak into the other tests.
+    const own = await startServer()
+    await seedDemo(own.databaseUrl)
+    const attempt = (password: string) =>
+      fetch(`${own.url}/v1/auth/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ credentials: { login: "admin@demo.scopeline.dev", password } }),
+      })
+    for (let i = 0; i < 5; i++) expect((await attempt(`wrong-${i}`)).status).toBe(401)
+    const response = await attempt(PASSWORD)
+    const body = (await response.json()) as { error?: { code: string } }
+    await own.stop()
+    expect(response.status).toBe(429)
+    expect(body.error?.code).toBe("too_many_requests")
+    const retryAfter = Number(response.headers.get("retry-after"))
+    expect(retryAfter).toBeGreaterThan(800)
+    expect(retryAfter).toBeLessThanOrEqual(900)
+  })
+
+})
+
+describe("tokens", () => {
+  test("GET /v1/me answers in the seed's shape", async () => {
+    const token = await tokenFor("accountant@demo.scopeline.dev")
+    const response = await get("/v1/me", token)
+    expect(response.status).toBe(200)
+    expect(await response.json()).toEqual({
+      identity: { firstname: "Chidi", lastname: "Accountant" },
+      email: "accountant@demo.scopeline.dev",
+      role: "accountant",
+      preferences: { marketing_opted_in: false, time_format: 24, timezone: "UTC" },
+    })
+  })
+
+  test("a missing token is 401", async () => {
+    const response = await get("/v1/me")
+    expect(response.status).toBe(401)
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("unauthorized")
+  })
+
+  test("an unparsable token is 400", async () => {
+    expect((await get("/v1/me", "not-a-jwt")).status).toBe(400)
+  })
+
+  test("a tampered token is 401", async () => {
+    const token = await tokenFor("viewer@demo.scopeline.dev")
+    const [header, payload, signature] = token.split(".")
+    const claims = JSON.parse(Buffer.from(payload!, "base64url").toString())
+    const forged = Buffer.from(JSON.stringify({ ...claims, role: "admin" })).toString("base64url")
+    const response = await get("/v1/system/feature_flags", `${header}.${forged}.${signature}`)
+    expect(response.status).toBe(401)
+  })
+
+  test("an expired token is 401", async () => {
+    const token = await tokenFor("viewer@demo.scopeline.dev")
+    const claims = JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString())
+    const key = new TextEncoder().encode(server.settings.JWT_SECRET)
+    const expired = await new SignJWT({ uuid: claims.uuid, role: claims.role })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject(claims.sub)
+      .setIssuer("scopeline")
+      .setIssuedAt(Math.floor(Date.now() / 1000) - 7200)
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 3600)
+      .sign(key)
+    const response = await get("/v1/me", expired)
+    expect(response.status).toBe(401)
+    expect(((await response.json()) as { error: { message: string } }).error.message).toContain("expired")
+  })
+
+  test("a token signed with another key is 401", async () => {
+    const forged = await new SignJWT({ uuid: crypto.randomUUID(), role: "admin" })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject(crypto.randomUUID())
+      .setIssuer("scopeline")
+      .setExpirationTime("1h")
+      .sign(new TextEncoder().encode("another-secret-another-secret-another-secret"))
+    expect((await get("/v1/me", forged)).status).toBe(401)
+  })
+})
+
+describe("system API", () => {
+  test("essentials need no authentication", async () => {
+    const response = await get("/v1/system/essentials")
+    expect(response.status).toBe(200)
+    const body = (await response.json()) as Record<string, string>
+    expect(Object.keys(body).sort()).toEqual(["help_url", "support_email", "version"])
+    expect(body.version).toMatch(/^\d+\.\d+\.\d+/)
+  })
+
+  test("feature flags are a list of names and role-gated flags follow the role", async () => {
+    const accountant = (await (await get("/v1/system/feature_flags", await tokenFor("accountant@demo.scopeline.dev"))).json()) as string[]
+    const viewer = (await (await get("/v1/system/feature_flags", await tokenFor("viewer@demo.scopeline.dev"))).json()) as string[]
+    expect(accountant).toContain("product_tips")
+    expect(accountant).toContain("bulk_upload_hints")
+    expect(viewer).not.toContain("bulk_upload_hints")
+    expect(viewer).not.toContain("ops_console")
+  })
+
+  test("home has an announcement and product tips", async () => {
+    const response = await get("/v1/home", await tokenFor("viewer@demo.scopeline.dev"))
+    expect(response.status).toBe(200)
+    const body = (await response.json()) as { announcement: string; product_tips: Array<Record<string, string>> }
+    expect(body.announcement.length).toBeGreaterThan(0)
+    expect(body.product_tips.length).toBeGreaterThan(0)
+    expect(Object.keys(body.product_tips[0]!).sort()).toEqual(["description", "permalink", "title"])
+  })
+
+  test("unknown /v1 routes are a JSON 404", async () => {
+    const response = await get("/v1/nothing-here")
+    expect(response.status).toBe(404)
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("not_found")
+  })
+
+  test("administration is admin-only: 403 for accountants and viewers", async () => {
+    for (const email of ["accountant@demo.scopeline.dev", "viewer@demo.scopeline.dev"]) {
+      const response = await get("/v1/admin/users", await tokenFor(email))
+      expect(response.status).toBe(403)
+      const body = (await response.json()) as { error: { code: string; details: { required_permission: string } } }
+      expect(body.error.code).toBe("forbidden")
+      expect(body.error.details.required_permission).toBe("administer")
+    }
+    const admin = await get("/v1/admin/users", await tokenFor("admin@demo.scopeline.dev"))
+    expect(admin.status).toBe(200)
+    const { users } = (await admin.json()) as { users: Array<{ email: string; role: string }> }
+    expect(users.map((u) => `${u.email}:${u.role}`)).toEqual([
+      "accountant@demo.scopeline.dev:accountant",
+      "admin@demo.scopeline.dev:admin",
+      "viewer@demo.scopeline.dev:viewer",
+    ])
+  })
+
+  test("healthz and readyz answer", async () => {
+    expect((await get("/healthz")).status).toBe(200)
+    expect((await get("/readyz")).status).toBe(200)
+  })
+})

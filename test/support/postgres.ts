@@ -1,0 +1,50 @@
+import { freePort, startEmbeddedPostgres, type RunningPostgres } from "@scopeline/db/EmbeddedPostgres"
+import { Effect, Exit, Scope } from "effect"
+import { chmodSync, mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { SQL } from "bun"
+
+/**
+ * One real PostgreSQL cluster per test run (started on first use, on a random port in a temp dir,
+ * deleted at the end), and a fresh database per caller so test files never see each other's rows.
+ */
+let cluster: Promise<{ running: RunningPostgres; scope: Scope.CloseableScope }> | undefined
+
+const startCluster = async () => {
+  const dir = mkdtempSync(join(tmpdir(), "scopeline-test-"))
+  // The postgres OS user (tests run as root in CI) must reach the data directory.
+  chmodSync(dir, 0o755)
+  const scope = Effect.runSync(Scope.make())
+  const running = await Effect.runPromise(
+    startEmbeddedPostgres({ databaseDir: join(dir, "pg"), port: await freePort(), persistent: false }).pipe(
+      Scope.extend(scope),
+    ),
+  )
+  return { running, scope }
+}
+
+export const testCluster = () => {
+  cluster ??= startCluster()
+  return cluster.then((c) => c.running)
+}
+
+/** Creates an empty database and returns its URL. */
+export const testDatabase = async (prefix = "t"): Promise<string> => {
+  const running = await testCluster()
+  const name = `${prefix}_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`
+  const client = new SQL(running.url)
+  try {
+    await client.unsafe(`CREATE DATABASE ${name}`)
+  } finally {
+    await client.close()
+  }
+  return running.urlFor(name)
+}
+
+export const stopTestCluster = async () => {
+  if (!cluster) return
+  const { scope } = await cluster
+  cluster = undefined
+  await Effect.runPromise(Scope.close(scope, Exit.void))
+}
