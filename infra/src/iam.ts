@@ -1,0 +1,160 @@
+import * as aws from "@pulumi/aws"
+import * as pulumi from "@pulumi/pulumi"
+import { ecsTasksTrustPolicy, policyDocument, requiredWildcardSid } from "./policy.ts"
+import { childOptions, type Scope } from "./scope.ts"
+import { pendingPrefix, uploadsPrefix } from "./storage.ts"
+import type { Queues } from "./queues.ts"
+
+export interface TaskRoles {
+  /** Used by ECS itself: pull the image, write logs, read the secrets injected into the containers. */
+  readonly execution: aws.iam.Role
+  readonly server: aws.iam.Role
+  readonly worker: aws.iam.Role
+}
+
+export interface TaskRolesArgs {
+  readonly key: aws.kms.Key
+  readonly bucket: aws.s3.Bucket
+  readonly queues: Queues
+  readonly repository: aws.ecr.Repository
+  readonly logGroups: aws.cloudwatch.LogGroup[]
+  /** Secrets the containers receive as environment (database master secret, optional matcher key). */
+  readonly secretArns: pulumi.Input<string>[]
+}
+
+function role(scope: Scope, suffix: string, description: string, policy: pulumi.Output<string>): aws.iam.Role {
+  const created = new aws.iam.Role(
+    `${scope.name}-${suffix}`,
+    { description, assumeRolePolicy: ecsTasksTrustPolicy(scope.accountId), tags: scope.tags },
+    childOptions(scope),
+  )
+  new aws.iam.RolePolicy(`${scope.name}-${suffix}-policy`, { role: created.id, policy }, childOptions(scope))
+  return created
+}
+
+export function createTaskRoles(scope: Scope, args: TaskRolesArgs): TaskRoles {
+  const { key, bucket, queues } = args
+  const objects = (prefix: string) => pulumi.interpolate`${bucket.arn}/${prefix}*`
+
+  const execution = role(
+    scope,
+    "task-execution",
+    "Scopeline ECS agent: image pull, logs, injected secrets",
+    policyDocument(
+      {
+        // RequiredWildcard: ecr:GetAuthorizationToken is account-wide; AWS accepts only Resource "*".
+        Sid: `${requiredWildcardSid}EcrAuthToken`,
+        Effect: "Allow",
+        Action: "ecr:GetAuthorizationToken",
+        Resource: "*",
+      },
+      {
+        Sid: "PullAppImage",
+        Effect: "Allow",
+        Action: ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
+        Resource: args.repository.arn,
+      },
+      {
+        Sid: "WriteLogs",
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: args.logGroups.map((group) => pulumi.interpolate`${group.arn}:log-stream:*`),
+      },
+      {
+        Sid: "ReadInjectedSecrets",
+        Effect: "Allow",
+        Action: "secretsmanager:GetSecretValue",
+        Resource: args.secretArns,
+      },
+      {
+        // The secrets and the image layers are encrypted with the tenant key.
+        Sid: "DecryptWithTenantKey",
+        Effect: "Allow",
+        Action: "kms:Decrypt",
+        Resource: key.arn,
+      },
+    ),
+  )
+
+  const server = role(
+    scope,
+    "server-task",
+    "Scopeline server: presigned uploads, enqueue parse jobs",
+    policyDocument(
+      {
+        // Presigned URLs carry the signer's permissions: PutObject for the upload, GetObject for reads
+        // (HeadObject is authorised by s3:GetObject; there is no separate action).
+        Sid: "UploadObjects",
+        Effect: "Allow",
+        Action: ["s3:PutObject", "s3:GetObject"],
+        Resource: [objects(uploadsPrefix), objects(pendingPrefix)],
+      },
+      {
+        // Writing SSE-KMS objects and KMS-encrypted queue messages needs a data key.
+        Sid: "UseTenantKey",
+        Effect: "Allow",
+        Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+        Resource: key.arn,
+      },
+      {
+        Sid: "EnqueueParseJobs",
+        Effect: "Allow",
+        Action: "sqs:SendMessage",
+        Resource: queues.parse.queue.arn,
+      },
+      {
+        // Queue depth and dead-letter counts on the ops page; read-only.
+        Sid: "ReadQueueDepth",
+        Effect: "Allow",
+        Action: "sqs:GetQueueAttributes",
+        Resource: [queues.parse.queue.arn, queues.match.queue.arn, queues.parse.deadLetter.arn, queues.match.deadLetter.arn],
+      },
+    ),
+  )
+
+  const consume = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
+  const worker = role(
+    scope,
+    "worker-task",
+    "Scopeline worker: read uploads, consume and replay jobs",
+    policyDocument(
+      {
+        // Both prefixes: a job may arrive for a file still under pending/ (the confirm request raced the
+        // move); reads only, the worker never writes or deletes files.
+        Sid: "ReadUploads",
+        Effect: "Allow",
+        Action: "s3:GetObject",
+        Resource: [objects(uploadsPrefix), objects(pendingPrefix)],
+      },
+      {
+        // Decrypt objects and received messages; GenerateDataKey to send to the encrypted match queue.
+        Sid: "UseTenantKey",
+        Effect: "Allow",
+        Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+        Resource: key.arn,
+      },
+      {
+        Sid: "ConsumeJobs",
+        Effect: "Allow",
+        Action: consume,
+        Resource: [queues.parse.queue.arn, queues.match.queue.arn],
+      },
+      {
+        // Parse enqueues matching; replaying a dead letter sends it back to its source queue.
+        Sid: "EnqueueJobs",
+        Effect: "Allow",
+        Action: "sqs:SendMessage",
+        Resource: [queues.parse.queue.arn, queues.match.queue.arn],
+      },
+      {
+        // Replay reads dead letters and deletes them once re-sent.
+        Sid: "ReplayDeadLetters",
+        Effect: "Allow",
+        Action: consume,
+        Resource: [queues.parse.deadLetter.arn, queues.match.deadLetter.arn],
+      },
+    ),
+  )
+
+  return { execution, server, worker }
+}
