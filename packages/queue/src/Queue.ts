@@ -47,6 +47,11 @@ export class Queue extends Context.Tag("scopeline/Queue")<
     readonly receive: (queue: QueueName, options: ReceiveOptions) => Effect.Effect<ReadonlyArray<ReceivedMessage>, QueueError>
     readonly ack: (queue: QueueName, receipt: string) => Effect.Effect<void, QueueError>
     readonly extendVisibility: (queue: QueueName, receipt: string, seconds: number) => Effect.Effect<void, QueueError>
+    /**
+     * The handler failed: the message becomes visible again after `retryInSeconds` (its backoff).
+     * Stores implementations that can keep the error show it with the dead letter.
+     */
+    readonly fail: (queue: QueueName, receipt: string, error: string, retryInSeconds: number) => Effect.Effect<void, QueueError>
     /** Messages currently waiting (visible or in flight), for the ops page and autoscaling. */
     readonly depth: (queue: QueueName) => Effect.Effect<{ readonly visible: number; readonly inFlight: number }, QueueError>
     readonly deadLetters: (queue: QueueName) => Effect.Effect<ReadonlyArray<DeadLetter>, QueueError>
