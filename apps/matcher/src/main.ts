@@ -1,0 +1,36 @@
+import { Cause, Config, Effect, Exit, Fiber, Schema } from "effect"
+import { startMatcher } from "./server.ts"
+
+const Probability = Schema.NumberFromString.pipe(Schema.between(0, 1))
+
+const MatcherConfig = Config.all({
+  port: Config.integer("MATCHER_PORT").pipe(Config.withDefault(3100)),
+  latencyMs: Config.integer("MATCHER_LATENCY_MS").pipe(Config.withDefault(0)),
+  concurrency: Config.integer("MATCHER_CONCURRENCY").pipe(Config.withDefault(10)),
+  faultRate: Schema.Config("MATCHER_FAULT_RATE", Probability).pipe(Config.withDefault(0)),
+  rateLimitRate: Schema.Config("MATCHER_RATE_LIMIT_RATE", Probability).pipe(Config.withDefault(0)),
+  timeoutRate: Schema.Config("MATCHER_TIMEOUT_RATE", Probability).pipe(Config.withDefault(0)),
+})
+
+const program = Effect.gen(function* () {
+  const config = yield* MatcherConfig
+  const matcher = yield* Effect.acquireRelease(
+    Effect.promise(() => startMatcher({ hostname: "0.0.0.0", ...config })),
+    (running) => Effect.promise(() => running.stop()),
+  )
+  yield* Effect.logInfo("matcher listening").pipe(Effect.annotateLogs({ ...config, port: matcher.port }))
+  return yield* Effect.never
+}).pipe(Effect.scoped)
+
+// main only launches: Ctrl-C / SIGTERM interrupt the program, whose finaliser stops the server.
+const fiber = Effect.runFork(program)
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => Effect.runFork(Fiber.interrupt(fiber)))
+}
+fiber.addObserver((exit) => {
+  if (Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause)) {
+    console.error(Cause.pretty(exit.cause))
+    process.exit(1)
+  }
+  process.exit(0)
+})
