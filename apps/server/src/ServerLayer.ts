@@ -1,18 +1,28 @@
-import { Authentication } from "@scopeline/auth/Authentication"
+import { AuthenticationLive } from "@scopeline/auth/CognitoAuth"
+import { ActivitiesRepo } from "@scopeline/db/ActivitiesRepo"
+import { FactorsRepo } from "@scopeline/db/FactorsRepo"
+import { UploadsRepo } from "@scopeline/db/UploadsRepo"
+import { Uploads } from "@scopeline/pipeline/upload/Uploads"
+import { QueueLive } from "@scopeline/queue/QueueLive"
+import { BlobStoreLive } from "@scopeline/storage/BlobStoreLive"
 import { AppConfig } from "@scopeline/config/AppConfig"
-import { DatabaseLive } from "@scopeline/db/Database"
-import { migrate } from "@scopeline/db/Migrator"
+import { MigratedDatabaseLive } from "@scopeline/db/Database"
 import { UsersRepo } from "@scopeline/db/UsersRepo"
 import { Effect, Layer } from "effect"
 import { makeApp } from "./app.ts"
 import { makeResponder } from "./http/respond.ts"
 import type { ServerServices } from "./ServerServices.ts"
 
-/** The database, migrated before anything uses it. */
-export const MigratedDatabaseLive = Layer.effectDiscard(migrate()).pipe(Layer.provideMerge(DatabaseLive))
-
 /** Every service a request handler may use (see ServerServices). */
-export const ServerServicesLive = Layer.mergeAll(Authentication.Default, UsersRepo.Default).pipe(
+export const ServerServicesLive = Layer.mergeAll(
+  AuthenticationLive,
+  UsersRepo.Default,
+  UploadsRepo.Default,
+  ActivitiesRepo.Default,
+  FactorsRepo.Default,
+  Uploads.Default,
+).pipe(
+  Layer.provideMerge(Layer.mergeAll(BlobStoreLive, QueueLive)),
   Layer.provideMerge(MigratedDatabaseLive),
   Layer.provideMerge(AppConfig.Default),
 )

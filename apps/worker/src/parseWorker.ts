@@ -1,0 +1,35 @@
+import { ParseJob } from "@scopeline/domain/Messages"
+import { ParseUpload } from "@scopeline/pipeline/parse/ParseUpload"
+import { Uploads } from "@scopeline/pipeline/upload/Uploads"
+import { keyOfEventRecord, ParseQueueMessage } from "@scopeline/pipeline/upload/StorageEvent"
+import { consume } from "@scopeline/queue/Consumer"
+import { Config, Effect, Layer } from "effect"
+
+/**
+ * Consumes the parse queue. A storage event (S3 ObjectCreated) confirms the upload exactly as the
+ * client's notify would, so a lost notify cannot strand a file; a parse job parses the file.
+ */
+export const ParseWorkerLive = Layer.scopedDiscard(
+  Effect.gen(function* () {
+    const concurrency = yield* Config.integer("PARSE_CONCURRENCY").pipe(Config.withDefault(2))
+    const parse = yield* ParseUpload
+    const uploads = yield* Uploads
+    yield* consume(
+      "parse",
+      ParseQueueMessage,
+      (message) => {
+        if (message instanceof ParseJob) return parse.run(message)
+        if ("Records" in message) {
+          return Effect.forEach(
+            message.Records.filter((record) => record.eventName.startsWith("ObjectCreated")),
+            (record) => uploads.confirmStored(keyOfEventRecord(record.s3.object.key)),
+            { discard: true },
+          )
+        }
+        return Effect.void
+      },
+      { concurrency, visibilityTimeoutSeconds: 60 },
+    ).pipe(Effect.forkScoped)
+    yield* Effect.logInfo("parse worker started").pipe(Effect.annotateLogs({ concurrency }))
+  }),
+)

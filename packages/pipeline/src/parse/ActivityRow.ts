@@ -1,0 +1,156 @@
+import { countryByIso2, countryByIso3 } from "@scopeline/domain/countries"
+import { isKnownUnit } from "@scopeline/domain/units/Units"
+import { Either, ParseResult, Schema } from "effect"
+
+/**
+ * One row of an activity file, from the strings in the file to typed values. Every failure message
+ * is written for the person who will fix the spreadsheet.
+ *
+ * Each column's rule is a plain checker function. `decodeRow` calls them directly (the parse worker
+ * runs it a million times per big file, where a Schema decode costs ~20 µs a row); `ActivityRowSchema`
+ * is built from the same checkers, and a property test keeps the two in agreement.
+ */
+
+type Check<A> = (raw: string) => { readonly ok: true; readonly value: A } | { readonly ok: false; readonly message: string }
+const ok = <A>(value: A) => ({ ok: true as const, value })
+const bad = (message: string) => ({ ok: false as const, message })
+
+const text =
+  (max: number, required: string | null): Check<string | null> =>
+  (raw) => {
+    const value = raw.trim()
+    if (value === "") return required === null ? ok(null) : bad(required)
+    return value.length > max ? bad(`is longer than ${max} characters`) : ok(value)
+  }
+
+const DECIMAL = /^(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$/
+
+/** "1234.5" and "1.2e3"; in semicolon files also the decimal comma "1234,5". Output: a decimal string. */
+export const checkQuantity =
+  (decimalComma: boolean): Check<string> =>
+  (raw) => {
+    const value = raw.trim()
+    if (value === "") return bad("is empty; enter the amount as a number")
+    if (value.startsWith("-")) return bad("is negative; quantities must be zero or more")
+    const normalised = decimalComma && /^\d+,\d+$/.test(value) ? value.replace(",", ".") : value
+    if (!DECIMAL.test(normalised)) {
+      return bad(`is not a number${/\d[,\s]\d{3}/.test(value) ? " (write it without thousands separators)" : ""}`)
+    }
+    return Number.isFinite(Number(normalised)) ? ok(normalised) : bad("is too large")
+  }
+
+/** The one place that decides which units a file may use: the unit registry. */
+export const checkUnit: Check<string> = (raw) => {
+  const value = raw.trim()
+  if (value === "") return bad("is empty; give the unit of the quantity (e.g. kWh, L, kg, km)")
+  return isKnownUnit(value) ? ok(value) : bad("is not a unit Scopeline knows (e.g. kWh, MWh, L, m3, kg, t, km, passenger.km)")
+}
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$/
+
+/** ISO 8601 date; a time part is accepted and dropped. Output: YYYY-MM-DD. */
+export const checkDate =
+  (required: boolean): Check<string | null> =>
+  (raw) => {
+    const value = raw.trim()
+    if (value === "") return required ? bad("is empty; enter a date as YYYY-MM-DD") : ok(null)
+    const match = ISO_DATE.exec(value)
+    if (!match) return bad("is not a date in the form YYYY-MM-DD")
+    const [, y, m, d] = match as unknown as [string, string, string, string]
+    const date = new Date(Date.UTC(Number(y), Number(m) - 1, Number(d)))
+    const real = date.getUTCFullYear() === Number(y) && date.getUTCMonth() === Number(m) - 1 && date.getUTCDate() === Number(d)
+    return real ? ok(`${y}-${m}-${d}`) : bad("is not a real calendar date")
+  }
+
+/** ISO 3166-1 country code, alpha-2 (SG) or alpha-3 (SGP). Output: alpha-2. */
+export const checkGeography: Check<string | null> = (raw) => {
+  const value = raw.trim()
+  if (value === "") return ok(null)
+  const country = value.length === 2 ? countryByIso2(value) : value.length === 3 ? countryByIso3(value) : undefined
+  return country ? ok(country.iso2) : bad("is not an ISO country code (e.g. SG, GB, FR)")
+}
+
+export interface ActivityRow {
+  readonly description: string
+  readonly quantity: string
+  readonly unit: string
+  readonly date: string
+  readonly category: string | null
+  readonly geography: string | null
+  readonly periodStart: string | null
+  readonly periodEnd: string | null
+  readonly reference: string | null
+}
+
+export interface FieldProblem {
+  readonly column: string
+  readonly message: string
+}
+
+export type RawRow = Readonly<Record<"description" | "quantity" | "unit" | "date", string>> &
+  Readonly<Partial<Record<"category" | "geography" | "period_start" | "period_end" | "reference", string>>>
+
+/** Decodes one row, collecting every problem in it (not just the first). */
+export const makeRowDecoder = (decimalComma: boolean) => {
+  const description = text(500, "is empty; describe the activity")
+  const quantity = checkQuantity(decimalComma)
+  const date = checkDate(true)
+  const optionalDate = checkDate(false)
+  const optionalText = text(200, null)
+  return (raw: RawRow): Either.Either<ActivityRow, ReadonlyArray<FieldProblem>> => {
+    const problems: Array<FieldProblem> = []
+    const take = <A>(column: string, result: ReturnType<Check<A>>): A | undefined => {
+      if (result.ok) return result.value
+      problems.push({ column, message: result.message })
+      return undefined
+    }
+    const row = {
+      description: take("description", description(raw.description)),
+      quantity: take("quantity", quantity(raw.quantity)),
+      unit: take("unit", checkUnit(raw.unit)),
+      date: take("date", date(raw.date)),
+      category: take("category", optionalText(raw.category ?? "")),
+      geography: take("geography", checkGeography(raw.geography ?? "")),
+      periodStart: take("period_start", optionalDate(raw.period_start ?? "")),
+      periodEnd: take("period_end", optionalDate(raw.period_end ?? "")),
+      reference: take("reference", optionalText(raw.reference ?? "")),
+    }
+    if (problems.length === 0 && row.periodStart && row.periodEnd && row.periodStart > row.periodEnd) {
+      problems.push({ column: "period_end", message: "is before period_start" })
+    }
+    return problems.length > 0 ? Either.left(problems) : Either.right(row as ActivityRow)
+  }
+}
+
+/** The same rules as a Schema, for boundaries that decode single rows (and to check `makeRowDecoder`). */
+const fromCheck = <A>(check: Check<A>, to: Schema.Schema<A>) =>
+  Schema.transformOrFail(Schema.String, to, {
+    strict: true,
+    decode: (raw, _, ast) => {
+      const result = check(raw)
+      return result.ok ? ParseResult.succeed(result.value) : ParseResult.fail(new ParseResult.Type(ast, raw, result.message))
+    },
+    encode: (value) => ParseResult.succeed(value === null ? "" : String(value)),
+  })
+
+const optionalString = (check: Check<string | null>) =>
+  Schema.optionalWith(fromCheck(check, Schema.NullOr(Schema.String)), { default: () => null })
+
+export const ActivityRowSchema = (decimalComma: boolean) =>
+  Schema.Struct({
+    description: fromCheck(text(500, "is empty; describe the activity"), Schema.NullOr(Schema.String)),
+    quantity: fromCheck(checkQuantity(decimalComma), Schema.String),
+    unit: fromCheck(checkUnit, Schema.String),
+    date: fromCheck(checkDate(true), Schema.NullOr(Schema.String)),
+    category: optionalString(text(200, null)),
+    geography: optionalString(checkGeography),
+    period_start: optionalString(checkDate(false)),
+    period_end: optionalString(checkDate(false)),
+    reference: optionalString(text(200, null)),
+  }).pipe(
+    Schema.filter((row) =>
+      row.period_start !== null && row.period_end !== null && row.period_start > row.period_end
+        ? { path: ["period_end"], message: "is before period_start" }
+        : true,
+    ),
+  )
