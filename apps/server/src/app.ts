@@ -1,6 +1,8 @@
 import { Elysia } from "elysia"
 import { adminApi } from "./api/admin.ts"
 import { authApi } from "./api/auth.ts"
+import { blobsApi } from "./api/blobs.ts"
+import { uploadsApi } from "./api/uploads.ts"
 import { meApi } from "./api/me.ts"
 import { healthApi, systemApi } from "./api/system.ts"
 import { errorBody, json, type Responder } from "./http/respond.ts"
@@ -13,8 +15,9 @@ import { staticAssets } from "./static.ts"
 const isApiPath = (request: Request) => new URL(request.url).pathname.startsWith("/v1/")
 
 /** The whole HTTP surface: the /v1 JSON API and the htmx pages, as separate plugins. */
-export const makeApp = (respond: Responder<ServerServices>) =>
-  new Elysia({ name: "scopeline" })
+export const makeApp = (respond: Responder<ServerServices>, options: { readonly maxRequestBodySize?: number } = {}) =>
+  // Uploads stream to the local blob store; the body limit sits above the largest allowed file.
+  new Elysia({ name: "scopeline", serve: { maxRequestBodySize: options.maxRequestBodySize ?? 1024 * 1024 * 1024 } })
     // Errors Elysia raises itself (no route, unreadable body) get the same shapes as ours.
     .onError(({ code, request }) => {
       const status = code === "NOT_FOUND" ? 404 : code === "PARSE" || code === "VALIDATION" ? 400 : 500
@@ -35,5 +38,7 @@ export const makeApp = (respond: Responder<ServerServices>) =>
     .use(meApi(respond))
     .use(systemApi(respond))
     .use(adminApi(respond))
+    .use(uploadsApi(respond))
+    .use(blobsApi(respond))
     .use(authPages(respond))
     .use(homePage(respond))

@@ -53,7 +53,9 @@ export const LocalBlobStoreLive = Layer.unwrapEffect(
       config.dataDir,
       "blob-signing-secret",
     )
-    const base = Option.getOrElse(config.publicUrl, () => `http://localhost:${config.port}`)
+    // Without PUBLIC_URL the URL is path-only; the server resolves it against the address the
+    // browser used, so it works behind whatever host name or port the user reached.
+    const base = Option.getOrElse(config.publicUrl, () => "")
     const pathOf = (key: string) => join(root, key)
     const partialDir = join(root, ".partial")
 
@@ -99,7 +101,7 @@ export const LocalBlobStoreLive = Layer.unwrapEffect(
         Effect.tryPromise({ try: () => rm(pathOf(key), { force: true }), catch: failure("remove", key) }),
       keyOfUrl: (url) => {
         try {
-          const parsed = new URL(url, base)
+          const parsed = new URL(url, base || "http://localhost")
           if (!parsed.pathname.startsWith(BLOB_ROUTE)) return Option.none()
           const key = decodeURIComponent(parsed.pathname.slice(BLOB_ROUTE.length))
           return isSafeKey(key) ? Option.some(key) : Option.none()

@@ -85,3 +85,12 @@ export const verifyCsrf = (request: Request, submitted: string | undefined) => {
     ? Effect.void
     : Effect.fail(new Forbidden({ message: "This form has expired. Reload the page and try again." }))
 }
+
+/**
+ * For state-changing API calls: a browser (cookie session) must also echo its CSRF token in the
+ * `x-csrf-token` header; API clients holding a bearer token are not exposed to CSRF.
+ */
+export const authenticateChange = (request: Request) =>
+  authenticate(request).pipe(
+    Effect.tap(() => (request.headers.get("authorization") === null ? verifyCsrf(request, undefined) : Effect.void)),
+  )
