@@ -35,7 +35,7 @@ export interface UploadTarget {
 }
 
 /** The seed's three steps: ask for a target, put the file there, notify. Returns the upload id. */
-export const uploadFile = async (api: ApiClient, content: string | Uint8Array, filename = "activities.csv") => {
+export const uploadFile = async (api: ApiClient, content: string | Uint8Array<ArrayBuffer>, filename = "activities.csv") => {
   const target = (await (await api.get(`/v1/upload/new?filename=${encodeURIComponent(filename)}`)).json()) as UploadTarget
   const put = await fetch(target.url, { method: target.method, headers: target.headers, body: content })
   if (put.status !== 201) throw new Error(`upload PUT failed: ${put.status} ${await put.text()}`)

@@ -1,13 +1,19 @@
 import { Elysia } from "elysia"
+import { activitiesApi } from "./api/activities.ts"
 import { adminApi } from "./api/admin.ts"
 import { authApi } from "./api/auth.ts"
 import { blobsApi } from "./api/blobs.ts"
+import { catalogueApi } from "./api/catalogue.ts"
+import { opsApi } from "./api/ops.ts"
 import { uploadsApi } from "./api/uploads.ts"
 import { meApi } from "./api/me.ts"
 import { healthApi, systemApi } from "./api/system.ts"
 import { errorBody, json, type Responder } from "./http/respond.ts"
 import { authPages } from "./pages/authPages.tsx"
+import { activitiesPage } from "./pages/activitiesPage.tsx"
+import { cataloguePages } from "./pages/cataloguePages.tsx"
 import { homePage } from "./pages/homePage.tsx"
+import { opsPage } from "./pages/opsPage.tsx"
 import { errorPage } from "./pages/render.tsx"
 import type { ServerServices } from "./ServerServices.ts"
 import { staticAssets } from "./static.ts"
@@ -38,7 +44,13 @@ export const makeApp = (respond: Responder<ServerServices>, options: { readonly 
     .use(meApi(respond))
     .use(systemApi(respond))
     .use(adminApi(respond))
+    .use(activitiesApi(respond))
+    .use(catalogueApi(respond))
+    .use(opsApi(respond))
     .use(uploadsApi(respond))
     .use(blobsApi(respond))
     .use(authPages(respond))
     .use(homePage(respond))
+    .use(activitiesPage(respond))
+    .use(cataloguePages(respond))
+    .use(opsPage(respond))

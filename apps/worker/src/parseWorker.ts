@@ -12,6 +12,8 @@ import { Config, Effect, Layer } from "effect"
 export const ParseWorkerLive = Layer.scopedDiscard(
   Effect.gen(function* () {
     const concurrency = yield* Config.integer("PARSE_CONCURRENCY").pipe(Config.withDefault(2))
+    // A worker that dies mid-parse releases its message after this long (heartbeats extend it while alive).
+    const visibilityTimeoutSeconds = yield* Config.integer("PARSE_VISIBILITY_TIMEOUT_SECONDS").pipe(Config.withDefault(60))
     const parse = yield* ParseUpload
     const uploads = yield* Uploads
     yield* consume(
@@ -28,7 +30,7 @@ export const ParseWorkerLive = Layer.scopedDiscard(
         }
         return Effect.void
       },
-      { concurrency, visibilityTimeoutSeconds: 60 },
+      { concurrency, visibilityTimeoutSeconds },
     ).pipe(Effect.forkScoped)
     yield* Effect.logInfo("parse worker started").pipe(Effect.annotateLogs({ concurrency }))
   }),

@@ -118,7 +118,7 @@ export const readActivityFile = <E, R>(
       sniffed.delimiter = detectDelimiter(line)
     })
     // The delimiter is known once the first chunk is read, before the parser sees any byte.
-    const first = yield* Effect.promise(() => text.next())
+    const first = yield* Effect.tryPromise({ try: () => text.next(), catch: (error) => describeReadFailure(error, 0) })
     if (first.done || first.value.trim() === "") {
       input.destroy()
       return yield* fileProblem("The file is empty.")
@@ -194,8 +194,10 @@ export const readActivityFile = <E, R>(
       return Either.right(undefined)
     }
 
+    // Records the parser has produced (it runs ahead of the rows handled here), header included.
+    const parsedRecords = () => parser.info.records
     const records = Stream.fromAsyncIterable(parser as AsyncIterable<Array<string>>, (error) =>
-      describeReadFailure(error, recordIndex),
+      describeReadFailure(error, parsedRecords()),
     ).pipe(
       Stream.rechunk(1000),
       Stream.mapChunksEffect((chunk) =>

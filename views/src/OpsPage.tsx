@@ -1,0 +1,134 @@
+export interface QueueDepthView {
+  readonly name: string
+  readonly visible: number
+  readonly inFlight: number
+  readonly deadLetters: number
+}
+
+export interface DeadLetterView {
+  readonly id: string
+  readonly queue: string
+  readonly body: string
+  readonly receiveCount: number
+  readonly lastError: string | null
+  readonly deadAt: string
+}
+
+export interface HealthView {
+  readonly database: boolean
+  readonly version: string
+}
+
+export interface OpsPageProps {
+  readonly health: HealthView
+  readonly queues: ReadonlyArray<QueueDepthView>
+  readonly deadLetters: ReadonlyArray<DeadLetterView>
+  readonly notice?: string
+}
+
+/** The dead letters alone: what a replay swaps back in. */
+export const DeadLetters = (props: { readonly deadLetters: ReadonlyArray<DeadLetterView>; readonly notice?: string }) => (
+  <section id="dead-letters">
+    <h2>Dead letters</h2>
+    {props.notice && (
+      <p class="alert notice" role="status" safe>
+        {props.notice}
+      </p>
+    )}
+    {props.deadLetters.length === 0 ? (
+      <p class="muted" id="no-dead-letters">
+        No dead letters: every message was handled.
+      </p>
+    ) : (
+      <table class="dead-letters">
+        <thead>
+          <tr>
+            <th>Queue</th>
+            <th>Id</th>
+            <th>Dead since</th>
+            <th>Receives</th>
+            <th>Last error</th>
+            <th>Message</th>
+            <th></th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.deadLetters.map((letter) => (
+            <tr data-dead-letter={`${letter.queue}/${letter.id}`}>
+              <td safe>{letter.queue}</td>
+              <td safe>{letter.id}</td>
+              <td safe>{letter.deadAt}</td>
+              <td safe>{String(letter.receiveCount)}</td>
+              <td class="failure" safe>
+                {letter.lastError ?? "—"}
+              </td>
+              <td>
+                <code class="body" safe>
+                  {letter.body}
+                </code>
+              </td>
+              <td>
+                {/* The CSRF header comes from `hx-headers:inherited` on <body>. */}
+                <button
+                  type="button"
+                  class="replay"
+                  hx-post={`/ops/dead-letters/${encodeURIComponent(letter.queue)}/${encodeURIComponent(letter.id)}/replay`}
+                  hx-target="#dead-letters"
+                  hx-swap="outerHTML"
+                >
+                  Replay
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    )}
+  </section>
+)
+
+export const OpsPage = (props: OpsPageProps) => (
+  <>
+    <h1>Operations</h1>
+    <section id="health">
+      <h2>Health</h2>
+      <p>
+        Database:{" "}
+        <span class={`status ${props.health.database ? "calculated" : "failed"}`} id="health-database">
+          {props.health.database ? "reachable" : "unreachable"}
+        </span>{" "}
+        · Version <code safe>{props.health.version}</code>
+      </p>
+    </section>
+    <section id="queues">
+      <h2>Queues</h2>
+      <table>
+        <thead>
+          <tr>
+            <th>Queue</th>
+            <th class="num">Waiting</th>
+            <th class="num">In flight</th>
+            <th class="num">Dead letters</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.queues.map((queue) => (
+            <tr data-queue={queue.name}>
+              <td safe>{queue.name}</td>
+              <td class="num" safe>
+                {String(queue.visible)}
+              </td>
+              <td class="num" safe>
+                {String(queue.inFlight)}
+              </td>
+              <td class="num" safe>
+                {String(queue.deadLetters)}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+    <DeadLetters deadLetters={props.deadLetters} notice={props.notice} />
+  </>
+)
