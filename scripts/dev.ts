@@ -1,7 +1,8 @@
 /**
  * `bun run dev`: the whole product on embedded defaults. Starts PostgreSQL under DATA_DIR (unless
- * DATABASE_URL is set), applies migrations, seeds the demo data, then runs each app as its own
- * process and stops everything, PostgreSQL included, on Ctrl-C.
+ * DATABASE_URL is set), applies migrations, seeds the demo data, then runs the reference matcher,
+ * the worker and the server each as its own process (as in AWS), and stops everything, PostgreSQL
+ * included, on Ctrl-C. The server loads the factor catalogue as it starts.
  */
 import { Passwords } from "@scopeline/auth/Passwords"
 import { AppConfig } from "@scopeline/config/AppConfig"
@@ -23,7 +24,11 @@ interface App {
   readonly entry: string
 }
 
-const apps: ReadonlyArray<App> = [{ name: "server", entry: "apps/server/src/main.ts" }]
+const apps: ReadonlyArray<App> = [
+  { name: "matcher", entry: "apps/matcher/src/main.ts" },
+  { name: "worker", entry: "apps/worker/src/main.ts" },
+  { name: "server", entry: "apps/server/src/main.ts" },
+]
 
 const spawnApp = (app: App, env: Record<string, string>) =>
   Effect.acquireRelease(
@@ -90,7 +95,14 @@ const program = Effect.gen(function* () {
     Effect.scoped,
   )
 
-  const env = { DATABASE_URL: databaseUrl, DATA_DIR: config.dataDir }
+  const matcherPort = yield* Config.port("MATCHER_PORT").pipe(Config.withDefault(3100))
+  const matcherUrl = yield* Config.string("MATCHER_URL").pipe(Config.withDefault(`http://127.0.0.1:${matcherPort}`))
+  const env = {
+    DATABASE_URL: databaseUrl,
+    DATA_DIR: config.dataDir,
+    MATCHER_PORT: `${matcherPort}`,
+    MATCHER_URL: matcherUrl,
+  }
   yield* Effect.forEach(apps, (app) => spawnApp(app, env), { discard: true })
   const url = Option.getOrElse(config.publicUrl, () => `http://localhost:${config.port}`)
   yield* waitUntilHealthy(`http://127.0.0.1:${config.port}`)

@@ -10,7 +10,7 @@ import { join } from "node:path"
  */
 const dataDir = mkdtempSync(join(tmpdir(), "scopeline-dev-"))
 chmodSync(dataDir, 0o755)
-const ports = { http: await freePort(), pg: await freePort() }
+const ports = { http: await freePort(), pg: await freePort(), matcher: await freePort() }
 
 const start = async () => {
   const child = Bun.spawn(["bun", "scripts/dev.ts"], {
@@ -21,6 +21,7 @@ const start = async () => {
       DATA_DIR: dataDir,
       PORT: String(ports.http),
       EMBEDDED_PG_PORT: String(ports.pg),
+      MATCHER_PORT: String(ports.matcher),
       LOG_LEVEL: "Warn",
     },
     stdout: "pipe",

@@ -8,6 +8,8 @@ export const testSettings = (overrides: Record<string, string> = {}): Record<str
   DATA_DIR: mkdtempSync(join(tmpdir(), "scopeline-data-")),
   JWT_SECRET: "test-secret-that-is-long-enough-for-hs256-0123456789",
   LOG_LEVEL: "Warn",
+  // Tests that need factors load the catalogue themselves; the rest start faster without it.
+  LOAD_CATALOGUE: "false",
   ...overrides,
 })
 

@@ -15,3 +15,88 @@
   document.addEventListener("DOMContentLoaded", sync)
   document.addEventListener("htmx:after:swap", sync)
 })()
+
+// Uploads: ask for a signed target, send the file straight to the store, then confirm. The file never
+// passes through an API process, whatever its size.
+;(() => {
+  const csrfToken = () => {
+    try {
+      return JSON.parse(document.body.getAttribute("hx-headers:inherited") || "{}")["x-csrf-token"] || ""
+    } catch {
+      return ""
+    }
+  }
+  const errorText = async (response) => {
+    try {
+      const body = await response.json()
+      return (body.error && body.error.message) || `The server answered ${response.status}.`
+    } catch {
+      return `The server answered ${response.status}.`
+    }
+  }
+  const send = (target, file, onProgress) =>
+    new Promise((resolve) => {
+      const xhr = new XMLHttpRequest()
+      xhr.open(target.method, target.url)
+      let body = file
+      if (target.method === "POST") {
+        body = new FormData()
+        for (const [key, value] of Object.entries(target.fields || {})) body.append(key, value)
+        body.append("file", file)
+      } else {
+        for (const [key, value] of Object.entries(target.headers || {})) xhr.setRequestHeader(key, value)
+      }
+      xhr.upload.onprogress = (event) => event.lengthComputable && onProgress((100 * event.loaded) / event.total)
+      xhr.onload = () => resolve({ ok: xhr.status >= 200 && xhr.status < 300, status: xhr.status, text: xhr.responseText })
+      xhr.onerror = () => resolve({ ok: false, status: 0, text: "" })
+      xhr.send(body)
+    })
+
+  document.addEventListener("submit", async (event) => {
+    const form = event.target
+    if (!(form instanceof HTMLFormElement) || form.id !== "upload-form") return
+    event.preventDefault()
+    const input = form.querySelector("#upload-file")
+    const message = form.querySelector("#upload-message")
+    const progress = form.querySelector("#upload-progress")
+    const button = form.querySelector("button")
+    const say = (text, isError) => {
+      message.textContent = text
+      message.className = isError ? "alert error" : ""
+    }
+    const file = input.files && input.files[0]
+    if (!file) return say("Choose a CSV file first.", true)
+    button.disabled = true
+    try {
+      say("Preparing the upload…")
+      const prepared = await fetch(`/v1/upload/new?filename=${encodeURIComponent(file.name)}`, {
+        headers: { "x-csrf-token": csrfToken() },
+      })
+      if (!prepared.ok) return say(await errorText(prepared), true)
+      const target = await prepared.json()
+      if (file.size > target.max_bytes) {
+        return say(`The file is ${(file.size / 1048576).toFixed(1)} MB; the limit is ${(target.max_bytes / 1048576).toFixed(0)} MB.`, true)
+      }
+      progress.hidden = false
+      say(`Uploading ${file.name}…`)
+      const sent = await send(target, file, (percent) => (progress.value = percent))
+      if (!sent.ok) {
+        let text = `The upload failed (${sent.status || "network error"}).`
+        try {
+          text = JSON.parse(sent.text).error.message
+        } catch {}
+        return say(text, true)
+      }
+      const confirmed = await fetch("/v1/upload", {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-csrf-token": csrfToken() },
+        body: JSON.stringify({ upload_id: target.upload_id }),
+      })
+      if (confirmed.status !== 204) return say(await errorText(confirmed), true)
+      say("Uploaded. Opening its progress…")
+      window.location.assign(`/uploads/${target.upload_id}`)
+    } finally {
+      button.disabled = false
+    }
+  })
+})()

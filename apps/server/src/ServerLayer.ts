@@ -1,6 +1,9 @@
 import { AuthenticationLive } from "@scopeline/auth/CognitoAuth"
 import { ActivitiesRepo } from "@scopeline/db/ActivitiesRepo"
 import { FactorsRepo } from "@scopeline/db/FactorsRepo"
+import { ActivitiesQuery } from "@scopeline/db/ActivitiesQuery"
+import { EmissionsRepo } from "@scopeline/db/EmissionsRepo"
+import { loadCatalogue } from "@scopeline/pipeline/catalogue/loadCatalogue"
 import { UploadsRepo } from "@scopeline/db/UploadsRepo"
 import { Uploads } from "@scopeline/pipeline/upload/Uploads"
 import { QueueLive } from "@scopeline/queue/QueueLive"
@@ -8,10 +11,21 @@ import { BlobStoreLive } from "@scopeline/storage/BlobStoreLive"
 import { AppConfig } from "@scopeline/config/AppConfig"
 import { MigratedDatabaseLive } from "@scopeline/db/Database"
 import { UsersRepo } from "@scopeline/db/UsersRepo"
-import { Effect, Layer } from "effect"
+import { Config, Effect, Layer } from "effect"
 import { makeApp } from "./app.ts"
 import { makeResponder } from "./http/respond.ts"
 import type { ServerServices } from "./ServerServices.ts"
+
+/**
+ * The published factor catalogue (data/factors), upserted at start-up: repeatable, and a new
+ * publication dropped into data/factors is live after a restart. LOAD_CATALOGUE=false skips it.
+ */
+const CatalogueLive = Layer.effectDiscard(
+  Effect.gen(function* () {
+    const load = yield* Config.boolean("LOAD_CATALOGUE").pipe(Config.withDefault(true))
+    if (load) yield* loadCatalogue().pipe(Effect.orDie)
+  }),
+).pipe(Layer.provide(FactorsRepo.Default))
 
 /** Every service a request handler may use (see ServerServices). */
 export const ServerServicesLive = Layer.mergeAll(
@@ -21,6 +35,9 @@ export const ServerServicesLive = Layer.mergeAll(
   ActivitiesRepo.Default,
   FactorsRepo.Default,
   Uploads.Default,
+  ActivitiesQuery.Default,
+  EmissionsRepo.Default,
+  CatalogueLive,
 ).pipe(
   Layer.provideMerge(Layer.mergeAll(BlobStoreLive, QueueLive)),
   Layer.provideMerge(MigratedDatabaseLive),

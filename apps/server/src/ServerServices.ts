@@ -1,7 +1,9 @@
 import type { SqlClient } from "@effect/sql"
 import type { Authentication } from "@scopeline/auth/Authentication"
 import type { AppConfig } from "@scopeline/config/AppConfig"
+import type { ActivitiesQuery } from "@scopeline/db/ActivitiesQuery"
 import type { ActivitiesRepo } from "@scopeline/db/ActivitiesRepo"
+import type { EmissionsRepo } from "@scopeline/db/EmissionsRepo"
 import type { FactorsRepo } from "@scopeline/db/FactorsRepo"
 import type { UploadsRepo } from "@scopeline/db/UploadsRepo"
 import type { UsersRepo } from "@scopeline/db/UsersRepo"
@@ -17,6 +19,8 @@ export type ServerServices =
   | UsersRepo
   | UploadsRepo
   | ActivitiesRepo
+  | ActivitiesQuery
+  | EmissionsRepo
   | FactorsRepo
   | Uploads
   | BlobStore

@@ -13,6 +13,7 @@ import { authPages } from "./pages/authPages.tsx"
 import { activitiesPage } from "./pages/activitiesPage.tsx"
 import { cataloguePages } from "./pages/cataloguePages.tsx"
 import { homePage } from "./pages/homePage.tsx"
+import { uploadPages } from "./pages/uploadPages.tsx"
 import { opsPage } from "./pages/opsPage.tsx"
 import { errorPage } from "./pages/render.tsx"
 import type { ServerServices } from "./ServerServices.ts"
@@ -51,6 +52,7 @@ export const makeApp = (respond: Responder<ServerServices>, options: { readonly 
     .use(blobsApi(respond))
     .use(authPages(respond))
     .use(homePage(respond))
+    .use(uploadPages(respond))
     .use(activitiesPage(respond))
     .use(cataloguePages(respond))
     .use(opsPage(respond))

@@ -20,12 +20,6 @@ import { json, type Responder } from "../http/respond.ts"
 import { authenticate } from "../http/session.ts"
 import type { ServerServices } from "../ServerServices.ts"
 
-/**
- * ActivitiesQuery (and EmissionsRepo below) only need the SqlClient every request already has; they
- * are provided here until the server layer lists them with the other repositories.
- */
-export const withActivitiesQuery = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.provide(effect, ActivitiesQuery.Default)
 
 const QueryInt = Schema.NumberFromString.pipe(Schema.int())
 
@@ -147,7 +141,7 @@ export const activitiesApi = (respond: Responder<ServerServices>) =>
             ...(counts ? { status_counts: counts } : {}),
             activities: page.rows.map(activityJson),
           })
-        }).pipe(withActivitiesQuery),
+        }),
       ),
     )
     .get("/activities/:id", ({ request, params }) =>
@@ -164,7 +158,7 @@ export const activitiesApi = (respond: Responder<ServerServices>) =>
             onNone: () => Effect.fail(notFound),
             onSome: (found) => Effect.succeed(json(activityJson(found))),
           })
-        }).pipe(withActivitiesQuery),
+        }),
       ),
     )
     .get("/emissions/totals", ({ request }) =>
@@ -183,6 +177,6 @@ export const activitiesApi = (respond: Responder<ServerServices>) =>
             by_category: totals.byCategory.map((line) => totalLine("category", line)),
             by_month: totals.byMonth.map((line) => totalLine("month", line)),
           })
-        }).pipe(Effect.provide(EmissionsRepo.Default)),
+        }),
       ),
     )

@@ -3,7 +3,7 @@ import { ACTIVITY_STATUSES, ActivitiesQuery, type ActivityRow, DEFAULT_PAGE_SIZE
 import { ActivitiesPage, ActivitiesTable, type ActivityView } from "@scopeline/views/ActivitiesPage"
 import { Effect } from "effect"
 import { Elysia } from "elysia"
-import { ActivityListParams, listRequest, queryParams, withActivitiesQuery } from "../api/activities.ts"
+import { ActivityListParams, listRequest, queryParams } from "../api/activities.ts"
 import { decodeInput } from "../http/decode.ts"
 import type { Responder } from "../http/respond.ts"
 import { authenticate } from "../http/session.ts"
@@ -86,7 +86,7 @@ export const activitiesPage = (respond: Responder<ServerServices>) => {
             />,
           ),
         )
-      }).pipe(withActivitiesQuery),
+      }),
     ),
   )
 }

@@ -12,6 +12,7 @@ import { csrfToken } from "../http/session.ts"
 /** Navigation, declared once; each entry shows only to roles holding its permission. */
 const navigation: ReadonlyArray<NavItem & { readonly permission: Permission }> = [
   { href: "/", label: "Home", permission: "view" },
+  { href: "/uploads", label: "Uploads", permission: "view" },
   { href: "/activities", label: "Activities", permission: "view" },
   { href: "/catalogue", label: "Catalogue", permission: "view" },
   { href: "/ops", label: "Operations", permission: "operate" },

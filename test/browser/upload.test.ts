@@ -1,0 +1,94 @@
+import { startMatcher } from "@scopeline/matcher/server"
+import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { join } from "node:path"
+import type { Browser, Page } from "playwright-core"
+import { launchBrowser } from "../support/browser.ts"
+import { DEMO_TEST_PASSWORD, seedDemo } from "../support/seed.ts"
+import { startServer, type TestServer } from "../support/server.ts"
+import { startWorker, type TestWorker } from "../support/worker.ts"
+import { mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+
+let server: TestServer
+let worker: TestWorker
+let matcher: Awaited<ReturnType<typeof startMatcher>>
+let browser: Browser
+
+const SAMPLE = join(import.meta.dir, "../../data/samples/supermarket-sg-2024-q1.csv")
+
+beforeAll(async () => {
+  matcher = await startMatcher({ port: 0 })
+  // This server loads the real factor catalogue, as `bun run dev` does.
+  server = await startServer({ LOAD_CATALOGUE: "true", MATCHER_URL: matcher.url })
+  await seedDemo(server.databaseUrl)
+  worker = await startWorker(server.settings)
+  browser = await launchBrowser()
+}, 60_000)
+afterAll(async () => {
+  await browser?.close()
+  await worker?.stop()
+  await server?.stop()
+  await matcher?.stop()
+})
+
+const signIn = async (email: string): Promise<Page> => {
+  const page = await browser.newPage()
+  await page.goto(`${server.url}/login`)
+  await page.fill("input[name=login]", email)
+  await page.fill("input[name=password]", DEMO_TEST_PASSWORD)
+  await page.click("button[type=submit]")
+  await page.waitForSelector("#announcement")
+  return page
+}
+
+describe("uploading through the page", () => {
+  test("an accountant uploads the sample file and watches it get parsed and matched", async () => {
+    const page = await signIn("accountant@demo.scopeline.dev")
+    await page.click("nav >> text=Uploads")
+    await page.waitForSelector("#upload-form")
+    await page.setInputFiles("#upload-file", SAMPLE)
+    await page.click("#upload-form button[type=submit]")
+    await page.waitForURL(/\/uploads\/[0-9a-f-]{36}$/)
+    // The status panel refreshes itself until parsing and matching are over.
+    await page.waitForSelector('#upload-status[data-status="parsed"]', { timeout: 30_000 })
+    await page.waitForFunction(
+      () => !document.querySelector("#upload-status")?.hasAttribute("hx-trigger"),
+      undefined,
+      { timeout: 30_000 },
+    )
+    const progress = await page.textContent("#matching-progress")
+    expect(progress).toContain("16 of 16 settled")
+    expect(progress).toContain("calculated: 16")
+    await page.click("text=See the activities")
+    await page.waitForSelector("table")
+    expect(await page.textContent("main")).toContain("Store electricity - Tampines outlet")
+    await page.close()
+  })
+
+  test("a rejected file shows the row errors in a table", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bad-upload-"))
+    const file = join(dir, "bad.csv")
+    writeFileSync(file, "description,quantity,unit,date\nDiesel,12,L,2024-01-01\nElectricity,five,kWh,2024-13-01\n")
+    const page = await signIn("accountant@demo.scopeline.dev")
+    await page.goto(`${server.url}/uploads`)
+    await page.setInputFiles("#upload-file", file)
+    await page.click("#upload-form button[type=submit]")
+    await page.waitForSelector('#upload-status[data-status="failed"]', { timeout: 30_000 })
+    expect(await page.textContent("#failure-reason")).toContain("Nothing was imported")
+    const cells = await page.$$eval("#row-errors tbody tr", (rows) => rows.map((row) => Array.from(row.querySelectorAll("td"), (td) => td.textContent?.trim())))
+    expect(cells).toEqual([
+      ["3", "quantity", "five", "quantity is not a number"],
+      ["3", "date", "2024-13-01", "date is not a real calendar date"],
+    ])
+    await page.close()
+  })
+
+  test("a viewer sees the uploads but no upload control", async () => {
+    const page = await signIn("viewer@demo.scopeline.dev")
+    await page.goto(`${server.url}/uploads`)
+    await page.waitForSelector("h1")
+    expect(await page.$("#upload-form")).toBeNull()
+    expect(await page.$("#uploads-table")).not.toBeNull()
+    await page.close()
+  })
+})

@@ -1,0 +1,120 @@
+export interface RowErrorView {
+  readonly row: number | null
+  readonly column: string | null
+  readonly value: string | null
+  readonly message: string
+}
+
+export interface UploadStatusProps {
+  readonly id: string
+  readonly filename: string | null
+  readonly status: string
+  readonly rowCount: number | null
+  readonly errorCount: number | null
+  readonly failureReason: string | null
+  readonly counts: Readonly<Record<string, number>>
+  readonly rowErrors: ReadonlyArray<RowErrorView>
+  /** While something is still moving, the panel asks for itself again every second. */
+  readonly live: boolean
+}
+
+const STEPS = ["pending_upload", "uploaded", "parsing", "parsed"] as const
+const LABELS: Record<string, string> = {
+  pending_upload: "Waiting for the file",
+  uploaded: "Uploaded",
+  parsing: "Reading rows",
+  parsed: "Imported",
+  failed: "Rejected",
+}
+
+/** The live status panel of one upload: parse steps, matching counts, and the row errors. */
+export const UploadStatus = (props: UploadStatusProps) => {
+  const reached = props.status === "failed" ? -1 : STEPS.indexOf(props.status as (typeof STEPS)[number])
+  const matched = (props.counts.calculated ?? 0) + (props.counts.failed ?? 0)
+  const total = Object.values(props.counts).reduce((a, b) => a + b, 0)
+  return (
+    <section
+      id="upload-status"
+      class="card"
+      data-status={props.status}
+      hx-get={props.live ? `/uploads/${props.id}/status` : undefined}
+      hx-trigger={props.live ? "every 1s" : undefined}
+      hx-swap={props.live ? "outerHTML" : undefined}
+    >
+      <ol class="steps">
+        {STEPS.map((step, index) => (
+          <li class={index <= reached ? "done" : ""} safe>
+            {LABELS[step] ?? step}
+          </li>
+        ))}
+        {props.status === "failed" && <li class="failed">Rejected</li>}
+      </ol>
+      <p>
+        Status: <span class={`status ${props.status}`} id="upload-state" safe>{props.status}</span>
+        {props.rowCount !== null && <> · {String(props.rowCount)} activities</>}
+      </p>
+      {props.failureReason && (
+        <p class="alert error" id="failure-reason" safe>
+          {props.failureReason}
+        </p>
+      )}
+      {total > 0 && (
+        <div id="matching-progress">
+          <p>
+            Matching: {String(matched)} of {String(total)} settled
+          </p>
+          <progress max={String(total)} value={String(matched)}></progress>
+          <p class="counts">
+            {Object.entries(props.counts).map(([status, count]) => (
+              <span class={`status ${status}`} safe>
+                {`${status}: ${count}`}
+              </span>
+            ))}
+          </p>
+          <p>
+            <a href={`/activities?upload_id=${props.id}`}>See the activities</a>
+          </p>
+        </div>
+      )}
+      {props.rowErrors.length > 0 && (
+        <>
+          <h2>
+            Problems found{props.errorCount !== null && props.errorCount > props.rowErrors.length ? ` (first ${props.rowErrors.length})` : ""}
+          </h2>
+          <table id="row-errors">
+            <thead>
+              <tr>
+                <th>Row</th>
+                <th>Column</th>
+                <th>Value</th>
+                <th>Problem</th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.rowErrors.map((error) => (
+                <tr>
+                  <td>{error.row === null ? "—" : String(error.row)}</td>
+                  <td safe>{error.column ?? "—"}</td>
+                  <td>
+                    <code safe>{error.value ?? ""}</code>
+                  </td>
+                  <td safe>{error.message}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+    </section>
+  )
+}
+
+export const UploadPage = (props: UploadStatusProps) => (
+  <>
+    <p>
+      <a href="/uploads">← Uploads</a>
+    </p>
+    <h1 safe>{props.filename ?? "Upload"}</h1>
+    <UploadStatus {...props} />
+  </>
+)
