@@ -48,8 +48,9 @@ const spawnApp = (app: App, env: Record<string, string>) =>
       }),
   ).pipe(
     Effect.tap((child) =>
-      // A crashed app takes the launcher down with it: half a product is worse than none.
-      Effect.forkDaemon(
+      // A crashed app takes the launcher down with it: half a product is worse than none. Forked in
+      // the scope, the watcher is interrupted before the app is stopped on a normal shutdown.
+      Effect.forkScoped(
         Effect.promise(() => child.exited).pipe(
           Effect.flatMap((code) =>
             Effect.logError(`${app.name} exited unexpectedly`).pipe(

@@ -1,4 +1,6 @@
-import { Cause, Config, Effect, Exit, Fiber, Schema } from "effect"
+import { launch } from "@scopeline/config/launch"
+import { LoggingLive } from "@scopeline/config/Logging"
+import { Config, Effect, Layer, Schema } from "effect"
 import { startMatcher } from "./server.ts"
 
 const Probability = Schema.NumberFromString.pipe(Schema.between(0, 1))
@@ -12,25 +14,16 @@ const MatcherConfig = Config.all({
   timeoutRate: Schema.Config("MATCHER_TIMEOUT_RATE", Probability).pipe(Config.withDefault(0)),
 })
 
-const program = Effect.gen(function* () {
-  const config = yield* MatcherConfig
-  const matcher = yield* Effect.acquireRelease(
-    Effect.promise(() => startMatcher({ hostname: "0.0.0.0", ...config })),
-    (running) => Effect.promise(() => running.stop()),
-  )
-  yield* Effect.logInfo("matcher listening").pipe(Effect.annotateLogs({ ...config, port: matcher.port }))
-  return yield* Effect.never
-}).pipe(Effect.scoped)
+/** The reference matcher, stopped when the layer's scope closes (Ctrl-C, SIGTERM, or its launcher dying). */
+const MatcherLive = Layer.scopedDiscard(
+  Effect.gen(function* () {
+    const config = yield* MatcherConfig
+    const matcher = yield* Effect.acquireRelease(
+      Effect.promise(() => startMatcher({ hostname: "0.0.0.0", ...config })),
+      (running) => Effect.promise(() => running.stop()),
+    )
+    yield* Effect.logInfo("matcher listening").pipe(Effect.annotateLogs({ ...config, port: matcher.port }))
+  }),
+)
 
-// main only launches: Ctrl-C / SIGTERM interrupt the program, whose finaliser stops the server.
-const fiber = Effect.runFork(program)
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => Effect.runFork(Fiber.interrupt(fiber)))
-}
-fiber.addObserver((exit) => {
-  if (Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause)) {
-    console.error(Cause.pretty(exit.cause))
-    process.exit(1)
-  }
-  process.exit(0)
-})
+launch(MatcherLive.pipe(Layer.provide(LoggingLive)))
