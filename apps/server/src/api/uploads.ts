@@ -4,7 +4,7 @@ import { NotFound } from "@scopeline/domain/ApiError"
 import type { Upload } from "@scopeline/domain/Upload"
 import { UploadId } from "@scopeline/domain/Upload"
 import { Uploads } from "@scopeline/pipeline/upload/Uploads"
-import { SqlClient } from "@effect/sql"
+import { ActivitiesQuery } from "@scopeline/db/ActivitiesQuery"
 import { Effect, Option, Schema } from "effect"
 import { Elysia } from "elysia"
 import { decodeInput, jsonBody } from "../http/decode.ts"
@@ -27,16 +27,16 @@ const NewUploadQuery = Schema.Struct({
 })
 
 /** Activity counts per status for one upload: the matching progress. */
-export const activityCounts = (uploadId: string) =>
+export const activityCounts = (uploadId: UploadId) =>
   Effect.gen(function* () {
-    const sql = yield* SqlClient.SqlClient
-    const rows = yield* sql<{ status: string; count: number }>`
-      SELECT status::text AS status, count(*)::int AS count FROM activities WHERE upload_id = ${uploadId} GROUP BY status`.pipe(
-      Effect.orDie,
-    )
-    const counts: Record<string, number> = { ingested: 0, matching: 0, calculated: 0, failed: 0 }
-    for (const row of rows) counts[row.status] = row.count
-    return counts
+    const query = yield* ActivitiesQuery
+    const counts = (yield* query.statusCounts([uploadId])).get(uploadId)
+    return {
+      ingested: counts?.ingested ?? 0,
+      matching: counts?.matching ?? 0,
+      calculated: counts?.calculated ?? 0,
+      failed: counts?.failed ?? 0,
+    }
   })
 
 export const uploadJson = (upload: Upload, counts?: Record<string, number>) => ({
