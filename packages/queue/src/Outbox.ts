@@ -39,6 +39,8 @@ export const relayOnce = Effect.gen(function* () {
 export const runRelay = Effect.gen(function* () {
   const pg = yield* PgClient.PgClient
   const drain: Effect.Effect<void, never, SqlClient.SqlClient | Queue> = relayOnce.pipe(
+    // A pass that hangs (an unanswered send) is abandoned and its rows unlocked for the next pass.
+    Effect.timeoutFail({ duration: Duration.seconds(60), onTimeout: () => "outbox relay pass timed out" }),
     Effect.flatMap((moved) => (moved === 100 ? drain : Effect.void)),
     Effect.catchAllCause((cause) => Effect.logError("outbox relay failed; will retry", cause)),
   )

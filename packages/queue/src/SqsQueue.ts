@@ -72,6 +72,9 @@ const clamp = (n: number, min: number, max: number) => Math.min(max, Math.max(mi
 export const makeSqsClient = (config: SqsQueueConfig) =>
   new SQSClient({
     region: config.region,
+    // A call that never answers must fail, not stall the consumer or the outbox relay forever; the
+    // socket timeout stays above the 20 s long-poll wait.
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 },
     ...(Option.isSome(config.endpoint) ? { endpoint: config.endpoint.value.toString().replace(/\/+$/, "") } : {}),
     ...(Option.isSome(config.credentials)
       ? {

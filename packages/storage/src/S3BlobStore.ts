@@ -99,6 +99,8 @@ export const makeKeyOfUrl =
 export const makeS3Client = (config: S3BlobStoreConfig) =>
   new S3Client({
     region: config.region,
+    // An unanswered call fails instead of hanging a request or a parse (an idle socket, not a slow download).
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 60_000 },
     ...(Option.isSome(config.endpoint)
       ? // Compatible servers rarely have wildcard DNS for virtual-host buckets.
         { endpoint: stripSlash(config.endpoint.value.toString()), forcePathStyle: true }

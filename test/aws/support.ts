@@ -1,0 +1,284 @@
+import { LoggingLive } from "@scopeline/config/Logging"
+import { serve, ServerServicesLive, type HttpServerInfo } from "@scopeline/server/ServerLayer"
+import type { Server } from "bun"
+import { Deferred, Effect, Exit, Layer, Scope } from "effect"
+import { startFauxqs, type FauxqsServer } from "fauxqs"
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from "jose"
+import { configLayer } from "../support/config.ts"
+import type { TestServer } from "../support/server.ts"
+
+/**
+ * Stand-ins for the AWS boundary of AWS mode, each a real HTTP server:
+ * - fauxqs: S3 (bucket, presigned POST uploads) and SQS (work queues with redrive to their DLQs);
+ * - a fake Cognito: the pool's JWKS endpoint and the InitiateAuth endpoint, issuing RS256 ID tokens
+ *   shaped like Cognito's (issuer = the pool, `token_use: id`, `aud`, `cognito:groups`).
+ * `awsSettings` gives the env vars that switch the apps to AWS mode against them.
+ */
+
+export const REGION = "eu-west-1"
+export const BUCKET = "scopeline-tenant-uploads"
+export const POOL_ID = "eu-west-1_AwsModeTest"
+export const CLIENT_ID = "scopeline-aws-mode-client"
+export const ISSUER = `https://cognito-idp.${REGION}.amazonaws.com/${POOL_ID}`
+
+export interface AwsQueues {
+  readonly parse: { readonly url: string; readonly name: string; readonly dlqUrl: string; readonly dlqName: string }
+  readonly match: { readonly url: string; readonly name: string; readonly dlqUrl: string; readonly dlqName: string }
+}
+
+export interface FakeAws {
+  readonly fauxqs: FauxqsServer
+  readonly queues: AwsQueues
+  readonly stop: () => Promise<void>
+}
+
+/** fauxqs with the tenant's bucket and both work queues, each redriving to its DLQ after `maxReceiveCount`. */
+export const startFakeAws = async (maxReceiveCount: number): Promise<FakeAws> => {
+  // The spy lets the test see S3's "object created" the way a bucket notification would.
+  const fauxqs = await startFauxqs({ port: 0, logger: false, messageSpies: { bufferSize: 2_000 } })
+  fauxqs.createBucket(BUCKET)
+  const queue = (name: "parse" | "match") => {
+    const dlq = fauxqs.createQueue(`scopeline-${name}-dlq`, { region: REGION })
+    const work = fauxqs.createQueue(`scopeline-${name}`, {
+      region: REGION,
+      attributes: {
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.queueArn, maxReceiveCount: String(maxReceiveCount) }),
+      },
+    })
+    return { url: work.queueUrl, name: work.queueName, dlqUrl: dlq.queueUrl, dlqName: dlq.queueName }
+  }
+  const queues = { parse: queue("parse"), match: queue("match") }
+  return { fauxqs, queues, stop: () => fauxqs.stop() }
+}
+
+export interface CognitoAccount {
+  readonly sub: string
+  readonly email: string
+  readonly password: string
+  readonly groups: ReadonlyArray<string>
+  readonly givenName: string
+  readonly familyName: string
+}
+
+export interface FakeCognito {
+  readonly endpoint: string
+  readonly jwksUrl: string
+  /** Every InitiateAuth request the IdP received. */
+  readonly requests: Array<{ readonly target: string | null; readonly body: unknown }>
+  readonly addUser: (user: Omit<CognitoAccount, "sub">) => CognitoAccount
+  /** An administrator moving the user to other groups in the pool. */
+  readonly setGroups: (email: string, groups: ReadonlyArray<string>) => void
+  readonly stop: () => void
+}
+
+/** The pool's JWKS and an InitiateAuth (USER_PASSWORD_AUTH) endpoint, answering like Cognito. */
+export const startFakeCognito = async (): Promise<FakeCognito> => {
+  const pair = await generateKeyPair("RS256")
+  const jwk: JWK = { ...(await exportJWK(pair.publicKey)), kid: "aws-mode-key-1", alg: "RS256", use: "sig" }
+  const signingKey: CryptoKey = pair.privateKey
+  const users = new Map<string, CognitoAccount>()
+  const requests: FakeCognito["requests"] = []
+
+  const idToken = (user: CognitoAccount) =>
+    new SignJWT({
+      token_use: "id",
+      auth_time: Math.floor(Date.now() / 1000),
+      "cognito:username": user.sub,
+      "cognito:groups": [...user.groups],
+      email: user.email,
+      email_verified: true,
+      given_name: user.givenName,
+      family_name: user.familyName,
+    })
+      .setProtectedHeader({ alg: "RS256", kid: jwk.kid! })
+      .setSubject(user.sub)
+      .setIssuer(ISSUER)
+      .setAudience(CLIENT_ID)
+      .setIssuedAt()
+      .setExpirationTime("1h")
+      .sign(signingKey)
+
+  const server: Server<unknown> = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch: async (request) => {
+      const url = new URL(request.url)
+      if (request.method === "GET" && url.pathname === `/${POOL_ID}/.well-known/jwks.json`) {
+        return Response.json({ keys: [jwk] })
+      }
+      if (request.method !== "POST" || url.pathname !== "/") return new Response("not found", { status: 404 })
+      const target = request.headers.get("x-amz-target")
+      const body = (await request.json()) as {
+        AuthFlow?: string
+        ClientId?: string
+        AuthParameters?: { USERNAME?: string; PASSWORD?: string }
+      }
+      requests.push({ target, body })
+      const error = (type: string, message: string) =>
+        Response.json({ __type: type, message }, { status: 400, headers: { "x-amzn-errortype": type } })
+      if (target !== "AWSCognitoIdentityProviderService.InitiateAuth") {
+        return error("UnknownOperationException", `unsupported target ${target}`)
+      }
+      if (body.AuthFlow !== "USER_PASSWORD_AUTH" || body.ClientId !== CLIENT_ID) {
+        return error("InvalidParameterException", "USER_PASSWORD_AUTH flow not enabled for this client")
+      }
+      const user = users.get(body.AuthParameters?.USERNAME ?? "")
+      if (!user || user.password !== body.AuthParameters?.PASSWORD) {
+        return error("NotAuthorizedException", "Incorrect username or password.")
+      }
+      return Response.json({
+        AuthenticationResult: {
+          IdToken: await idToken(user),
+          AccessToken: "opaque-access-token",
+          RefreshToken: "opaque-refresh-token",
+          ExpiresIn: 3600,
+          TokenType: "Bearer",
+        },
+        ChallengeParameters: {},
+      })
+    },
+  })
+
+  return {
+    endpoint: `http://127.0.0.1:${server.port}/`,
+    jwksUrl: `http://127.0.0.1:${server.port}/${POOL_ID}/.well-known/jwks.json`,
+    requests,
+    addUser: (user) => {
+      const account = { ...user, sub: crypto.randomUUID() }
+      users.set(user.email, account)
+      return account
+    },
+    setGroups: (email, groups) => {
+      const user = users.get(email)
+      if (!user) throw new Error(`no Cognito user ${email}`)
+      users.set(email, { ...user, groups })
+    },
+    stop: () => void server.stop(true),
+  }
+}
+
+/** The env vars of AWS mode (docs/aws-mode.md) pointing at the fakes. */
+export const awsSettings = (aws: FakeAws, cognito: FakeCognito): Record<string, string> => ({
+  BLOB_STORE: "s3",
+  S3_BUCKET: BUCKET,
+  S3_ENDPOINT: aws.fauxqs.address,
+  AWS_REGION: REGION,
+  AWS_ACCESS_KEY_ID: "test-access-key",
+  AWS_SECRET_ACCESS_KEY: "test-secret-key",
+  QUEUE: "sqs",
+  SQS_PARSE_QUEUE_URL: aws.queues.parse.url,
+  SQS_MATCH_QUEUE_URL: aws.queues.match.url,
+  SQS_PARSE_DLQ_URL: aws.queues.parse.dlqUrl,
+  SQS_MATCH_DLQ_URL: aws.queues.match.dlqUrl,
+  SQS_ENDPOINT: aws.fauxqs.address,
+  AUTH: "cognito",
+  COGNITO_USER_POOL_ID: POOL_ID,
+  COGNITO_CLIENT_ID: CLIENT_ID,
+  COGNITO_ENDPOINT: cognito.endpoint,
+  COGNITO_JWKS_URL: cognito.jwksUrl,
+})
+
+/**
+ * A switchable stand-in in front of the matcher: while `down`, every request is a 503 (an outage);
+ * otherwise it forwards to the real matcher.
+ */
+export const startSwitchableProxy = (upstream: string) => {
+  let down = false
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch: async (request) => {
+      if (down) return Response.json({ error: { code: "unavailable", message: "matcher outage (test)" } }, { status: 503 })
+      const url = new URL(request.url)
+      return fetch(`${upstream.replace(/\/+$/, "")}${url.pathname}${url.search}`, {
+        method: request.method,
+        headers: request.headers,
+        body: request.method === "GET" || request.method === "HEAD" ? undefined : await request.arrayBuffer(),
+      })
+    },
+  })
+  return {
+    url: `http://127.0.0.1:${server.port}`,
+    setDown: (value: boolean) => {
+      down = value
+    },
+    stop: () => void server.stop(true),
+  }
+}
+
+export interface PresignedPost {
+  readonly upload_id: string
+  readonly url: string
+  readonly method: string
+  readonly headers: Record<string, string>
+  readonly fields?: Record<string, string>
+  readonly expires_at: string
+  readonly max_bytes: number
+}
+
+/** What a browser does with a presigned POST: every field, then the file as the last field. */
+export const postToS3 = (target: PresignedPost, content: string, filename = "activities.csv") => {
+  const form = new FormData()
+  for (const [name, value] of Object.entries(target.fields ?? {})) form.append(name, value)
+  form.append("file", new Blob([content], { type: "text/csv" }), filename)
+  return fetch(target.url, { method: target.method, headers: target.headers, body: form })
+}
+
+/** S3's ObjectCreated notification for one key, as the bucket sends it to SQS (keys URL-encoded, `+` for spaces). */
+export const objectCreatedEvent = (bucket: string, key: string, size: number) =>
+  JSON.stringify({
+    Records: [
+      {
+        eventVersion: "2.1",
+        eventSource: "aws:s3",
+        awsRegion: REGION,
+        eventTime: new Date().toISOString(),
+        eventName: "ObjectCreated:Post",
+        s3: {
+          s3SchemaVersion: "1.0",
+          configurationId: "scopeline-uploads-to-parse",
+          bucket: { name: bucket, arn: `arn:aws:s3:::${bucket}` },
+          object: { key: encodeURIComponent(key).replace(/%2F/g, "/").replace(/%20/g, "+"), size },
+        },
+      },
+    ],
+  })
+
+export const eventually = async <A>(
+  probe: () => Promise<A>,
+  done: (value: A) => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<A> => {
+  const deadline = Date.now() + timeoutMs
+  let last = await probe()
+  while (!done(last)) {
+    if (Date.now() > deadline) throw new Error(`${what}: timed out; last value ${JSON.stringify(last)}`)
+    await Bun.sleep(100)
+    last = await probe()
+  }
+  return last
+}
+
+/**
+ * The real server (the same layers as `startServer`), but with exactly the given settings: no
+ * JWT_SECRET or other embedded-mode defaults are added, so the run proves AWS mode needs none.
+ */
+export const startServerWith = async (settings: Record<string, string>): Promise<TestServer> => {
+  const scope = Effect.runSync(Scope.make())
+  const info = await Effect.runPromise(
+    Effect.gen(function* () {
+      const listening = yield* Deferred.make<HttpServerInfo>()
+      yield* Layer.buildWithScope(
+        serve({ port: 0, onListen: (address) => Deferred.unsafeDone(listening, Exit.succeed(address)) }).pipe(
+          Layer.provide(ServerServicesLive),
+          Layer.provide(LoggingLive),
+          Layer.provide(configLayer(settings)),
+        ),
+        scope,
+      )
+      return yield* Deferred.await(listening)
+    }),
+  )
+  return { ...info, databaseUrl: settings.DATABASE_URL!, settings, stop: () => Effect.runPromise(Scope.close(scope, Exit.void)) }
+}
