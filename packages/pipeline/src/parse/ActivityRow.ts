@@ -39,14 +39,48 @@ export const checkQuantity =
     return Number.isFinite(Number(normalised)) ? ok(normalised) : bad("is too large")
   }
 
+/** Answers of the unit registry, by the text as written (a file uses a handful of spellings). */
+const knownUnits = new Map<string, boolean>()
+
 /** The one place that decides which units a file may use: the unit registry. */
 export const checkUnit: Check<string> = (raw) => {
   const value = raw.trim()
   if (value === "") return bad("is empty; give the unit of the quantity (e.g. kWh, L, kg, km)")
-  return isKnownUnit(value) ? ok(value) : bad("is not a unit Scopeline knows (e.g. kWh, MWh, L, m3, kg, t, km, passenger.km)")
+  let known = knownUnits.get(value)
+  if (known === undefined) {
+    known = isKnownUnit(value)
+    if (knownUnits.size < 10_000) knownUnits.set(value, known)
+  }
+  return known ? ok(value) : bad("is not a unit Scopeline knows (e.g. kWh, MWh, L, m3, kg, t, km, passenger.km)")
 }
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$/
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+const digitAt = (value: string, index: number) => {
+  const code = value.charCodeAt(index) - 48
+  return code >= 0 && code <= 9 ? code : -1
+}
+
+/**
+ * The common case, a plain "YYYY-MM-DD" from year 100 on, checked without a regex or a Date: true
+ * for a real calendar date, false for one that is not, undefined for anything else (left to the
+ * general rule below, which gives the same answers).
+ */
+const plainDate = (value: string): boolean | undefined => {
+  if (value.length !== 10 || value.charCodeAt(4) !== 45 || value.charCodeAt(7) !== 45) return undefined
+  const y0 = digitAt(value, 0), y1 = digitAt(value, 1), y2 = digitAt(value, 2), y3 = digitAt(value, 3)
+  const m0 = digitAt(value, 5), m1 = digitAt(value, 6), d0 = digitAt(value, 8), d1 = digitAt(value, 9)
+  if ((y0 | y1 | y2 | y3 | m0 | m1 | d0 | d1) < 0) return undefined
+  const year = y0 * 1000 + y1 * 100 + y2 * 10 + y3
+  // Date.UTC reads years 0–99 as 1900–1999: keep that case on the general path.
+  if (year < 100) return undefined
+  const month = m0 * 10 + m1
+  const day = d0 * 10 + d1
+  if (month < 1 || month > 12 || day < 1) return false
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)
+  return day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!)
+}
 
 /** ISO 8601 date; a time part is accepted and dropped. Output: YYYY-MM-DD. */
 export const checkDate =
@@ -54,6 +88,8 @@ export const checkDate =
   (raw) => {
     const value = raw.trim()
     if (value === "") return required ? bad("is empty; enter a date as YYYY-MM-DD") : ok(null)
+    const fast = plainDate(value)
+    if (fast !== undefined) return fast ? ok(value) : bad("is not a real calendar date")
     const match = ISO_DATE.exec(value)
     if (!match) return bad("is not a date in the form YYYY-MM-DD")
     const [, y, m, d] = match as unknown as [string, string, string, string]

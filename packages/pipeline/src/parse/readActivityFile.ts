@@ -1,7 +1,7 @@
 import type { NewActivity } from "@scopeline/db/ActivitiesRepo"
 import { RowError } from "@scopeline/domain/Upload"
-import { parse, CsvError } from "csv-parse"
-import { Chunk, Data, Effect, Either, Stream } from "effect"
+import { CsvError, type Options, Parser } from "csv-parse"
+import { Data, Effect, Either, Fiber, Option } from "effect"
 import type { Readable } from "node:stream"
 import { makeRowDecoder, type RawRow } from "./ActivityRow.ts"
 import { type ColumnMap, mapColumns } from "./columns.ts"
@@ -20,25 +20,29 @@ export const BATCH_SIZE = 5000
 const fileProblem = (reason: string) => new FileRejected({ reason, errors: [new RowError({ row: null, column: null, value: null, message: reason })], errorCount: 1 })
 
 /**
- * Decodes the byte stream as UTF-8, refusing anything that is not text (a NUL byte or an invalid
- * sequence), and strips a byte-order mark.
+ * Checks that the byte stream is UTF-8 text, refusing anything that is not (a NUL byte or an
+ * invalid sequence). The parser gets the bytes themselves (csv-parse strips a byte-order mark); the
+ * decoded text is only kept for the header line.
  */
-async function* utf8Text(input: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
+const utf8Checker = () => {
   const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false })
-  for await (const chunk of input) {
-    const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk
-    if (bytes.includes(0)) throw new NotText()
-    try {
-      yield decoder.decode(bytes, { stream: true })
-    } catch {
-      throw new NotText()
-    }
-  }
-  try {
-    const rest = decoder.decode()
-    if (rest) yield rest
-  } catch {
-    throw new NotText()
+  return {
+    /** The chunk's text; throws NotText. */
+    chunk: (bytes: Buffer): string => {
+      if (bytes.includes(0)) throw new NotText()
+      try {
+        return decoder.decode(bytes, { stream: true })
+      } catch {
+        throw new NotText()
+      }
+    },
+    end: (): string => {
+      try {
+        return decoder.decode()
+      } catch {
+        throw new NotText()
+      }
+    },
   }
 }
 class NotText extends Error {}
@@ -56,45 +60,26 @@ export const detectDelimiter = (headerLine: string): "," | ";" => {
   return semicolons > commas ? ";" : ","
 }
 
-/** Buffers the stream's start until the header line is complete, then replays everything. */
-async function* withHeaderLine(text: AsyncIterator<string>, onHeader: (line: string) => void): AsyncGenerator<string> {
-  let head = ""
-  while (!/[\r\n]/.test(head) && head.length < 1_000_000) {
-    const next = await text.next()
-    if (next.done) break
-    head += next.value
-  }
-  onHeader(head.split(/\r?\n|\r/)[0] ?? "")
-  if (head) yield head
-  while (true) {
-    const next = await text.next()
-    if (next.done) return
-    yield next.value
-  }
-}
-
-interface State {
-  readonly columns: ColumnMap | undefined
-  readonly decode: ReturnType<typeof makeRowDecoder>
-  readonly rowCount: number
-  readonly errors: Array<RowError>
-  readonly errorCount: number
-}
+const fieldAt = (record: ReadonlyArray<string>, index: number | undefined) => (index === undefined ? undefined : (record[index] ?? ""))
 
 const toRaw = (record: ReadonlyArray<string>, columns: ColumnMap): RawRow => {
-  const at = (index: number | undefined) => (index === undefined ? undefined : (record[index] ?? ""))
   const k = columns.known
   return {
-    description: at(k.description) ?? "",
-    quantity: at(k.quantity) ?? "",
-    unit: at(k.unit) ?? "",
-    date: at(k.date) ?? "",
-    category: at(k.category),
-    geography: at(k.geography),
-    period_start: at(k.period_start),
-    period_end: at(k.period_end),
-    reference: at(k.reference),
+    description: fieldAt(record, k.description) ?? "",
+    quantity: fieldAt(record, k.quantity) ?? "",
+    unit: fieldAt(record, k.unit) ?? "",
+    date: fieldAt(record, k.date) ?? "",
+    category: fieldAt(record, k.category),
+    geography: fieldAt(record, k.geography),
+    period_start: fieldAt(record, k.period_start),
+    period_end: fieldAt(record, k.period_end),
+    reference: fieldAt(record, k.reference),
   }
+}
+
+const isBlank = (record: ReadonlyArray<string>) => {
+  for (let i = 0; i < record.length; i++) if (record[i]!.trim() !== "") return false
+  return true
 }
 
 const columnHeader = (columns: ColumnMap, headers: ReadonlyArray<string>, column: string) => {
@@ -103,142 +88,231 @@ const columnHeader = (columns: ColumnMap, headers: ReadonlyArray<string>, column
 }
 
 /**
+ * csv-parse's parsing engine, driven synchronously: each chunk of bytes is parsed in one call that
+ * hands back its records (or the CSV error), with none of the stream machinery's per-record cost.
+ * It is the engine `csv-parse`'s `Parser` stream wraps (`parser.api`; csv-parse is pinned exactly).
+ */
+interface CsvEngine {
+  readonly parse: (
+    buf: Buffer | undefined,
+    end: boolean,
+    push: (record: Array<string>) => void,
+    close: () => void,
+  ) => Error | undefined
+  readonly info: { readonly records: number }
+}
+const csvEngine = (options: Options): CsvEngine => {
+  const engine = (new Parser(options) as unknown as { api?: CsvEngine }).api
+  if (typeof engine?.parse !== "function") throw new Error("csv-parse: the parser's engine (Parser#api) is missing")
+  return engine
+}
+
+/** A full, synchronous garbage collection (Bun); a no-op elsewhere. */
+const collectGarbage = () => {
+  if (typeof Bun !== "undefined") Bun.gc(true)
+}
+
+/** Chunks of the file as read from storage (typically 256 KiB). */
+const readChunks = (input: Readable) => {
+  const iterator = (input as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]()
+  return async (): Promise<Buffer | undefined> => {
+    const next = await iterator.next()
+    if (next.done) return undefined
+    return typeof next.value === "string" ? Buffer.from(next.value) : next.value
+  }
+}
+
+/**
  * Streams an activity file, validating every row, and hands valid rows to `store` in batches. After
  * the first bad row nothing more is stored, but reading goes on to report up to MAX_ROW_ERRORS
- * problems; then the whole file is refused. Memory is bounded by one batch whatever the file size:
- * the parser pulls bytes only as fast as `store` takes batches.
+ * problems; then the whole file is refused. Memory is bounded by two batches whatever the file size:
+ * bytes are read only as fast as `store` takes batches. One `store` runs while the next batch is
+ * parsed (the database and the parser work at the same time), never two at once.
  */
 export const readActivityFile = <E, R>(
   input: Readable,
   store: (rows: ReadonlyArray<NewActivity>) => Effect.Effect<void, E, R>,
 ): Effect.Effect<{ readonly rowCount: number }, FileRejected | E, R> =>
-  Effect.gen(function* () {
-    const sniffed: { delimiter: "," | ";" } = { delimiter: "," }
-    const text = withHeaderLine(utf8Text(input)[Symbol.asyncIterator](), (line) => {
-      sniffed.delimiter = detectDelimiter(line)
-    })
-    // The delimiter is known once the first chunk is read, before the parser sees any byte.
-    const first = yield* Effect.tryPromise({ try: () => text.next(), catch: (error) => describeReadFailure(error, 0) })
-    if (first.done || first.value.trim() === "") {
-      input.destroy()
-      return yield* fileProblem("The file is empty.")
-    }
-    const delimiter = sniffed.delimiter
-    const parser = parse({ delimiter, relax_column_count: true, skip_empty_lines: false, bom: true, relax_quotes: false })
-    const feed = (async () => {
-      try {
-        if (!parser.write(first.value)) await new Promise((resume) => parser.once("drain", resume))
-        for await (const chunk of text) {
-          if (!parser.write(chunk)) await new Promise((resume) => parser.once("drain", resume))
+  Effect.suspend(() => {
+    let storing: Fiber.RuntimeFiber<void, E> | undefined
+    return Effect.gen(function* () {
+      const nextChunk = readChunks(input)
+      const utf8 = utf8Checker()
+      let engine: CsvEngine | undefined
+      const parsedRecords = () => engine?.info.records ?? 0
+      /** The next chunk, checked to be text; undefined at the end of the file. */
+      const read = Effect.tryPromise({
+        try: async () => {
+          const bytes = await nextChunk()
+          if (bytes === undefined) return { bytes, text: utf8.end() }
+          return { bytes, text: utf8.chunk(bytes) }
+        },
+        catch: (error) => describeReadFailure(error, parsedRecords()),
+      })
+
+      // The delimiter is known once the header line is read, before the parser sees any byte.
+      const head: Array<Buffer> = []
+      let headText = ""
+      let ended = false
+      while (!/[\r\n]/.test(headText) && headText.length < 1_000_000) {
+        const next = yield* read
+        headText += next.text
+        if (next.bytes === undefined) {
+          ended = true
+          break
         }
-        parser.end()
-      } catch (error) {
-        parser.destroy(error as Error)
+        head.push(next.bytes)
       }
-    })()
-    void feed
+      if (headText.trim() === "") {
+        input.destroy()
+        return yield* fileProblem("The file is empty.")
+      }
+      const delimiter = detectDelimiter(headText.split(/\r?\n|\r/)[0] ?? "")
+      const csv = csvEngine({ delimiter, relax_column_count: true, skip_empty_lines: false, bom: true, relax_quotes: false })
+      engine = csv
+      const decode = makeRowDecoder(delimiter === ";")
 
-    let headers: ReadonlyArray<string> = []
-    const state: State = { columns: undefined, decode: makeRowDecoder(delimiter === ";"), rowCount: 0, errors: [], errorCount: 0 }
-    let recordIndex = 0
-    let batch: Array<NewActivity> = []
+      let columns: ColumnMap | undefined
+      let headers: ReadonlyArray<string> = []
+      let rowCount = 0
+      const errors: Array<RowError> = []
+      let errorCount = 0
+      let recordIndex = 0
+      let batch: Array<NewActivity> = []
 
-    const addError = (row: number | null, column: string | null, value: string | null, message: string) => {
-      state.errors.length < MAX_ROW_ERRORS && state.errors.push(new RowError({ row, column, value, message }))
-      ;(state as { errorCount: number }).errorCount++
-    }
+      const addError = (row: number | null, column: string | null, value: string | null, message: string) => {
+        if (errors.length < MAX_ROW_ERRORS) errors.push(new RowError({ row, column, value, message }))
+        errorCount++
+      }
 
-    const handle = (record: ReadonlyArray<string>): Either.Either<void, FileRejected> => {
-      recordIndex++
-      if (state.columns === undefined) {
-        headers = record
-        const mapped = mapColumns(record)
-        if ("_tag" in mapped) {
-          return Either.left(
-            mapped._tag === "MissingColumns"
+      /** One record of the file; a FileRejected when the whole file is refused at once (the header). */
+      const handle = (record: Array<string>): FileRejected | undefined => {
+        recordIndex++
+        if (columns === undefined) {
+          headers = record
+          const mapped = mapColumns(record)
+          if ("_tag" in mapped) {
+            return mapped._tag === "MissingColumns"
               ? fileProblem(
                   `The header row is missing the required column${mapped.missing.length > 1 ? "s" : ""} ${mapped.missing.join(", ")}. Found: ${mapped.found.filter((f) => f !== "").join(", ") || "nothing"}.`,
                 )
-              : fileProblem(`The header row names the column "${mapped.column}" twice.`),
-          )
-        }
-        ;(state as { columns: ColumnMap }).columns = mapped
-        return Either.right(undefined)
-      }
-      const columns = state.columns
-      // A spreadsheet row: the header is row 1, and a blank line is a row too.
-      const row = recordIndex
-      if (record.every((field) => field.trim() === "")) return Either.right(undefined)
-      if (record.length !== columns.width) {
-        addError(row, null, null, `has ${record.length} value${record.length === 1 ? "" : "s"} but the header has ${columns.width} columns`)
-        return Either.right(undefined)
-      }
-      const decoded = state.decode(toRaw(record, columns))
-      if (Either.isLeft(decoded)) {
-        const raw = toRaw(record, columns) as Record<string, string | undefined>
-        for (const problem of decoded.left) {
-          addError(row, columnHeader(columns, headers, problem.column), raw[problem.column] ?? null, `${columnHeader(columns, headers, problem.column)} ${problem.message}`)
-        }
-        return Either.right(undefined)
-      }
-      ;(state as { rowCount: number }).rowCount++
-      if (state.errorCount > 0) return Either.right(undefined)
-      const value = decoded.right
-      let extra: string | null = null
-      if (columns.extra.length > 0) {
-        const fields: Record<string, string> = {}
-        for (const column of columns.extra) fields[column.header] = record[column.index] ?? ""
-        extra = JSON.stringify(fields)
-      }
-      batch.push({ rowNumber: row, ...value, extra })
-      return Either.right(undefined)
-    }
-
-    // Records the parser has produced (it runs ahead of the rows handled here), header included.
-    const parsedRecords = () => parser.info.records
-    const records = Stream.fromAsyncIterable(parser as AsyncIterable<Array<string>>, (error) =>
-      describeReadFailure(error, parsedRecords()),
-    ).pipe(
-      Stream.rechunk(1000),
-      Stream.mapChunksEffect((chunk) =>
-        Effect.gen(function* () {
-          for (const record of chunk) {
-            const result = handle(record)
-            if (Either.isLeft(result)) return yield* result.left
-            if (state.errorCount >= MAX_ROW_ERRORS) break
+              : fileProblem(`The header row names the column "${mapped.column}" twice.`)
           }
-          if (batch.length >= BATCH_SIZE && state.errorCount === 0) {
-            const full = batch
-            batch = []
-            yield* store(full)
+          columns = mapped
+          return undefined
+        }
+        // A spreadsheet row: the header is row 1, and a blank line is a row too.
+        const row = recordIndex
+        if (isBlank(record)) return undefined
+        if (record.length !== columns.width) {
+          addError(row, null, null, `has ${record.length} value${record.length === 1 ? "" : "s"} but the header has ${columns.width} columns`)
+          return undefined
+        }
+        const raw = toRaw(record, columns)
+        const decoded = decode(raw)
+        if (Either.isLeft(decoded)) {
+          const fields = raw as Record<string, string | undefined>
+          for (const problem of decoded.left) {
+            addError(row, columnHeader(columns, headers, problem.column), fields[problem.column] ?? null, `${columnHeader(columns, headers, problem.column)} ${problem.message}`)
           }
-          return Chunk.of(state.errorCount)
-        }),
-      ),
-      Stream.takeUntil((errorCount) => errorCount >= MAX_ROW_ERRORS),
-    )
+          return undefined
+        }
+        rowCount++
+        if (errorCount > 0) return undefined
+        const value = decoded.right
+        let extra: string | null = null
+        if (columns.extra.length > 0) {
+          const fields: Record<string, string> = {}
+          for (const column of columns.extra) fields[column.header] = record[column.index] ?? ""
+          extra = JSON.stringify(fields)
+        }
+        batch.push({
+          rowNumber: row,
+          description: value.description,
+          quantity: value.quantity,
+          unit: value.unit,
+          date: value.date,
+          periodStart: value.periodStart,
+          periodEnd: value.periodEnd,
+          category: value.category,
+          geography: value.geography,
+          reference: value.reference,
+          extra,
+        })
+        return undefined
+      }
 
-    yield* Stream.runDrain(records).pipe(
-      Effect.ensuring(
-        Effect.sync(() => {
-          parser.destroy()
-          input.destroy()
-        }),
-      ),
-    )
-
-    if (state.columns === undefined) return yield* fileProblem("The file is empty.")
-    if (state.errorCount > 0) {
-      const more = state.errorCount >= MAX_ROW_ERRORS ? `${MAX_ROW_ERRORS} or more` : String(state.errorCount)
-      return yield* new FileRejected({
-        reason: `The file was rejected: ${more} problem${state.errorCount === 1 ? "" : "s"} found${state.errors[0]?.row ? `, the first in row ${state.errors[0].row}` : ""}. Nothing was imported; fix the rows listed and upload the file again.`,
-        errors: state.errors,
-        errorCount: state.errorCount,
+      /** Hands the full batch to `store` in the background, once the previous one is stored. */
+      const flush = Effect.gen(function* () {
+        const full = batch
+        batch = []
+        if (storing) {
+          // Waiting on the database anyway: collect now, so garbage from the batches parsed so far
+          // (strings, chunk buffers) does not pile up, and the peak memory does not grow with the file.
+          if (Option.isNone(yield* Fiber.poll(storing))) collectGarbage()
+          yield* Fiber.join(storing)
+        }
+        storing = yield* Effect.fork(store(full))
       })
-    }
-    if (state.rowCount === 0) return yield* fileProblem("The file has a header row but no activity rows.")
-    if (batch.length > 0) yield* store(batch)
-    return { rowCount: state.rowCount }
+
+      const records: Array<Array<string>> = []
+      const collect = (record: Array<string>) => {
+        records.push(record)
+      }
+      const noop = () => {}
+      /** Parses one chunk (the end of the file when undefined) and handles its records. */
+      const consume = (bytes: Buffer | undefined) =>
+        Effect.gen(function* () {
+          const failure = csv.parse(bytes, bytes === undefined, collect, noop)
+          if (failure !== undefined) {
+            records.length = 0
+            return yield* describeReadFailure(failure, csv.info.records)
+          }
+          for (let i = 0; i < records.length; i++) {
+            const rejected = handle(records[i]!)
+            if (rejected !== undefined) return yield* rejected
+            if (errorCount >= MAX_ROW_ERRORS) break
+            if (batch.length >= BATCH_SIZE && errorCount === 0) yield* flush
+          }
+          records.length = 0
+        })
+
+      yield* Effect.gen(function* () {
+        for (const bytes of head) {
+          yield* consume(bytes)
+          if (errorCount >= MAX_ROW_ERRORS) return
+        }
+        head.length = 0
+        while (!ended) {
+          const next = yield* read
+          if (next.bytes === undefined) break
+          yield* consume(next.bytes)
+          if (errorCount >= MAX_ROW_ERRORS) return
+        }
+        yield* consume(undefined)
+      }).pipe(Effect.ensuring(Effect.sync(() => input.destroy())))
+
+      if (columns === undefined) return yield* fileProblem("The file is empty.")
+      if (errorCount > 0) {
+        const more = errorCount >= MAX_ROW_ERRORS ? `${MAX_ROW_ERRORS} or more` : String(errorCount)
+        return yield* new FileRejected({
+          reason: `The file was rejected: ${more} problem${errorCount === 1 ? "" : "s"} found${errors[0]?.row ? `, the first in row ${errors[0].row}` : ""}. Nothing was imported; fix the rows listed and upload the file again.`,
+          errors,
+          errorCount,
+        })
+      }
+      if (rowCount === 0) return yield* fileProblem("The file has a header row but no activity rows.")
+      if (batch.length > 0) yield* flush
+      if (storing) {
+        const last = storing
+        storing = undefined
+        yield* Fiber.join(last)
+      }
+      return { rowCount }
+    }).pipe(
+      // Whatever the outcome, no store is left running against the caller's transaction.
+      Effect.ensuring(Effect.suspend(() => (storing ? Effect.asVoid(Fiber.await(storing)) : Effect.void))),
+    )
   })
 
 const describeReadFailure = (error: unknown, recordIndex: number): FileRejected => {
