@@ -83,6 +83,28 @@ describe("uploading through the page", () => {
     await page.close()
   })
 
+  test("a hostile file name is shown as text on every page that names it", async () => {
+    const hostile = `</title><script>window.__pwned = 1</script><b id="injected">x</b>.csv`
+    const page = await signIn("accountant@demo.scopeline.dev")
+    await page.goto(`${server.url}/uploads`)
+    const file = join(mkdtempSync(join(tmpdir(), "hostile-")), "activities.csv")
+    writeFileSync(file, "description,quantity,unit,date\nDiesel,1,L,2024-01-01\n")
+    // The browser sends its own file name; set the hostile one the way a script would.
+    const id = await page.evaluate(async (name) => {
+      const token = JSON.parse(document.body.getAttribute("hx-headers:inherited") ?? "{}")["x-csrf-token"]
+      const target = await (await fetch(`/v1/upload/new?filename=${encodeURIComponent(name)}`, { headers: { "x-csrf-token": token } })).json()
+      return target.upload_id as string
+    }, hostile)
+    for (const path of [`/uploads/${id}`, "/uploads"]) {
+      await page.goto(`${server.url}${path}`)
+      await page.waitForSelector("h1")
+      expect(await page.evaluate(() => (window as { __pwned?: number }).__pwned)).toBeUndefined()
+      expect(await page.$("#injected")).toBeNull()
+      if (path !== "/uploads") expect(await page.title()).toBe(`${hostile} · Scopeline`)
+    }
+    await page.close()
+  })
+
   test("a viewer sees the uploads but no upload control", async () => {
     const page = await signIn("viewer@demo.scopeline.dev")
     await page.goto(`${server.url}/uploads`)

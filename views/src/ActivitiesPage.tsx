@@ -43,7 +43,7 @@ const percent = (confidence: string) => `${Math.round(Number(confidence) * 100)}
 /** The table alone: what the filter form swaps in. */
 export const ActivitiesTable = (props: ActivitiesTableProps) => (
   <section id="activities-table">
-    {props.counts && (
+    {!!props.counts && (
       <p class="progress" id="upload-progress">
         {Object.entries(props.counts).map(([status, count]) => (
           <span class={`status ${status}`} safe>
@@ -93,12 +93,12 @@ export const ActivitiesTable = (props: ActivitiesTableProps) => (
                 )}
               </td>
               <td>
-                {row.matchSource && (
+                {!!row.matchSource && (
                   <span class="match" safe>
                     {row.confidence === null ? row.matchSource : `${row.matchSource} · ${percent(row.confidence)}`}
                   </span>
                 )}
-                {row.failureReason && (
+                {!!row.failureReason && (
                   <span class="failure" safe>
                     {row.failureReason}
                   </span>

@@ -9,7 +9,7 @@ export const ErrorPage = (props: ErrorPageProps) => (
   <section class="card narrow" id="error-page">
     <h1 safe>{props.title}</h1>
     <p safe>{props.message}</p>
-    {props.reference && (
+    {!!props.reference && (
       <p class="muted">
         Reference: <code safe>{props.reference}</code>
       </p>

@@ -63,7 +63,7 @@ export const FactorPage = (props: { readonly factor: FactorView }) => {
         <Field label="Reference" value={f.ref} id="factor-ref" />
         <Field label="Licence" value={f.licence} id="factor-licence" />
       </dl>
-      {f.attribution && (
+      {!!f.attribution && (
         <blockquote class="attribution" id="factor-attribution" safe>
           {f.attribution}
         </blockquote>

@@ -28,7 +28,7 @@ export const Layout = (props: PropsWithChildren<LayoutProps>) => (
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>{props.title} · Scopeline</title>
+        <title safe>{`${props.title} · Scopeline`}</title>
         <link rel="stylesheet" href="/static/app.css" />
         <script src="/static/htmx.min.js"></script>
         <script src="/static/app.js"></script>
@@ -38,7 +38,7 @@ export const Layout = (props: PropsWithChildren<LayoutProps>) => (
           <a class="brand" href="/">
             Scopeline
           </a>
-          {props.viewer && (
+          {!!props.viewer && (
             <nav aria-label="Main">
               {(props.nav ?? []).map((item) => (
                 <a href={item.href} aria-current={isCurrent(props.path, item.href) ? "page" : undefined} safe>
@@ -57,7 +57,7 @@ export const Layout = (props: PropsWithChildren<LayoutProps>) => (
               </select>
             </label>
           )}
-          {props.viewer && (
+          {!!props.viewer && (
             <form method="post" action="/logout" class="logout">
               <input type="hidden" name="_csrf" value={props.csrfToken} />
               <span class="who" title={props.viewer.email} safe>

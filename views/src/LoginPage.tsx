@@ -7,7 +7,7 @@ export interface LoginPageProps {
 export const LoginPage = (props: LoginPageProps) => (
   <section class="card narrow">
     <h1>Sign in</h1>
-    {props.error && (
+    {!!props.error && (
       <p class="alert error" role="alert" safe>
         {props.error}
       </p>

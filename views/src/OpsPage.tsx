@@ -30,7 +30,7 @@ export interface OpsPageProps {
 export const DeadLetters = (props: { readonly deadLetters: ReadonlyArray<DeadLetterView>; readonly notice?: string }) => (
   <section id="dead-letters">
     <h2>Dead letters</h2>
-    {props.notice && (
+    {!!props.notice && (
       <p class="alert notice" role="status" safe>
         {props.notice}
       </p>

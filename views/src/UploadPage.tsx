@@ -51,9 +51,9 @@ export const UploadStatus = (props: UploadStatusProps) => {
       </ol>
       <p>
         Status: <span class={`status ${props.status}`} id="upload-state" safe>{props.status}</span>
-        {props.rowCount !== null && <> · {String(props.rowCount)} activities</>}
+        {props.rowCount !== null && <> · {props.rowCount} activities</>}
       </p>
-      {props.failureReason && (
+      {!!props.failureReason && (
         <p class="alert error" id="failure-reason" safe>
           {props.failureReason}
         </p>
@@ -61,7 +61,7 @@ export const UploadStatus = (props: UploadStatusProps) => {
       {total > 0 && (
         <div id="matching-progress">
           <p>
-            Matching: {String(matched)} of {String(total)} settled
+            Matching: {matched} of {total} settled
           </p>
           <progress max={String(total)} value={String(matched)}></progress>
           <p class="counts">
@@ -93,7 +93,7 @@ export const UploadStatus = (props: UploadStatusProps) => {
             <tbody>
               {props.rowErrors.map((error) => (
                 <tr>
-                  <td>{error.row === null ? "—" : String(error.row)}</td>
+                  <td>{error.row ?? "—"}</td>
                   <td safe>{error.column ?? "—"}</td>
                   <td>
                     <code safe>{error.value ?? ""}</code>

@@ -70,13 +70,13 @@ export const UploadsPage = (props: UploadsPageProps) => (
                   <span class={`status ${upload.status}`} safe>
                     {upload.status}
                   </span>
-                  {upload.failureReason && (
+                  {!!upload.failureReason && (
                     <div class="muted" safe>
                       {upload.failureReason}
                     </div>
                   )}
                 </td>
-                <td>{upload.rowCount === null ? "—" : String(upload.rowCount)}</td>
+                <td>{upload.rowCount ?? "—"}</td>
                 <td safe>{upload.createdAt}</td>
               </tr>
             ))}
