@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { SQL } from "bun"
 import { SignJWT } from "jose"
 import { DEMO_TEST_PASSWORD as PASSWORD, seedDemo } from "../support/seed.ts"
 import { startServer, type TestServer } from "../support/server.ts"
@@ -95,6 +96,23 @@ describe("lockout", () => {
 
 })
 
+describe("lockout under parallel attempts", () => {
+  test("30 simultaneous wrong passwords get at most 5 answers of 401; the rest are 429", async () => {
+    const own = await startServer()
+    await seedDemo(own.databaseUrl)
+    const attempt = () =>
+      fetch(`${own.url}/v1/auth/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ credentials: { login: "viewer@demo.scopeline.dev", password: "guess" } }),
+      }).then((r) => r.status)
+    const statuses = await Promise.all(Array.from({ length: 30 }, attempt))
+    await own.stop()
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(5)
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(25)
+  })
+})
+
 describe("tokens", () => {
   test("GET /v1/me answers in the seed's shape", async () => {
     const token = await tokenFor("accountant@demo.scopeline.dev")
@@ -106,6 +124,31 @@ describe("tokens", () => {
       role: "accountant",
       preferences: { marketing_opted_in: false, time_format: 24, timezone: "UTC" },
     })
+  })
+
+  test("a role change or a deleted account applies at once, not when the token expires", async () => {
+    const own = await startServer()
+    await seedDemo(own.databaseUrl)
+    const login = await fetch(`${own.url}/v1/auth/login`, {
+      method: "POST",
+      body: JSON.stringify({ credentials: { login: "admin@demo.scopeline.dev", password: PASSWORD } }),
+    })
+    const { jwt } = (await login.json()) as { jwt: string }
+    const admin = () => fetch(`${own.url}/v1/admin/users`, { headers: { authorization: `Bearer ${jwt}` } }).then((r) => r.status)
+    expect(await admin()).toBe(200)
+    const db = new SQL(own.databaseUrl)
+    await db`UPDATE users SET role = 'viewer' WHERE email = 'admin@demo.scopeline.dev'`
+    expect(await admin()).toBe(403)
+    await db`DELETE FROM login_failures`
+    await db`DELETE FROM users WHERE email = 'admin@demo.scopeline.dev'`
+    expect(await admin()).toBe(401)
+    await db.close()
+    await own.stop()
+  })
+
+  test("a malformed session cookie is treated as no session (401), never a server error", async () => {
+    const response = await fetch(`${server.url}/v1/me`, { headers: { cookie: "scopeline_session=%E0" } })
+    expect(response.status).toBe(401)
   })
 
   test("a missing token is 401", async () => {

@@ -75,6 +75,21 @@ describe("signing in through the page", () => {
     expect(await response.text()).toContain("This form has expired")
   })
 
+  test("after sign-in, only paths on this site are followed (no open redirect)", async () => {
+    const token = "d".repeat(43)
+    const signIn = (next: string) =>
+      fetch(`${server.url}/login?next=${encodeURIComponent(next)}`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", cookie: `scopeline_csrf=${token}` },
+        body: new URLSearchParams({ login: "accountant@demo.scopeline.dev", password: DEMO_TEST_PASSWORD, _csrf: token }),
+        redirect: "manual",
+      }).then((r) => r.headers.get("location"))
+    expect(await signIn("/uploads")).toBe("/uploads")
+    for (const hostile of ["//evil.example", "/\\evil.example", "/\t/evil.example", "https://evil.example/", "/\n/evil.example"]) {
+      expect(await signIn(hostile)).toBe("/")
+    }
+  })
+
   test("user data is escaped in pages", async () => {
     const hostile = `"><script>window.__pwned = true</script><b id="injected">x</b>`
     const page = await browser.newPage()

@@ -35,21 +35,39 @@ export const parsingHarness = async () => {
   const db = new SQL(databaseUrl)
   const [accountant] = await db`SELECT id FROM users WHERE role = 'accountant'`
 
-  const parse = async (content: string | Uint8Array): Promise<{ upload: Upload; stored: number }> => {
+  /** An uploaded (confirmed) upload whose stored object is `content`; returns its id and blob path. */
+  const prepare = async (content: string | Uint8Array) => {
     const id = UploadId.make(crypto.randomUUID())
     const key = objectKeyOf(id)
     const path = join(settings.DATA_DIR!, "blobs", key)
     mkdirSync(join(path, ".."), { recursive: true })
     writeFileSync(path, content)
     await db`INSERT INTO uploads (id, accountant, s3_object_url, status) VALUES (${id}, ${accountant.id}, ${key}, 'uploaded')`
-    await runtime.runPromise(Effect.flatMap(ParseUpload, (p) => p.run(new ParseJob({ uploadId: id, correlationId: "test" }))))
+    return { id, path }
+  }
+
+  /** Runs the parse job for an upload, as the worker would (Exit, so failures can be inspected). */
+  const runJob = (id: UploadId, options = { lastAttempt: false }) =>
+    runtime.runPromiseExit(Effect.flatMap(ParseUpload, (p) => p.run(new ParseJob({ uploadId: id, correlationId: "test" }), options)))
+
+  const outcome = async (id: UploadId) => {
     const upload = await runtime.runPromise(Effect.flatMap(UploadsRepo, (r) => r.findById(id)).pipe(Effect.map(Option.getOrThrow)))
     const [{ n }] = await db`SELECT count(*)::int AS n FROM activities WHERE upload_id = ${id}`
     return { upload, stored: Number(n) }
   }
 
+  const parse = async (content: string | Uint8Array): Promise<{ upload: Upload; stored: number }> => {
+    const { id } = await prepare(content)
+    const exit = await runJob(id)
+    if (exit._tag === "Failure") throw new Error(`parse job failed: ${JSON.stringify(exit.cause)}`)
+    return outcome(id)
+  }
+
   return {
     parse,
+    prepare,
+    runJob,
+    outcome,
     db,
     runtime,
     close: async () => {

@@ -107,6 +107,29 @@ describe("rejected files store nothing and say why", () => {
     expect(upload.failureReason).toContain("100 or more problems")
   })
 
+  test("in a semicolon file, a dotted thousands value is refused as ambiguous rather than read 1,000× too small", async () => {
+    const upload = await rejected("description;quantity;unit;date\nGas;1.234;kWh;2024-01-01\nDiesel;12.5;L;2024-01-01\n")
+    expect(upload.rowErrors).toHaveLength(1)
+    expect(upload.rowErrors![0]).toMatchObject({ row: 2, column: "quantity", value: "1.234" })
+    expect(upload.rowErrors![0]!.message).toContain("ambiguous")
+  })
+
+  test("a CSV syntax error does not hide the row errors found before it", async () => {
+    const upload = await rejected(`${HEADER}\nDiesel,x,L,2024-01-01\nPetrol,y,L,2024-01-02\n"Gas,1,kWh,2024-01-03\n`)
+    expect(upload.rowErrors!.map((e) => [e.row, e.column])).toEqual([
+      [2, "quantity"],
+      [3, "quantity"],
+      [4, null],
+    ])
+  })
+
+  test("a column named __proto__ is kept with the other original data", async () => {
+    const { upload } = await harness.parse(`${HEADER},__proto__,Site\nDiesel,1,L,2024-01-01,p1,North\n`)
+    const [row] = await harness.db`SELECT extra FROM activities WHERE upload_id = ${upload.id}`
+    // (A `{ __proto__: … }` literal would set a prototype, so compare the JSON text.)
+    expect(JSON.stringify(row.extra)).toBe('{"Site":"North","__proto__":"p1"}')
+  })
+
   test("a redelivered job for a finished upload changes nothing", async () => {
     const { upload, stored } = await harness.parse(`${HEADER}\nDiesel,1,L,2024-01-01\n`)
     const { ParseUpload } = await import("@scopeline/pipeline/parse/ParseUpload")
@@ -117,6 +140,30 @@ describe("rejected files store nothing and say why", () => {
     )
     const [{ n }] = await harness.db`SELECT count(*)::int AS n FROM activities WHERE upload_id = ${upload.id}`
     expect(Number(n)).toBe(stored)
+  })
+})
+
+describe("storage trouble is retried, not blamed on the file", () => {
+  test("a failed read fails the job for a retry; on the last attempt the upload says so; a replay parses it", async () => {
+    const { id, path } = await harness.prepare(`${HEADER}\nDiesel,1,L,2024-01-01\n`)
+    const { renameSync, mkdirSync } = await import("node:fs")
+    // A folder where the file should be: reading it fails with an I/O error, as a storage outage would.
+    renameSync(path, `${path}.aside`)
+    mkdirSync(path)
+    const first = await harness.runJob(id)
+    expect(first._tag).toBe("Failure")
+    expect((await harness.outcome(id)).upload.status).toBe("parsing")
+    const last = await harness.runJob(id, { lastAttempt: true })
+    expect(last._tag).toBe("Failure")
+    const failed = (await harness.outcome(id)).upload
+    expect(failed.status).toBe("failed")
+    expect(failed.failureReason).toContain("could not be processed")
+    // The operator replays the dead letter once storage is back.
+    const { rmSync } = await import("node:fs")
+    rmSync(path, { recursive: true })
+    renameSync(`${path}.aside`, path)
+    expect((await harness.runJob(id))._tag).toBe("Success")
+    expect(await harness.outcome(id)).toMatchObject({ upload: { status: "parsed", rowCount: 1 }, stored: 1 })
   })
 })
 

@@ -149,6 +149,18 @@ describe("signed upload URLs", () => {
     }
   })
 
+  test("two uploads racing on one URL: exactly one is stored", async () => {
+    const t = await target()
+    const statuses = await Promise.all([1, 2].map(() => fetch(t.url, { method: "PUT", body: sample }).then((r) => r.status)))
+    expect(statuses.sort()).toEqual([201, 409])
+  })
+
+  test("an empty upload is 400 and a malformed link is 403, never a server error", async () => {
+    const t = await target()
+    expect((await fetch(t.url, { method: "PUT", body: "" })).status).toBe(400)
+    expect((await fetch(`${server.url}/blobs/uploads/%E0.csv`, { method: "PUT", body: "x" })).status).toBe(403)
+  })
+
   test("a URL cannot be used twice", async () => {
     const t = await target()
     expect((await fetch(t.url, { method: "PUT", body: sample })).status).toBe(201)

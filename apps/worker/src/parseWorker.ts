@@ -14,13 +14,15 @@ export const ParseWorkerLive = Layer.scopedDiscard(
     const concurrency = yield* Config.integer("PARSE_CONCURRENCY").pipe(Config.withDefault(2))
     // A worker that dies mid-parse releases its message after this long (heartbeats extend it while alive).
     const visibilityTimeoutSeconds = yield* Config.integer("PARSE_VISIBILITY_TIMEOUT_SECONDS").pipe(Config.withDefault(60))
+    // Must equal the queue's max receives (SQS: the redrive policy's maxReceiveCount).
+    const maxReceives = yield* Config.integer("QUEUE_MAX_RECEIVES").pipe(Config.withDefault(5))
     const parse = yield* ParseUpload
     const uploads = yield* Uploads
     yield* consume(
       "parse",
       ParseQueueMessage,
-      (message) => {
-        if (message instanceof ParseJob) return parse.run(message)
+      (message, delivery) => {
+        if (message instanceof ParseJob) return parse.run(message, { lastAttempt: delivery.receiveCount >= maxReceives })
         if ("Records" in message) {
           return Effect.forEach(
             message.Records.filter((record) => record.eventName.startsWith("ObjectCreated")),

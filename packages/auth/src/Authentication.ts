@@ -28,21 +28,29 @@ export class Authentication extends Effect.Service<Authentication>()("scopeline/
     const decoyHash = yield* passwords.hash(crypto.randomUUID())
 
     const login = Effect.fn("Authentication.login")(function* (credentials: Credentials) {
-      yield* throttle.check(credentials.login)
+      yield* throttle.claimAttempt(credentials.login)
       const user = yield* users.findCredentials(credentials.login)
       const hash = Option.flatMapNullable(user, (u) => u.passwordHash)
       const valid = yield* passwords.verify(credentials.password, Option.getOrElse(hash, () => decoyHash))
-      if (Option.isNone(user) || Option.isNone(hash) || !valid) {
-        yield* throttle.recordFailure(credentials.login)
-        return yield* invalidCredentials
-      }
+      if (Option.isNone(user) || Option.isNone(hash) || !valid) return yield* invalidCredentials
       yield* throttle.clear(credentials.login)
       const principal = new Principal({ userId: user.value.id, role: user.value.role })
       const jwt = yield* tokens.issue(principal)
       return { jwt, principal }
     })
 
-    return { login, verify: tokens.verify }
+    /**
+     * The token's signature and expiry, then the account as it is now: a deleted account is signed
+     * out and a changed role applies at once, not when the token expires.
+     */
+    const verify = Effect.fn("Authentication.verify")(function* (token: string) {
+      const claimed = yield* tokens.verify(token)
+      const user = yield* users.findById(claimed.userId)
+      if (Option.isNone(user)) return yield* new Unauthorized({ message: "This account no longer exists." })
+      return new Principal({ userId: user.value.id, role: user.value.role })
+    })
+
+    return { login, verify }
   }),
   dependencies: [UsersRepo.Default, Passwords.Default, LoginThrottle.Default, Tokens.Default],
 }) {}

@@ -11,14 +11,25 @@ export class LoginThrottle extends Effect.Service<LoginThrottle>()("scopeline/Lo
     const sql = yield* SqlClient.SqlClient
     const normalise = (login: string) => login.trim().toLowerCase()
 
-    const check = Effect.fn("LoginThrottle.check")(function* (login: string) {
-      const [row] = yield* sql<{ failures: number; retryAfter: number | null }>`
-        SELECT count(*)::int AS failures,
-               ceil(extract(epoch FROM min(failed_at) + make_interval(secs => ${WINDOW_SECONDS}) - now()))::int AS retry_after
-        FROM login_failures
-        WHERE login = ${normalise(login)} AND failed_at > now() - make_interval(secs => ${WINDOW_SECONDS})`.pipe(
-        Effect.orDie,
-      )
+    /**
+     * Reserves one attempt before the password is checked: the attempt is stored as a failure up
+     * front (and cleared on success), under a per-login advisory lock, so parallel requests cannot
+     * all pass the count before any failure is recorded.
+     */
+    const claimAttempt = Effect.fn("LoginThrottle.claimAttempt")(function* (login: string) {
+      const name = normalise(login)
+      const [row] = yield* sql.withTransaction(
+        Effect.gen(function* () {
+          yield* sql`SELECT pg_advisory_xact_lock(hashtext(${`login:${name}`}))`
+          const counted = yield* sql<{ failures: number; retryAfter: number | null }>`
+            SELECT count(*)::int AS failures,
+                   ceil(extract(epoch FROM min(failed_at) + make_interval(secs => ${WINDOW_SECONDS}) - now()))::int AS retry_after
+            FROM login_failures
+            WHERE login = ${name} AND failed_at > now() - make_interval(secs => ${WINDOW_SECONDS})`
+          if ((counted[0]?.failures ?? 0) < MAX_FAILURES) yield* sql`INSERT INTO login_failures (login) VALUES (${name})`
+          return counted
+        }),
+      ).pipe(Effect.orDie)
       if (row && row.failures >= MAX_FAILURES) {
         const retryAfterSeconds = Math.max(1, row.retryAfter ?? WINDOW_SECONDS)
         return yield* new TooManyRequests({
@@ -26,20 +37,17 @@ export class LoginThrottle extends Effect.Service<LoginThrottle>()("scopeline/Lo
           retryAfterSeconds,
         })
       }
-    })
-
-    const recordFailure = Effect.fn("LoginThrottle.recordFailure")(function* (login: string) {
-      yield* sql`INSERT INTO login_failures (login) VALUES (${normalise(login)})`.pipe(Effect.orDie)
       // Old rows are useless once outside the window; trimming here keeps the table small.
       yield* sql`DELETE FROM login_failures WHERE failed_at < now() - make_interval(secs => ${WINDOW_SECONDS * 2})`.pipe(
         Effect.orDie,
       )
     })
 
+    /** The password was right: the reserved attempt and earlier failures are forgotten. */
     const clear = Effect.fn("LoginThrottle.clear")(function* (login: string) {
       yield* sql`DELETE FROM login_failures WHERE login = ${normalise(login)}`.pipe(Effect.orDie)
     })
 
-    return { check, recordFailure, clear }
+    return { claimAttempt, clear }
   }),
 }) {}

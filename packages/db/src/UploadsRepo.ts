@@ -1,7 +1,7 @@
 import { SqlClient, SqlSchema } from "@effect/sql"
-import { type RowError, Upload, UploadId, UploadStatus } from "@scopeline/domain/Upload"
+import { type RowError, Upload, UploadId } from "@scopeline/domain/Upload"
 import { UserId } from "@scopeline/domain/User"
-import { Effect, Option, Schema } from "effect"
+import { Effect, Schema } from "effect"
 
 const uploadColumns = `id, accountant, s3_object_url, status, failure_reason, original_filename, max_bytes::text,
   size_bytes::text, row_count, error_count, row_errors, parse_attempts, correlation_id, created_at, updated_at,
@@ -52,16 +52,25 @@ export class UploadsRepo extends Effect.Service<UploadsRepo>()("scopeline/Upload
       return rows.length > 0
     })
 
+    // An upload that failed for processing reasons (not its content) may be parsed again on replay.
+    const parseable = sql`(status IN ('uploaded', 'parsing') OR (status = 'failed' AND failure_kind = 'processing'))`
+
+    /** Whether the upload still needs parsing: uploaded, interrupted, or failed for processing reasons. */
+    const needsParse = Effect.fn("UploadsRepo.needsParse")(function* (id: UploadId) {
+      const rows = yield* sql`SELECT 1 FROM uploads WHERE id = ${id} AND ${parseable}`
+      return rows.length > 0
+    })
+
     const markParsing = Effect.fn("UploadsRepo.markParsing")(function* (id: UploadId) {
       yield* sql`
-        UPDATE uploads SET status = 'parsing', parse_attempts = parse_attempts + 1, updated_at = now()
-        WHERE id = ${id} AND status IN ('uploaded', 'parsing')`
+        UPDATE uploads SET status = 'parsing', failure_kind = NULL, parse_attempts = parse_attempts + 1, updated_at = now()
+        WHERE id = ${id} AND ${parseable}`
     })
 
     /** Locks the upload for the parse transaction and says whether it still needs parsing. */
     const lockForParse = Effect.fn("UploadsRepo.lockForParse")(function* (id: UploadId) {
-      const rows = yield* sql<{ status: UploadStatus }>`SELECT status FROM uploads WHERE id = ${id} FOR UPDATE`
-      return Option.fromNullable(rows[0]?.status)
+      const rows = yield* sql`SELECT 1 FROM uploads WHERE id = ${id} AND ${parseable} FOR UPDATE`
+      return rows.length > 0
     })
 
     const markParsed = Effect.fn("UploadsRepo.markParsed")(function* (id: UploadId, rowCount: number) {
@@ -76,10 +85,12 @@ export class UploadsRepo extends Effect.Service<UploadsRepo>()("scopeline/Upload
       reason: string,
       errors: ReadonlyArray<RowError>,
       errorCount: number,
+      kind: "rejected" | "processing" = "rejected",
     ) {
       yield* sql`
-        UPDATE uploads SET status = 'failed', failure_reason = ${reason}, row_errors = ${JSON.stringify(errors)}::jsonb,
-          error_count = ${errorCount}, row_count = NULL, parsed_at = now(), updated_at = now()
+        UPDATE uploads SET status = 'failed', failure_kind = ${kind}, failure_reason = ${reason},
+          row_errors = ${JSON.stringify(errors)}::jsonb, error_count = ${errorCount}, row_count = NULL,
+          parsed_at = now(), updated_at = now()
         WHERE id = ${id} AND status <> 'parsed'`
     })
 
@@ -97,6 +108,7 @@ export class UploadsRepo extends Effect.Service<UploadsRepo>()("scopeline/Upload
       findById: (id: UploadId) => byId(id).pipe(Effect.orDie, Effect.withSpan("UploadsRepo.findById")),
       create,
       markUploaded,
+      needsParse,
       markParsing,
       lockForParse,
       markParsed,

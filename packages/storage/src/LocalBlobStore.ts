@@ -3,7 +3,7 @@ import { persistedSecret } from "@scopeline/config/persistedSecret"
 import { Config, Context, Data, Effect, Layer, Option } from "effect"
 import { createHmac, timingSafeEqual } from "node:crypto"
 import { createReadStream, createWriteStream, existsSync, mkdirSync } from "node:fs"
-import { rename, rm, stat } from "node:fs/promises"
+import { link, rm, stat } from "node:fs/promises"
 import { dirname, join } from "node:path"
 import { Readable } from "node:stream"
 import { pipeline } from "node:stream/promises"
@@ -163,7 +163,14 @@ export const LocalBlobStoreLive = Layer.unwrapEffect(
                   })
                 : new BlobStoreError({ operation: "write", key: params.key, cause }),
           }).pipe(Effect.tapError(() => Effect.promise(() => rm(partial, { force: true }))))
-          yield* Effect.tryPromise({ try: () => rename(partial, target), catch: failure("write", params.key) })
+          // link() refuses an existing target, so of two uploads racing on one URL exactly one wins.
+          yield* Effect.tryPromise({
+            try: () => link(partial, target),
+            catch: (cause) =>
+              (cause as NodeJS.ErrnoException)?.code === "EEXIST"
+                ? new UploadRejected({ reason: "exists", message: "A file was already uploaded with this link." })
+                : new BlobStoreError({ operation: "write", key: params.key, cause }),
+          }).pipe(Effect.ensuring(Effect.promise(() => rm(partial, { force: true }))))
           return { size }
         }),
     })

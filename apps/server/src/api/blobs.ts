@@ -1,4 +1,4 @@
-import { Forbidden, PayloadTooLarge, Conflict } from "@scopeline/domain/ApiError"
+import { BadRequest, Conflict, Forbidden, PayloadTooLarge } from "@scopeline/domain/ApiError"
 import { BLOB_ROUTE, LocalBlobUploads, type UploadRejected } from "@scopeline/storage/LocalBlobStore"
 import { Effect } from "effect"
 import { Elysia } from "elysia"
@@ -24,7 +24,10 @@ export const blobsApi = (respond: Responder<ServerServices>) =>
         request,
         Effect.gen(function* () {
           const url = new URL(request.url)
-          const key = decodeURIComponent(url.pathname.slice(BLOB_ROUTE.length))
+          const key = yield* Effect.try({
+            try: () => decodeURIComponent(url.pathname.slice(BLOB_ROUTE.length)),
+            catch: () => new Forbidden({ message: "This upload link is not valid." }),
+          })
           const uploads = yield* LocalBlobUploads
           const params = yield* uploads.verify(key, url.searchParams).pipe(Effect.mapError(toApiError))
           // Refuse early when the client says it is too big; the stream check below catches liars.
@@ -34,7 +37,7 @@ export const blobsApi = (respond: Responder<ServerServices>) =>
               message: `The file is larger than the ${params.maxBytes} bytes allowed for this upload.`,
             })
           }
-          if (!request.body) return yield* new Forbidden({ message: "The upload has no content." })
+          if (!request.body || declared === 0) return yield* new BadRequest({ message: "The upload has no content." })
           const { size } = yield* uploads.write(params, request.body).pipe(
             Effect.catchTags({
               UploadRejected: (rejected) => Effect.fail(toApiError(rejected)),

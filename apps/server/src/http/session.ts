@@ -13,7 +13,13 @@ export const readCookie = (request: Request, name: string): string | undefined =
   if (!header) return undefined
   for (const part of header.split(";")) {
     const [key, ...rest] = part.trim().split("=")
-    if (key === name) return decodeURIComponent(rest.join("="))
+    if (key !== name) continue
+    try {
+      return decodeURIComponent(rest.join("="))
+    } catch {
+      // A malformed cookie (planted or corrupted) counts as no cookie, never as a server error.
+      return undefined
+    }
   }
   return undefined
 }

@@ -20,9 +20,19 @@ const field = (form: FormData, name: string) => {
   return typeof value === "string" ? value : undefined
 }
 
-/** Only same-site paths: an open redirect after sign-in would be a phishing aid. */
-const safeNext = (next: string | null | undefined) =>
-  next && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : "/"
+/**
+ * Only a path on this site: an open redirect after sign-in would be a phishing aid. Browsers drop
+ * tabs and newlines and treat `\` as `/`, so "/\t/evil.example" would leave the site; such paths
+ * are refused, and the result must resolve to our own origin.
+ */
+export const safeNext = (next: string | null | undefined, origin = "http://scopeline.invalid") => {
+  if (!next || !/^\/(?![/\\])[^\\\s\u0000-\u001f\u007f]*$/.test(next)) return "/"
+  try {
+    return new URL(next, origin).origin === origin ? next : "/"
+  } catch {
+    return "/"
+  }
+}
 
 export const authPages = (respond: Responder<ServerServices>) => {
   const { page } = pageResponder(respond)
@@ -57,7 +67,7 @@ export const authPages = (respond: Responder<ServerServices>) => {
               const status = result.left._tag === "TooManyRequests" ? 429 : 401
               return yield* loginPage(request, status, { login, error: result.left.message })
             }
-            const next = safeNext(new URL(request.url).searchParams.get("next"))
+            const next = safeNext(new URL(request.url).searchParams.get("next"), new URL(request.url).origin)
             return new Response(null, {
               status: 303,
               headers: {

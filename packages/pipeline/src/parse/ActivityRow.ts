@@ -32,6 +32,11 @@ export const checkQuantity =
     const value = raw.trim()
     if (value === "") return bad("is empty; enter the amount as a number")
     if (value.startsWith("-")) return bad("is negative; quantities must be zero or more")
+    // Semicolon files come from spreadsheets where "1.234" usually means one thousand two hundred and
+    // thirty-four; reading it as 1.234 would understate by 1,000×, so such a value is refused.
+    if (decimalComma && /^\d{1,3}(\.\d{3})+$/.test(value)) {
+      return bad("is ambiguous in a semicolon-separated file: write 1234 (or 1,234 for a decimal)")
+    }
     const normalised = decimalComma && /^\d+,\d+$/.test(value) ? value.replace(",", ".") : value
     if (!DECIMAL.test(normalised)) {
       return bad(`is not a number${/\d[,\s]\d{3}/.test(value) ? " (write it without thousands separators)" : ""}`)

@@ -132,7 +132,7 @@ const readChunks = (input: Readable) => {
 export const readActivityFile = <E, R>(
   input: Readable,
   store: (rows: ReadonlyArray<NewActivity>) => Effect.Effect<void, E, R>,
-): Effect.Effect<{ readonly rowCount: number }, FileRejected | E, R> =>
+): Effect.Effect<{ readonly rowCount: number }, FileRejected | FileReadFailed | E, R> =>
   Effect.suspend(() => {
     let storing: Fiber.RuntimeFiber<void, E> | undefined
     return Effect.gen(function* () {
@@ -222,7 +222,8 @@ export const readActivityFile = <E, R>(
         const value = decoded.right
         let extra: string | null = null
         if (columns.extra.length > 0) {
-          const fields: Record<string, string> = {}
+          // No prototype: a column named "__proto__" is data like any other.
+          const fields: Record<string, string> = Object.create(null)
           for (const column of columns.extra) fields[column.header] = record[column.index] ?? ""
           extra = JSON.stringify(fields)
         }
@@ -264,10 +265,6 @@ export const readActivityFile = <E, R>(
       const consume = (bytes: Buffer | undefined) =>
         Effect.gen(function* () {
           const failure = csv.parse(bytes, bytes === undefined, collect, noop)
-          if (failure !== undefined) {
-            records.length = 0
-            return yield* describeReadFailure(failure, csv.info.records)
-          }
           for (let i = 0; i < records.length; i++) {
             const rejected = handle(records[i]!)
             if (rejected !== undefined) return yield* rejected
@@ -275,6 +272,19 @@ export const readActivityFile = <E, R>(
             if (batch.length >= BATCH_SIZE && errorCount === 0) yield* flush
           }
           records.length = 0
+          if (failure !== undefined) {
+            const problem = describeReadFailure(failure, csv.info.records)
+            // Rows already found wrong stay in the report, so one upload shows every problem.
+            if (problem._tag === "FileRejected" && errorCount > 0) {
+              for (const error of problem.errors) addError(error.row, error.column, error.value, error.message)
+              return yield* new FileRejected({
+                reason: `The file was rejected: ${errorCount} problems found, the first in row ${errors[0]?.row ?? "?"}. Nothing was imported; fix the rows listed and upload the file again.`,
+                errors,
+                errorCount,
+              })
+            }
+            return yield* problem
+          }
         })
 
       yield* Effect.gen(function* () {
@@ -315,7 +325,14 @@ export const readActivityFile = <E, R>(
     )
   })
 
-const describeReadFailure = (error: unknown, recordIndex: number): FileRejected => {
+/** Reading the stored file failed (network, storage): not the file's fault, so the job is retried. */
+export class FileReadFailed extends Data.TaggedError("FileReadFailed")<{ readonly cause: unknown }> {}
+
+/** Only problems of the file itself reject it; anything else is retried. */
+const describeReadFailure = (error: unknown, recordIndex: number): FileRejected | FileReadFailed =>
+  error instanceof NotText || error instanceof CsvError ? describeFileProblem(error, recordIndex) : new FileReadFailed({ cause: error })
+
+const describeFileProblem = (error: NotText | CsvError, recordIndex: number): FileRejected => {
   if (error instanceof NotText) {
     return fileProblem("The file is not UTF-8 text. Save it from your spreadsheet as \"CSV UTF-8\" and upload it again.")
   }
@@ -339,5 +356,5 @@ const describeReadFailure = (error: unknown, recordIndex: number): FileRejected 
         return fileProblem(`The file could not be read as CSV near row ${row}: ${error.message}`)
     }
   }
-  return fileProblem(`The file could not be read: ${error instanceof Error ? error.message : String(error)}`)
+  return fileProblem("The file could not be read.")
 }
