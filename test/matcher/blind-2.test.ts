@@ -47,11 +47,11 @@ beforeAll(async () => {
 afterAll(() => matcher.stop())
 
 /**
- * No floor yet: the matcher is being changed while this set is introduced. The floor will be set
- * from the first run after that matcher work lands (rounded down, as for the held-out set); it only
- * guards against regressions and is not a target.
+ * Written blind and frozen before the matcher's generalisation work: 45/89 (50.6%) before it,
+ * 67/89 (75.3%) after. The floor is the latter rounded down to a multiple of 5; it guards against
+ * regressions and is not a target. Do not tune the matcher against this set's misses.
  */
-const FLOOR = 0
+const FLOOR = 0.75
 
 test("blind-2 accuracy: activities the matcher was never tuned against", async () => {
   const blind = blindActivities()

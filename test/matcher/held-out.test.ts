@@ -42,14 +42,13 @@ beforeAll(async () => {
 afterAll(() => matcher.stop())
 
 /**
- * The floor is the accuracy measured on the first (and only) blind run, 37/59 (62.7%), rounded down
- * to a multiple of 5. The set was written blind and is not tuned against: the floor only guards
- * against regressions, it is not a target, and the gap to the 100% the matcher scores on its own
- * tuning set is the honest measure of how far that figure overstates real-world accuracy.
+ * Written blind: the first run scored 37/59 (62.7%). The matcher's generalisation work then fixed
+ * its misses class by class, so this set is now partly a tuning set (59/59 after that work) and no
+ * longer an independent measure; test/matcher/blind-2.test.ts is. The floor guards against regressions.
  */
-const FLOOR = 0.6
+const FLOOR = 0.95
 
-test("held-out accuracy: activities the matcher was never tuned against", async () => {
+test("held-out accuracy: a blind set since used to tune the matcher (see blind-2 for the independent figure)", async () => {
   const heldOut = heldOutActivities()
   expect(heldOut.length).toBeGreaterThanOrEqual(40)
   expect(new Set(heldOut.map((a) => a.key)).size).toBe(heldOut.length)

@@ -122,6 +122,19 @@ describe("unit registry", () => {
     expect(isKnownUnit("")).toBe(false)
   })
 
+  test("gallons parse only when the file says which gallon", () => {
+    for (const text of ["gal (US)", "gal US", "US gallons", "US gal", "gallons (US)", "GAL(US)"]) {
+      expect(Option.getOrThrow(parseUnit(text)).symbol).toBe("US gal")
+    }
+    for (const text of ["gal (UK)", "imp gal", "gal (imp)", "Imperial gallons", "gal UK", "gallons (imperial)"]) {
+      expect(Option.getOrThrow(parseUnit(text)).symbol).toBe("UK gal")
+    }
+    // US and imperial gallons differ by 20%: a bare gallon is ambiguous and stays unknown.
+    for (const text of ["gal", "gals", "gallon", "gallons"]) expect(isKnownUnit(text)).toBe(false)
+    expect(converted(1, "gal (US)", "L")).toBe(3.785411784)
+    expect(converted(1, "gal (imp)", "L")).toBe(4.54609)
+  })
+
   test("decimal factors are exact", () => {
     expect(converted(1, "US gallon", "L")).toBe(3.785411784)
     expect(converted(1, "imperial gallon", "litres")).toBe(4.54609)

@@ -2,7 +2,8 @@ import { countryByName, resolveCountry } from "@scopeline/domain/countries"
 import type { CatalogueFactor } from "@scopeline/domain/EmissionFactor"
 import { normaliseUnitText, parseUnit, type Unit } from "@scopeline/domain/units/Units"
 import { Option } from "effect"
-import { expandQuery, hasPhrase, synonymsOf, tokenise } from "./text.ts"
+import { airportsIn, citiesIn, haulBand, plainWords, type HaulBand, type Place } from "./places.ts"
+import { BUSINESS_TRAVEL_PHRASES, expandQuery, hasPhrase, synonymsOf, tokenise } from "./text.ts"
 
 export interface MatchQuery {
   readonly description: string
@@ -18,7 +19,11 @@ interface IndexedFactor {
   readonly factor: CatalogueFactor
   readonly unit: Unit
   readonly terms: ReadonlySet<string>
+  /** How often each term occurs in the name: "Paper and board: paper" is more about paper than board. */
+  readonly counts: ReadonlyMap<string, number>
   readonly nameLower: string
+  /** For waste factors, the disposal route the name ends with. */
+  readonly route: WasteRoute | undefined
   /** Factors that only make sense in their own country: grid electricity and hotel stays. */
   readonly geoSpecific: boolean
 }
@@ -66,15 +71,94 @@ const BIODIESEL_BLEND_COUNTRIES = new Set([
   "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
 ])
 
-const countryInText = (tokens: ReadonlyArray<string>): string | undefined => {
-  for (let size = 3; size >= 1; size--) {
-    for (let i = 0; i + size <= tokens.length; i++) {
-      const country = countryByName(tokens.slice(i, i + size).join(" "))
+/** A country named in the text, else the country of a well-known city named in it. */
+const countryInText = (
+  words: ReadonlyArray<string>,
+  cities: ReadonlyArray<{ readonly iso2: string; readonly name: string; readonly at: number }>,
+): string | undefined => {
+  // A longer city name wins over a country name inside it ("New South Wales" is not Wales).
+  const inCity = (i: number, size: number) =>
+    cities.some((c) => c.name.split(" ").length > size && i >= c.at && i + size <= c.at + c.name.split(" ").length)
+  for (let size = 4; size >= 1; size--) {
+    for (let i = 0; i + size <= words.length; i++) {
+      if (inCity(i, size)) continue
+      const country = countryByName(words.slice(i, i + size).join(" "))
       if (country) return country.iso2
     }
   }
-  return undefined
+  return cities[0]?.iso2
 }
+
+type WasteRoute = "closed loop" | "open loop" | "landfill" | "combustion" | "composting" | "anaerobic digestion"
+const WASTE_ROUTES: ReadonlyArray<WasteRoute> = ["closed loop", "open loop", "landfill", "combustion", "composting", "anaerobic digestion"]
+type AskedRoute = "recycling" | "landfill" | "combustion" | "composting" | "anaerobic digestion"
+
+/** The disposal route the activity names, if any. Recycling is either loop: the material decides. */
+const ROUTE_WORDS: ReadonlyArray<readonly [AskedRoute, ReadonlyArray<string>]> = [
+  ["anaerobic digestion", ["anaerobic digestion", "ad plant", "ad facility", "biodigester", "digestion", "digester"]],
+  ["composting", ["compost", "composted", "composting", "in vessel", "windrow"]],
+  ["combustion", ["incineration", "incinerated", "incinerator", "energy from waste", "efw", "energy recovery", "burned", "burnt", "combustion", "rdf", "refuse derived fuel"]],
+  ["landfill", ["landfill", "landfilled", "landfilling", "tip", "tipped"]],
+  ["recycling", ["recycling", "recycled", "recycle", "recycler", "recyclers", "recyclable", "recyclables", "reprocessing", "reprocessor", "reprocessed", "mrf", "closed loop", "open loop", "baling", "baled", "reuse", "reused"]],
+]
+
+const askedRoute = (tokens: ReadonlyArray<string>): AskedRoute | undefined => {
+  const found = ROUTE_WORDS.filter(([, phrases]) => phrases.some((p) => hasPhrase(tokens, p))).map(([route]) => route)
+  return found.length === 1 ? found[0] : undefined
+}
+
+/** Words that name a way of travelling or shipping other than flying. */
+const NON_AIR_MODES = [
+  "train", "rail", "railway", "eurostar", "tram", "metro", "underground", "tube", "ferry", "ship", "sea", "ocean",
+  "vessel", "container", "boat", "taxi", "cab", "uber", "bus", "coach", "car", "van", "hgv", "lorry", "truck", "road",
+  "drive", "driving", "mileage", "motorbike", "bike", "walk",
+]
+
+/** Flight factor names by DESNZ haul band. */
+const BAND_NAMES: Readonly<Record<HaulBand, string>> = {
+  domestic: "domestic, to/from uk",
+  short: "short-haul, to/from uk",
+  long: "long-haul, to/from uk",
+  international: "international, to/from non-uk",
+}
+const BAND_TERMS: Readonly<Record<HaulBand, ReadonlyArray<string>>> = {
+  domestic: ["domestic"],
+  short: ["short", "haul"],
+  long: ["long", "haul"],
+  international: ["international", "non"],
+}
+
+/**
+ * Who runs the vehicle decides the scope: mileage paid through expenses is Scope 3 business travel,
+ * a courier's or haulier's van is Scope 3 freighting goods, and only the company's own fleet is Scope 1.
+ */
+interface ScopeHint {
+  readonly phrases: ReadonlyArray<string>
+  readonly unless: ReadonlyArray<string>
+  readonly prefer: string
+  readonly avoid: ReadonlyArray<string>
+}
+const OWN_FLEET = ["company car", "company cars", "company van", "company vans", "company vehicle", "company vehicles", "fleet car", "fleet van", "pool car", "own fleet", "company owned", "leased fleet"]
+const SCOPE_HINTS: ReadonlyArray<ScopeHint> = [
+  {
+    phrases: [...BUSINESS_TRAVEL_PHRASES, "staff", "employee", "employees", "colleague", "colleagues"],
+    unless: OWN_FLEET,
+    prefer: "Business travel- land",
+    avoid: ["Passenger vehicles", "Delivery vehicles", "Managed assets- vehicles"],
+  },
+  {
+    phrases: [
+      "courier", "couriers", "haulier", "hauliers", "haulage contractor", "carrier", "carriers", "3pl", "third party",
+      "subcontracted", "subcontractor", "outsourced", "freight forwarder", "forwarder", "parcel", "parcels",
+      "delivery service", "dpd", "dhl", "fedex", "tnt", "royal mail", "parcelforce", "evri", "hermes", "yodel",
+      "dx", "amazon logistics", "xpo", "kuehne nagel", "db schenker", "palletways", "pall ex", "palletline",
+      "tuffnells", "ups courier", "ups parcel", "ups delivery", "gxo", "wincanton", "eddie stobart", "stobart",
+    ],
+    unless: OWN_FLEET,
+    prefer: "Freighting goods",
+    avoid: ["Delivery vehicles", "Passenger vehicles", "Managed assets- vehicles"],
+  },
+]
 
 /** Share of the description's catalogue words the factor explains, directly or through a synonym. */
 const explainedShare = (
@@ -85,6 +169,11 @@ const explainedShare = (
   return explained.length / words.length
 }
 
+const LONDON: Place = { iso2: "GB", lat: 51.5, lon: -0.13 }
+
+const isGridElectricity = (factor: CatalogueFactor) =>
+  (factor.source === "Ember" && factor.activityType === "Electricity") || factor.activityType === "UK electricity"
+
 export class Ranker {
   private readonly factors: ReadonlyArray<IndexedFactor>
   private readonly idf: ReadonlyMap<string, number>
@@ -94,11 +183,19 @@ export class Ranker {
     for (const factor of catalogue) {
       const unit = parseUnit(factor.unit)
       if (Option.isNone(unit)) continue
+      const nameTokens = tokenise(factor.name)
+      const counts = new Map<string, number>()
+      for (const t of nameTokens) counts.set(t, (counts.get(t) ?? 0) + 1)
+      const nameLower = factor.name.toLowerCase()
       indexed.push({
         factor,
         unit: unit.value,
-        terms: new Set(tokenise(factor.name)),
-        nameLower: factor.name.toLowerCase(),
+        terms: new Set(nameTokens),
+        counts,
+        nameLower,
+        route: factor.activityType === "Waste disposal"
+          ? WASTE_ROUTES.find((r) => nameLower.endsWith(r.replace(" ", "-")) || nameLower.endsWith(r))
+          : undefined,
         geoSpecific:
           factor.source === "Ember" ||
           factor.activityType === "Hotel stay" ||
@@ -126,21 +223,33 @@ export class Ranker {
     if (candidates.length === 0) {
       return { _tag: "NoMatch", reason: `no factor in the catalogue is measured in ${unit.value.dimension} (${query.unit})` }
     }
+    const words = plainWords(query.description)
+    const cities = citiesIn(words)
     const tokens = tokenise(query.description)
-    const terms = expandQuery(tokens)
-    // Words the catalogue never uses (place names, "outlet", "Tampines") are neither evidence nor noise.
-    const explainable = [...new Set(tokens.filter((t) => this.idf.has(t) || synonymsOf(t).length > 0))]
-    if (explainable.length === 0) return { _tag: "NoMatch", reason: `nothing in "${query.description}" matches the catalogue` }
-
     // An unrecognised geography is kept as typed: it then matches no country-specific factor, which
     // is a clearer answer than silently falling back to the UK grid.
     const givenGeography = query.geography?.trim()
     const geography = givenGeography
       ? (resolveCountry(givenGeography)?.iso2 ?? givenGeography.toUpperCase())
-      : countryInText(tokens)
+      : countryInText(words, cities)
+    const flight = this.flightOf(query.description, tokens, cities, givenGeography ? geography : undefined)
+    // Airport codes with no other mode named make the line a flight ("LHR-DXB return, economy").
+    if (flight?.implied) tokens.push("flight")
+    const terms = expandQuery(tokens)
+    if (flight?.band) for (const term of BAND_TERMS[flight.band]) terms.set(term, Math.max(terms.get(term) ?? 0, 1))
+    // Words the catalogue never uses (place names, "outlet", "Tampines") are neither evidence nor noise.
+    const explainable = [...new Set(tokens.filter((t) => this.idf.has(t) || synonymsOf(t).length > 0))]
+    if (explainable.length === 0) return { _tag: "NoMatch", reason: `nothing in "${query.description}" matches the catalogue` }
+
+    const scopeHints = SCOPE_HINTS.filter(
+      (hint) => hint.phrases.some((p) => hasPhrase(tokens, p)) && !hint.unless.some((p) => hasPhrase(tokens, p)),
+    )
     const context = {
       tokens,
       geography,
+      band: flight?.band,
+      route: askedRoute(tokens),
+      scopeHints,
       unitText: normaliseUnitText(query.unit),
       mentionsUk: UK_PLACES.some((p) => hasPhrase(tokens, p)),
       mentionsHaul: HAUL_WORDS.some((p) => hasPhrase(tokens, p)),
@@ -153,7 +262,10 @@ export class Ranker {
     let otherCountry: { readonly matched: number } | undefined
     for (const candidate of candidates) {
       let matched = 0
-      for (const [term, weight] of terms) if (candidate.terms.has(term)) matched += weight * (this.idf.get(term) ?? 0)
+      for (const [term, weight] of terms) {
+        const count = candidate.counts.get(term)
+        if (count) matched += weight * (this.idf.get(term) ?? 0) * (1 + 0.1 * (count - 1))
+      }
       if (matched === 0) continue
       let unmatched = 0
       for (const term of candidate.terms) {
@@ -172,6 +284,11 @@ export class Ranker {
     }
     if (!best) return { _tag: "NoMatch", reason: `no ${unit.value.dimension} factor matches "${query.description}"` }
 
+    // Grid electricity depends entirely on the country: with none given or named, a UK guess could
+    // be off by an order of magnitude, so say so instead.
+    if (geography === undefined && isGridElectricity(best.factor.factor)) {
+      return { _tag: "NoMatch", reason: "no country given for grid electricity" }
+    }
     // Coverage counts words, not idf mass: one rare stray word ("office") must not outweigh "electricity".
     const coverage = explainedShare(explainable, best.factor.terms)
     const wrongCountry = best.factor.geoSpecific && geography !== undefined && best.factor.factor.geography !== geography
@@ -194,11 +311,41 @@ export class Ranker {
     }
   }
 
+  /**
+   * The flight's DESNZ haul band from the airports (IATA codes) or cities at its two ends, and whether
+   * the line is a flight only because it names a route between airports.
+   */
+  private flightOf(
+    description: string,
+    tokens: ReadonlyArray<string>,
+    cities: ReadonlyArray<Place>,
+    home: string | undefined,
+  ): { readonly band: HaulBand | undefined; readonly implied: boolean } | undefined {
+    const otherMode = NON_AIR_MODES.some((m) => hasPhrase(tokens, m))
+    const saysAir = expandQuery(tokens).has("flight")
+    if (otherMode && !saysAir) return undefined
+    const explicitBand = ["domestic", "short haul", "long haul", "international", "internal"].some((p) => hasPhrase(tokens, p))
+    const airports = airportsIn(description)
+    const implied = !saysAir && airports.length >= 2
+    if (!saysAir && !implied) return undefined
+    if (explicitBand) return { band: undefined, implied }
+    const ends: ReadonlyArray<Place> = airports.length >= 2 ? airports : cities.length >= 2 ? cities : [...airports, ...cities]
+    const [from, to] = [ends[0], ends[ends.length - 1]]
+    if (from && to && from !== to) return { band: haulBand(from, to), implied }
+    // One end named ("flight to Dubai"): the other is taken to be home, when home is the UK.
+    if (from && home === "GB") return { band: haulBand(LONDON, from), implied }
+    if (from && home !== undefined && from.iso2 !== "GB") return { band: "international", implied }
+    return implied ? { band: undefined, implied } : undefined
+  }
+
   private adjust(
     candidate: IndexedFactor,
     context: {
       readonly tokens: ReadonlyArray<string>
       readonly geography: string | undefined
+      readonly band: HaulBand | undefined
+      readonly route: AskedRoute | undefined
+      readonly scopeHints: ReadonlyArray<ScopeHint>
       readonly unitText: string
       readonly mentionsUk: boolean
       readonly mentionsHaul: boolean
@@ -214,8 +361,13 @@ export class Ranker {
       // For the UK the government's own factor is the reference, ahead of Ember's estimate.
       if (factor.source === "Ember" && factor.geography === "GB") adjustment -= 1
     }
-    // "to/from UK" flight factors only apply to journeys touching the UK.
-    if (candidate.nameLower.includes("to/from uk")) {
+    const band = context.band
+    const isFlight = candidate.nameLower.includes("to/from uk") || candidate.nameLower.includes("to/from non-uk")
+    if (band !== undefined && isFlight) {
+      // The route's ends decide the band, whatever the reporting geography.
+      adjustment += candidate.nameLower.includes(BAND_NAMES[band]) ? 2 : -3
+    } else if (candidate.nameLower.includes("to/from uk")) {
+      // "to/from UK" flight factors only apply to journeys touching the UK.
       if (!(context.geography === "GB" || context.mentionsUk || context.mentionsHaul)) adjustment -= 2.5
     } else if (candidate.nameLower.includes("to/from non-uk")) {
       if (context.geography === "GB" || context.mentionsUk) adjustment -= 2.5
@@ -232,6 +384,16 @@ export class Ranker {
     if (candidate.nameLower.endsWith("diesel (average biofuel blend)") && dieselIsBlended) adjustment += 0.8
     if (candidate.nameLower.endsWith("diesel (100% mineral diesel)") && !dieselIsBlended) adjustment += 0.8
     if (candidate.nameLower.endsWith("petrol (average biofuel blend)")) adjustment += 0.8
+    // A named disposal route rules out the others: "to recycler" is never landfill.
+    if (context.route !== undefined && candidate.route !== undefined) {
+      if (context.route === "recycling") {
+        adjustment += candidate.route === "closed loop" ? 1.5 : candidate.route === "open loop" ? 1.3 : -4
+      } else adjustment += candidate.route === context.route ? 1 : -4
+    }
+    for (const hint of context.scopeHints) {
+      if (factor.activityType === hint.prefer) adjustment += 2
+      else if (hint.avoid.includes(factor.activityType)) adjustment -= 2
+    }
     for (const preference of PREFERENCES) {
       if (preference.name.test(factor.name) && !(preference.unless ?? []).some((p) => hasPhrase(context.tokens, p))) {
         adjustment += preference.bonus

@@ -24,16 +24,63 @@ export const stem = (token: string): string => {
  */
 const refrigerantDesignation = /^r?(\d{2,4}[a-z]{0,2})$/
 
+/**
+ * Abbreviations and run-together words people type in spreadsheets, spelled out before anything else
+ * sees them ("Elec." → electricity, "Accom." → accommodation, "Airfreight" → air freight). Only words
+ * the catalogue itself never uses belong here, since factor names go through the same tokeniser.
+ */
+const ABBREVIATIONS: ReadonlyMap<string, string> = new Map([
+  ["elec", "electricity"], ["elect", "electricity"], ["electr", "electricity"], ["elecy", "electricity"],
+  ["electricty", "electricity"], ["electic", "electricity"], ["eletricity", "electricity"], ["electicity", "electricity"],
+  ["accom", "accommodation"], ["accomm", "accommodation"], ["accomodation", "accommodation"], ["htl", "hotel"],
+  ["hotels", "hotel"], ["airbnb", "accommodation"],
+  ["airfreight", "air freight"], ["aircargo", "air cargo"], ["seafreight", "sea freight"], ["roadfreight", "road freight"],
+  ["railfreight", "rail freight"], ["airfares", "airfare"], ["flt", "flight"], ["flts", "flights"], ["fltr", "flight"],
+  ["econ", "economy"], ["prem", "premium"], ["biz", "business"], ["rtn", "return"],
+  ["natgas", "natural gas"], ["ngas", "natural gas"], ["erdgas", "natural gas"], ["gaz", "gas"],
+  ["dsl", "diesel"], ["derv", "diesel"], ["ulsd", "diesel"], ["unl", "unleaded"], ["ulp", "unleaded"],
+  ["gasoil", "gas oil"], ["mgo", "marine gas oil"], ["hfo", "fuel oil"],
+  ["wtr", "water"], ["sewer", "sewerage"], ["sewage", "sewage"],
+  ["refrig", "refrigerant"], ["aircon", "air conditioning"], ["reefer", "refrigerated"],
+  ["veh", "vehicle"], ["vehs", "vehicles"], ["trvl", "travel"], ["mileages", "mileage"],
+  ["ewaste", "e waste"], ["recyc", "recycling"], ["recycl", "recycling"], ["compostable", "compost"],
+  ["genset", "generator"], ["gensets", "generators"], ["genny", "generator"],
+])
+
+/**
+ * Two-word names the catalogue treats as one thing: "Gas oil" is a liquid fuel, so its "gas" must not
+ * meet the "gas" of a gas bill. Joined into one token on both sides (factor names and queries).
+ */
+const COMPOUNDS: ReadonlyArray<readonly [first: string, second: string, joined: string]> = [
+  ["gas", "oil", "gasoil"],
+]
+
+const joinCompounds = (words: ReadonlyArray<string>): Array<string> => {
+  const out: Array<string> = []
+  for (let i = 0; i < words.length; i++) {
+    const compound = COMPOUNDS.find(([a, b]) => words[i] === a && words[i + 1] === b)
+    if (compound) {
+      out.push(compound[2])
+      i++
+    } else out.push(words[i]!)
+  }
+  return out
+}
+
 export const tokenise = (text: string): Array<string> => {
-  const words = text
+  const spelled = text
     .toLowerCase()
     .normalize("NFKD")
     .replace(/[\u0300-\u036f]/g, "")
     .replace(/\bt\s*&\s*d\b/g, " transmission distribution ")
+    .replace(/\ba\s*\/\s*c\b/g, " air conditioning ")
+    .replace(/\bpg\s*&\s*e\b/g, " pge ")
+    .replace(/\be\.on\b/g, " eon ")
     .replace(/&/g, " and ")
     .replace(/\br[\s-](\d{2,4}[a-z]{0,2})\b/g, "r$1")
     .split(/[^a-z0-9]+/)
-    .filter((w) => w.length > 0 && !STOP_WORDS.has(w))
+    .flatMap((w) => (ABBREVIATIONS.get(w) ?? w).split(" "))
+  const words = joinCompounds(spelled).filter((w) => w.length > 0 && !STOP_WORDS.has(w))
   const tokens: Array<string> = []
   for (const word of words) {
     tokens.push(stem(word))
@@ -52,16 +99,89 @@ interface Synonym {
   readonly phrases: ReadonlyArray<string>
   readonly means: ReadonlyArray<string>
   readonly weight: number
+  /** The entry stands aside when any of these phrases is in the query ("gas" is not natural gas in "LPG gas"). */
+  readonly unless?: ReadonlyArray<string>
 }
+
+/** Electricity suppliers, network operators and utilities (some also sell gas: named gas wins). */
+const ELECTRICITY_SUPPLIERS = [
+  // UK
+  "edf", "edf energy", "octopus", "octopus energy", "ovo", "ovo energy", "eon", "eon next", "scottish power",
+  "scottishpower", "npower", "sse", "sse energy", "bulb", "good energy", "ecotricity", "shell energy", "utilita",
+  "so energy", "haven power", "smartest energy", "smartestenergy", "opus energy", "drax", "yu energy", "pozitive",
+  "ukpn", "uk power networks", "western power", "national grid", "electricity north west", "northern powergrid",
+  "npg", "ssen", "sp energy networks", "dno",
+  // Europe
+  "enel", "endesa", "iberdrola", "naturgy", "edp", "vattenfall", "rwe", "enbw", "eon energie", "stadtwerke",
+  "engie", "electrabel", "eneco", "essent", "fortum", "statkraft", "orsted", "tauron", "pge", "enea", "cez",
+  "verbund", "axpo", "alpiq", "elektrizitat", "strom", "electricite", "hafslund", "tibber", "elmarkt",
+  // Americas
+  "hydro", "hydro one", "hydro quebec", "bc hydro", "toronto hydro", "hydro ottawa", "manitoba hydro",
+  "con edison", "coned", "duke energy", "dominion energy", "xcel", "xcel energy", "southern california edison",
+  "sce", "pacific gas", "georgia power", "florida power", "fpl", "comed", "entergy", "ameren", "pepco",
+  "national grid usa", "cfe", "enel brasil", "cemig", "eletrobras",
+  // Asia-Pacific, Africa, Middle East
+  "state grid", "china southern power grid", "csg", "clp", "clp power", "hk electric", "hongkong electric",
+  "tepco", "kansai electric", "chubu electric", "kepco", "taipower", "sp group", "sp services", "tnb", "tenaga",
+  "tenaga nasional", "meralco", "egat", "pln", "evn", "tata power", "adani electricity", "bses",
+  "msedcl", "bescom", "tneb", "ausgrid", "origin energy", "agl", "energyaustralia", "energy australia",
+  "red energy", "simply energy", "meridian", "genesis energy", "contact energy", "mercury energy", "eskom",
+  "city power", "kplc", "dewa", "adwea", "addc", "kahramaa",
+]
+
+/** Water utilities: their bills are mains water unless the line says sewerage. */
+const WATER_SUPPLIERS = [
+  "thames water", "severn trent", "anglian water", "united utilities", "yorkshire water", "scottish water",
+  "welsh water", "dwr cymru", "southern water", "wessex water", "south west water", "affinity water",
+  "northumbrian water", "castle water", "wave utilities", "everflow", "business stream", "south east water",
+  "bristol water", "portsmouth water", "sutton and east surrey water", "water corporation",
+]
+
+/** Words naming an energy carrier other than electricity: supplier and bill cues stand aside for them. */
+const OTHER_CARRIERS = [
+  "gas", "natural gas", "oil", "gasoil", "fuel", "fuels", "diesel", "petrol", "gasoline", "lpg", "propane", "butane",
+  "coal", "coke", "kerosene", "heat", "heating oil", "district heating", "steam", "biomass", "wood", "pellet",
+  "pellets", "chips", "biogas", "biomethane", "hvo", "biodiesel", "bioethanol", "cng", "lng", "hydrogen",
+  "chilled water", "cooling", "mprn",
+]
+
+const WASTEWATER = ["sewerage", "sewage", "wastewater", "waste water", "effluent", "treatment", "drainage", "surface water"]
+
+const RECYCLING_PHRASES = [
+  "recycling", "recycled", "recycle", "recycler", "recyclers", "recyclable", "recyclables", "reprocessing",
+  "reprocessor", "reprocessed", "mrf", "dry mixed recycling", "dmr", "closed loop", "open loop", "baling", "baled",
+]
+
+/** Cars and motorbikes the company does not own, paid through expenses: Scope 3 business travel. */
+export const BUSINESS_TRAVEL_PHRASES = [
+  "grey fleet", "gray fleet", "own car", "own vehicle", "private car", "private vehicle", "personal car",
+  "personal vehicle", "mileage claim", "mileage claims", "claimed mileage", "mileage allowance", "amap",
+  "employee car", "employee mileage", "staff mileage", "staff car", "business mileage", "business miles",
+  "expenses", "expense", "expensed", "expense claim", "reimbursed", "reimbursement", "commuting", "commute",
+  "car hire", "hire car", "rental car", "car rental", "hired car",
+]
 
 const SYNONYMS_SOURCE: ReadonlyArray<Synonym> = [
   { phrases: ["power", "grid", "mains electricity", "electric", "utility electricity", "purchased electricity"], means: ["electricity"], weight: 1 },
   { phrases: ["electricity"], means: ["grid"], weight: 0.5 },
-  { phrases: ["gas oil", "red diesel"], means: ["gas", "oil"], weight: 1 },
-  { phrases: ["diesel"], means: ["gas", "oil"], weight: 0.2 },
+  { phrases: ["gas oil", "red diesel", "marine diesel", "white diesel"], means: ["gas oil"], weight: 1 },
+  { phrases: ["diesel"], means: ["gas oil"], weight: 0.2 },
+  // A gas bill, meter or boiler is natural gas unless the text names another gas.
+  {
+    phrases: ["gas", "gas supply", "mprn"],
+    means: ["natural", "gas"],
+    weight: 1,
+    unless: ["lpg", "propane", "butane", "calor", "flogas", "bottled", "cylinder", "cylinders", "landfill", "biogas", "bio gas", "biomethane", "refrigerant", "f gas", "fgas", "sf6", "petroleum gas", "greenhouse", "cng", "lng", "liquefied", "compressed", "electricity", "electric", "power"],
+  },
+  { phrases: ["mpan", "half hourly", "hh meter", "hh supply", "hh data", "smart meter electricity", "kwh electricity"], means: ["electricity"], weight: 1 },
+  { phrases: ELECTRICITY_SUPPLIERS, means: ["electricity"], weight: 1, unless: OTHER_CARRIERS },
+  // Bill and meter wording: with an energy unit and no fuel named, the bill is for electricity.
+  { phrases: ["supply", "supplier", "utility", "utilities", "utility bill", "bill", "invoice", "meter", "metered", "meter reading", "tariff", "standing charge", "import", "imported", "day rate", "night rate", "peak", "off peak", "usage", "consumption", "kwh", "mwh"], means: ["electricity"], weight: 0.8, unless: [...OTHER_CARRIERS, "water", "sewerage"] },
+  { phrases: ["calor", "flogas", "bottled gas", "gas bottle", "gas bottles", "gas cylinder", "gas cylinders", "autogas"], means: ["lpg"], weight: 1, unless: ["propane", "butane"] },
+  { phrases: WATER_SUPPLIERS, means: ["water", "supply"], weight: 1, unless: WASTEWATER },
   { phrases: ["gasoline", "unleaded", "petrol"], means: ["petrol"], weight: 1 },
   { phrases: ["flight", "flights", "air travel", "airfare", "plane", "airline"], means: ["flight", "air"], weight: 1 },
-  { phrases: ["hotel", "accommodation", "room", "lodging", "hotel stay"], means: ["hotel", "stay"], weight: 1 },
+  { phrases: ["hotel", "accommodation", "room", "lodging", "hotel stay", "overnight stay", "b and b", "bnb", "motel", "inn", "guesthouse", "serviced apartment"], means: ["hotel", "stay"], weight: 1 },
   { phrases: ["lpg", "liquefied petroleum gas", "autogas"], means: ["lpg"], weight: 1 },
   { phrases: ["cng", "compressed natural gas"], means: ["cng"], weight: 1 },
   { phrases: ["lng", "liquefied natural gas"], means: ["lng"], weight: 1 },
@@ -74,18 +194,29 @@ const SYNONYMS_SOURCE: ReadonlyArray<Synonym> = [
   { phrases: ["general waste", "mixed waste", "residual waste", "commercial waste", "trade waste"], means: ["commercial", "industrial", "waste"], weight: 1 },
   { phrases: ["landfill", "landfilled", "tip"], means: ["landfill"], weight: 1 },
   { phrases: ["incineration", "incinerated", "energy from waste", "efw", "burned", "burnt"], means: ["combustion"], weight: 1 },
-  { phrases: ["recycling", "recycled", "recycle"], means: ["closed", "loop"], weight: 1 },
-  { phrases: ["recycling", "recycled", "recycle"], means: ["open"], weight: 0.3 },
+  { phrases: RECYCLING_PHRASES, means: ["closed", "loop"], weight: 1 },
+  { phrases: RECYCLING_PHRASES, means: ["open"], weight: 0.3 },
+  { phrases: ["green waste", "garden waste", "grounds maintenance", "grass cuttings", "grass clippings", "hedge trimmings", "tree cuttings", "prunings", "landscaping waste", "landscaping", "horticultural waste", "yard waste"], means: ["garden", "waste", "organic"], weight: 1 },
+  { phrases: ["weee", "e waste", "electronic waste", "electrical waste", "electronics", "it equipment", "it waste", "laptop", "laptops", "computer", "computers", "monitors", "printers", "mobile phones", "servers"], means: ["weee", "electrical", "item"], weight: 1 },
+  { phrases: ["weee", "e waste", "electronic waste", "electrical waste", "electronics", "it equipment", "it waste"], means: ["mixed"], weight: 0.3 },
+  { phrases: ["laptop", "laptops", "computer", "computers", "monitors", "printers", "mobile phones", "small appliances"], means: ["small"], weight: 0.5 },
+  { phrases: ["fridge", "fridges", "freezer", "freezers"], means: ["fridge", "freezer"], weight: 1 },
+  { phrases: ["scrap", "scrap metal"], means: ["metal", "scrap"], weight: 1 },
+  { phrases: ["metal", "metals"], means: ["scrap"], weight: 0.5 },
+  { phrases: ["paper", "office paper", "shredded paper", "shredding", "confidential waste", "newspapers", "magazines"], means: ["paper"], weight: 1 },
   { phrases: ["anaerobic digestion", "ad plant", "biodigester"], means: ["anaerobic", "digestion"], weight: 1 },
   { phrases: ["compost", "composted"], means: ["composting"], weight: 1 },
   { phrases: ["food waste", "food scraps", "organic waste", "kitchen waste"], means: ["organic", "food", "drink"], weight: 1 },
-  { phrases: ["cardboard", "carton", "boxes"], means: ["paper", "board"], weight: 1 },
-  { phrases: ["water", "mains water", "tap water", "potable water", "water supply", "water usage", "water consumption"], means: ["water", "supply"], weight: 1 },
+  { phrases: ["cardboard", "carton", "boxes", "occ", "corrugated"], means: ["board"], weight: 1 },
+  { phrases: ["cardboard", "carton", "boxes", "occ", "corrugated"], means: ["paper"], weight: 0.5 },
+  { phrases: ["water", "mains water", "tap water", "potable water", "water supply", "water usage", "water consumption"], means: ["water", "supply"], weight: 1, unless: WASTEWATER },
   { phrases: ["wastewater", "waste water", "sewage", "sewerage", "effluent"], means: ["water", "treatment"], weight: 1 },
   { phrases: ["freight", "haulage", "shipping", "logistics", "road freight", "trucking", "transport of goods"], means: ["freight"], weight: 1 },
   { phrases: ["hgv", "lorry", "lorries", "truck", "trucks", "heavy goods vehicle", "road freight", "articulated", "haulage"], means: ["hgv"], weight: 1 },
   { phrases: ["sea freight", "ocean freight", "container ship", "shipping container"], means: ["cargo", "ship", "container"], weight: 1 },
-  { phrases: ["air freight", "air cargo"], means: ["freight", "flight"], weight: 1 },
+  { phrases: ["air freight", "air cargo", "air courier", "air express", "airway bill", "awb"], means: ["freight", "flight"], weight: 1 },
+  { phrases: ["courier", "couriers", "parcel", "parcels", "parcel delivery", "multi drop"], means: ["van"], weight: 0.5 },
+  { phrases: ["courier", "couriers", "parcel", "parcels", "haulier", "hauliers", "carrier", "3pl", "pallet", "pallets", "delivery service", "outsourced delivery", "freight forwarder", "forwarder"], means: ["freight", "good"], weight: 0.6 },
   { phrases: ["rail freight", "freight train"], means: ["freight", "train"], weight: 1 },
   { phrases: ["train", "trains", "railway", "rail travel", "intercity"], means: ["rail"], weight: 1 },
   { phrases: ["eurostar", "cross border train", "international train"], means: ["international", "rail"], weight: 1 },
@@ -95,7 +226,7 @@ const SYNONYMS_SOURCE: ReadonlyArray<Synonym> = [
   { phrases: ["bus", "buses"], means: ["bus"], weight: 1 },
   { phrases: ["coach", "intercity bus"], means: ["coach"], weight: 1 },
   { phrases: ["company car", "fleet car", "pool car", "company vehicle", "fleet vehicle", "owned car", "company cars", "fleet cars"], means: ["passenger", "vehicle"], weight: 1 },
-  { phrases: ["grey fleet", "own car", "private car", "mileage claim", "mileage claims", "employee car", "business mileage", "commuting", "commute"], means: ["business", "travel", "land"], weight: 1 },
+  { phrases: BUSINESS_TRAVEL_PHRASES, means: ["business", "travel", "land"], weight: 1 },
   { phrases: ["car", "cars", "vehicle", "driving"], means: ["car"], weight: 1 },
   { phrases: ["ev", "electric car", "electric vehicle", "bev", "battery electric"], means: ["battery", "electric", "vehicle"], weight: 1 },
   { phrases: ["phev", "plug in hybrid"], means: ["plug", "hybrid", "electric", "vehicle"], weight: 1 },
@@ -125,8 +256,9 @@ export interface Expansion {
 
 const SYNONYMS = SYNONYMS_SOURCE.map((s) => ({
   phrases: s.phrases.map((p) => tokenise(p)),
-  means: s.means.map(stem),
+  means: s.means.flatMap((m) => tokenise(m)),
   weight: s.weight,
+  unless: (s.unless ?? []).map((p) => tokenise(p)),
 }))
 
 const containsSequence = (tokens: ReadonlyArray<string>, phrase: ReadonlyArray<string>) => {
@@ -143,7 +275,10 @@ export const expandQuery = (tokens: ReadonlyArray<string>): Map<string, number> 
   const add = (term: string, weight: number) => terms.set(term, Math.max(terms.get(term) ?? 0, weight))
   for (const token of tokens) add(token, 1)
   for (const synonym of SYNONYMS) {
-    if (synonym.phrases.some((phrase) => containsSequence(tokens, phrase))) {
+    if (
+      synonym.phrases.some((phrase) => containsSequence(tokens, phrase)) &&
+      !synonym.unless.some((phrase) => containsSequence(tokens, phrase))
+    ) {
       for (const term of synonym.means) add(term, synonym.weight)
     }
   }
