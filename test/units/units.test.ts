@@ -147,3 +147,17 @@ describe("unit registry", () => {
     expect(converted(2, "kWh (Gross CV)", "kWh")).toBe(2)
   })
 })
+
+describe("letter case that changes the unit by a million", () => {
+  test("ML is a megalitre, mL and ml are millilitres", () => {
+    expect(Option.getOrThrow(parseUnit("ML")).symbol).toBe("million litres")
+    expect(Option.getOrThrow(parseUnit("mL")).symbol).toBe("mL")
+    expect(Option.getOrThrow(parseUnit("ml")).symbol).toBe("mL")
+  })
+
+  test("Mt (megatonne) is refused rather than read as tonnes; MT and mt stay metric tonnes", () => {
+    expect(Option.isNone(parseUnit("Mt"))).toBe(true)
+    expect(Option.getOrThrow(parseUnit("MT")).symbol).toBe("t")
+    expect(Option.getOrThrow(parseUnit("mt")).symbol).toBe("t")
+  })
+})

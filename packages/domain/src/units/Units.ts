@@ -258,9 +258,26 @@ for (const u of UNITS) {
   }
 }
 
-export const parseUnit = (text: string): Option.Option<Unit> => Option.fromNullable(byAlias.get(normaliseUnitText(text)))
+/**
+ * Spellings whose letter case changes the unit by a factor of a million or more. They are decided
+ * before the case-insensitive table: "ML" is a megalitre (water bills), never a millilitre; "Mt" is a
+ * megatonne, which no activity is measured in, so it is refused rather than read as tonnes.
+ */
+const caseSensitive = new Map<string, Unit | null>([
+  ["ML", UNITS.find((u) => u.symbol === "million litres") ?? null],
+  ["Ml", UNITS.find((u) => u.symbol === "million litres") ?? null],
+  ["Mt", null],
+])
 
-export const isKnownUnit = (text: string): boolean => byAlias.has(normaliseUnitText(text))
+const lookup = (text: string): Unit | undefined => {
+  const exact = caseSensitive.get(text.replace(/\s+/g, ""))
+  if (exact !== undefined) return exact ?? undefined
+  return byAlias.get(normaliseUnitText(text))
+}
+
+export const parseUnit = (text: string): Option.Option<Unit> => Option.fromNullable(lookup(text))
+
+export const isKnownUnit = (text: string): boolean => lookup(text) !== undefined
 
 /** The exact ratio from one unit to another of the same dimension. */
 export const conversionRatio = (from: Unit, to: Unit): Either.Either<Ratio, DimensionMismatch> =>
@@ -277,7 +294,7 @@ export const convert = (quantity: number, from: Unit, to: Unit): Either.Either<n
 
 /** Whether a quantity in `from` can be expressed in `to` (both given as typed text). */
 export const isConvertible = (from: string, to: string): boolean => {
-  const a = byAlias.get(normaliseUnitText(from))
-  const b = byAlias.get(normaliseUnitText(to))
+  const a = lookup(from)
+  const b = lookup(to)
   return a !== undefined && b !== undefined && a.dimension === b.dimension
 }
