@@ -8,7 +8,7 @@ import { Uploads } from "@scopeline/pipeline/upload/Uploads"
 import { runRelay } from "@scopeline/queue/Outbox"
 import { QueueLive } from "@scopeline/queue/QueueLive"
 import { BlobStoreLive } from "@scopeline/storage/BlobStoreLive"
-import { Effect, Layer } from "effect"
+import { Config, Effect, Layer } from "effect"
 import { MatchWorkerLive } from "./matchWorker.ts"
 import { ParseWorkerLive } from "./parseWorker.ts"
 
@@ -25,5 +25,23 @@ export const PipelineServicesLive = Layer.mergeAll(ParseUpload.Default, MatchUpl
   Layer.provideMerge(InfrastructureLive),
 )
 
-/** Every worker loop of the pipeline, in one process. */
-export const WorkerLive = Layer.mergeAll(OutboxRelayLive, ParseWorkerLive, MatchWorkerLive).pipe(Layer.provide(PipelineServicesLive))
+/**
+ * The queues this process consumes: WORKER_QUEUES=parse,match (default: both, one process). In AWS
+ * parsing scales out while matching runs as ONE process, because the matcher's concurrency limiter
+ * and the coalescing of identical requests live in that process: one process keeps the matcher's
+ * cap (and one call per key) true globally.
+ */
+const QueueLoopsLive = Layer.unwrapEffect(
+  Config.array(Config.literal("parse", "match")(), "WORKER_QUEUES").pipe(
+    Config.withDefault(["parse", "match"] as const),
+    Effect.map((queues) =>
+      Layer.mergeAll(
+        queues.includes("parse") ? ParseWorkerLive : Layer.empty,
+        queues.includes("match") ? MatchWorkerLive : Layer.empty,
+      ),
+    ),
+  ),
+)
+
+/** The worker: the outbox relay (safe to run in every process) and the configured queue consumers. */
+export const WorkerLive = Layer.mergeAll(OutboxRelayLive, QueueLoopsLive).pipe(Layer.provide(PipelineServicesLive))
