@@ -4,14 +4,14 @@ import { createComputeBase, createService } from "./compute.ts"
 import { validateTenant, type TenantConfig } from "./config.ts"
 import { createDatabase, databaseName } from "./database.ts"
 import { createTenantKey } from "./encryption.ts"
-import { appEnvironment, appSecrets } from "./environment.ts"
+import { appEnvironment, appSecrets, workerQueues } from "./environment.ts"
 import { createTaskRoles } from "./iam.ts"
 import { createIdentity } from "./identity.ts"
 import { createLoadBalancer } from "./loadBalancer.ts"
 import { createMonitoring } from "./monitoring.ts"
 import { createNetwork } from "./network.ts"
 import { createQueues } from "./queues.ts"
-import { createWorkerScaling } from "./scaling.ts"
+import { createParseWorkerScaling } from "./scaling.ts"
 import type { Scope } from "./scope.ts"
 import { createMatcherKeySecret } from "./secrets.ts"
 import { createUploadsBucket } from "./storage.ts"
@@ -99,6 +99,8 @@ export class TenantStack extends pulumi.ComponentResource {
       region: scope.region,
       parseQueueUrl: queues.parse.queue.url,
       matchQueueUrl: queues.match.queue.url,
+      parseDeadLetterQueueUrl: queues.parse.deadLetter.url,
+      matchDeadLetterQueueUrl: queues.match.deadLetter.url,
       userPoolId: identity.userPool.id,
       userPoolClientId: identity.client.id,
       matcherUrl: config.matcherUrl,
@@ -118,21 +120,46 @@ export class TenantStack extends pulumi.ComponentResource {
       desiredCount: config.serverCount,
       loadBalancer: { targetGroup: edge.targetGroup, listeners: edge.listeners },
     })
-    const worker = createService(scope, "worker", {
+    // The worker runs as two services from the same image and command, told apart by WORKER_QUEUES.
+    const workerCommon = {
       ...common,
-      taskRole: roles.worker,
       securityGroup: network.workerSecurityGroup,
       cpu: config.workerCpu,
       memory: config.workerMemory,
+    }
+    // Parsing is CPU, S3 and database work with no shared limit: it scales out on the parse backlog. It
+    // never calls the matcher, so it does not receive the matcher's API key.
+    const parseWorker = createService(scope, "parse-worker", {
+      ...workerCommon,
+      taskRole: roles.parseWorker,
+      environment: [...environment, workerQueues(["parse"])],
+      secrets: appSecrets({ databaseSecretArn: database.masterSecretArn }),
       desiredCount: config.workerMinCount,
+      autoscaled: true,
     })
-    createWorkerScaling(scope, {
+    createParseWorkerScaling(scope, {
       cluster: base.cluster,
-      service: worker.service,
+      service: parseWorker.service,
       queues,
       minCount: config.workerMinCount,
       maxCount: config.workerMaxCount,
       scaleOutBacklog: config.workerScaleOutBacklog,
+    })
+    // Matching runs as exactly ONE task, never autoscaled. The app limits matcher calls to
+    // MATCHER_CONCURRENCY and coalesces identical requests inside one process; with one process that
+    // limiter and that coalescing map are global, so the matcher's concurrency cap holds and no call is
+    // made twice. A second task would double the calls in flight and duplicate requests. More tasks would
+    // not help anyway: the matcher, not this worker, is the throughput bottleneck.
+    const matchWorker = createService(scope, "match-worker", {
+      ...workerCommon,
+      taskRole: roles.matchWorker,
+      environment: [...environment, workerQueues(["match"])],
+      desiredCount: 1,
+      // Stop the old task before starting the new one, so a deploy does not run two match tasks side by
+      // side (ECS's default 200% would overlap them until the new task is steady). The trade-off: no
+      // matching for the moment between the old task stopping and the new one starting (the old one may
+      // take up to its stop timeout to finish its batch); match jobs wait safely in SQS meanwhile.
+      deployment: { maximumPercent: 100, minimumHealthyPercent: 0 },
     })
     const monitoring = createMonitoring(scope, {
       key,
@@ -140,7 +167,7 @@ export class TenantStack extends pulumi.ComponentResource {
       queues,
       alb: edge.alb,
       cluster: base.cluster,
-      services: { server: server.service, worker: worker.service },
+      services: { server: server.service, parseWorker: parseWorker.service, matchWorker: matchWorker.service },
       oldestMessageAlarmSeconds: config.oldestMessageAlarmSeconds,
       alb5xxAlarmPercent: config.alb5xxAlarmPercent,
     })

@@ -12,6 +12,18 @@ export const processCommands = {
 
 export type ProcessKind = keyof typeof processCommands
 
+/**
+ * The ECS services and the process each runs. Both worker services run the same worker command; the
+ * WORKER_QUEUES variable they receive picks the queue each consumes (see TenantStack).
+ */
+export const serviceProcesses = {
+  server: "server",
+  "parse-worker": "worker",
+  "match-worker": "worker",
+} as const satisfies Record<string, ProcessKind>
+
+export type ServiceKind = keyof typeof serviceProcesses
+
 export interface ComputeBase {
   readonly repository: aws.ecr.Repository
   readonly cluster: aws.ecs.Cluster
@@ -76,6 +88,10 @@ export interface ServiceArgs {
   readonly cpu: number
   readonly memory: number
   readonly desiredCount: number
+  /** True when Application Auto Scaling owns the task count (so `pulumi up` must not reset it). */
+  readonly autoscaled?: boolean
+  /** Rolling-deployment bounds as percentages of the desired count; ECS defaults (200 / 100) when unset. */
+  readonly deployment?: { readonly maximumPercent: number; readonly minimumHealthyPercent: number }
   /** Server only: the target group and the listeners that must exist before the service registers. */
   readonly loadBalancer?: { readonly targetGroup: aws.lb.TargetGroup; readonly listeners: aws.lb.Listener[] }
 }
@@ -85,16 +101,19 @@ export interface AppService {
   readonly service: aws.ecs.Service
 }
 
-export function createService(scope: Scope, kind: ProcessKind, args: ServiceArgs): AppService {
+export function createService(scope: Scope, kind: ServiceKind, args: ServiceArgs): AppService {
   const opts = childOptions(scope)
-  const logGroup = args.base.logGroups[kind]
+  const processKind = serviceProcesses[kind]
+  // Both worker services log to the one worker log group (streams `parse-worker/…`, `match-worker/…`),
+  // so one search follows an upload through parsing and matching.
+  const logGroup = args.base.logGroups[processKind]
   const containerDefinitions = pulumi.jsonStringify([
     {
       name: kind,
       image: pulumi.interpolate`${args.base.repository.repositoryUrl}:${args.imageTag}`,
       essential: true,
-      command: processCommands[kind],
-      portMappings: kind === "server" ? [{ containerPort: appPort, protocol: "tcp" }] : [],
+      command: processCommands[processKind],
+      portMappings: processKind === "server" ? [{ containerPort: appPort, protocol: "tcp" }] : [],
       environment: args.environment,
       secrets: args.secrets,
       // ECS sends SIGTERM then waits this long: a worker finishes or abandons its batch (the message
@@ -141,6 +160,12 @@ export function createService(scope: Scope, kind: ProcessKind, args: ServiceArgs
       },
       // A release whose tasks never become healthy rolls back by itself.
       deploymentCircuitBreaker: { enable: true, rollback: true },
+      ...(args.deployment
+        ? {
+            deploymentMaximumPercent: args.deployment.maximumPercent,
+            deploymentMinimumHealthyPercent: args.deployment.minimumHealthyPercent,
+          }
+        : {}),
       propagateTags: "SERVICE",
       ...(args.loadBalancer
         ? {
@@ -154,8 +179,8 @@ export function createService(scope: Scope, kind: ProcessKind, args: ServiceArgs
     {
       ...opts,
       dependsOn: args.loadBalancer ? args.loadBalancer.listeners : [],
-      // The worker's count belongs to autoscaling; a `pulumi up` must not reset it mid-backlog.
-      ignoreChanges: kind === "worker" ? ["desiredCount"] : [],
+      // An autoscaled service's count belongs to autoscaling; a `pulumi up` must not reset it mid-backlog.
+      ignoreChanges: args.autoscaled ? ["desiredCount"] : [],
     },
   )
   return { taskDefinition, service }

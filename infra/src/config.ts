@@ -31,11 +31,13 @@ export interface TenantConfig {
   readonly serverCount: number
   readonly serverCpu: number
   readonly serverMemory: number
+  /** Fargate size of each worker task (parse workers and the match worker alike). */
   readonly workerCpu: number
   readonly workerMemory: number
+  /** Bounds of parse-worker autoscaling. The match worker always runs exactly one task. */
   readonly workerMinCount: number
   readonly workerMaxCount: number
-  /** Visible parse+match messages above which the worker service adds tasks. */
+  /** Visible parse messages above which the parse-worker service adds tasks. */
   readonly workerScaleOutBacklog: number
   /** Oldest-message age (seconds) on parse/match that raises an alarm. */
   readonly oldestMessageAlarmSeconds: number

@@ -10,6 +10,8 @@ export interface AppEnvironmentArgs {
   readonly region: pulumi.Input<string>
   readonly parseQueueUrl: pulumi.Input<string>
   readonly matchQueueUrl: pulumi.Input<string>
+  readonly parseDeadLetterQueueUrl: pulumi.Input<string>
+  readonly matchDeadLetterQueueUrl: pulumi.Input<string>
   readonly userPoolId: pulumi.Input<string>
   readonly userPoolClientId: pulumi.Input<string>
   readonly matcherUrl: pulumi.Input<string>
@@ -44,6 +46,9 @@ export function appEnvironment(args: AppEnvironmentArgs): ContainerVariable[] {
     { name: "QUEUE", value: "sqs" },
     { name: "SQS_PARSE_QUEUE_URL", value: args.parseQueueUrl },
     { name: "SQS_MATCH_QUEUE_URL", value: args.matchQueueUrl },
+    // The ops page lists and replays dead letters, and the match job knows its last delivery from them.
+    { name: "SQS_PARSE_DLQ_URL", value: args.parseDeadLetterQueueUrl },
+    { name: "SQS_MATCH_DLQ_URL", value: args.matchDeadLetterQueueUrl },
     { name: "AUTH", value: "cognito" },
     { name: "COGNITO_USER_POOL_ID", value: args.userPoolId },
     { name: "COGNITO_CLIENT_ID", value: args.userPoolClientId },
@@ -59,6 +64,13 @@ export function appEnvironment(args: AppEnvironmentArgs): ContainerVariable[] {
     // Traffic to Aurora leaves the task; encrypt it.
     { name: "PGSSLMODE", value: "require" },
   ]
+}
+
+/** The queues a worker process consumes (the worker's WORKER_QUEUES; the app's default is both). */
+export type WorkerQueue = "parse" | "match"
+
+export function workerQueues(queues: readonly WorkerQueue[]): ContainerVariable {
+  return { name: "WORKER_QUEUES", value: queues.join(",") }
 }
 
 export function appSecrets(args: AppSecretsArgs): ContainerSecret[] {

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws"
 import * as pulumi from "@pulumi/pulumi"
-import { ecsTasksTrustPolicy, policyDocument, requiredWildcardSid } from "./policy.ts"
+import { ecsTasksTrustPolicy, policyDocument, requiredWildcardSid, type PolicyStatement } from "./policy.ts"
 import { childOptions, type Scope } from "./scope.ts"
 import { pendingPrefix, uploadsPrefix } from "./storage.ts"
 import type { Queues } from "./queues.ts"
@@ -9,7 +9,10 @@ export interface TaskRoles {
   /** Used by ECS itself: pull the image, write logs, read the secrets injected into the containers. */
   readonly execution: aws.iam.Role
   readonly server: aws.iam.Role
-  readonly worker: aws.iam.Role
+  /** The autoscaled parse workers: read uploads, consume parse jobs. */
+  readonly parseWorker: aws.iam.Role
+  /** The single match worker: consume match jobs; no access to files. */
+  readonly matchWorker: aws.iam.Role
 }
 
 export interface TaskRolesArgs {
@@ -79,7 +82,7 @@ export function createTaskRoles(scope: Scope, args: TaskRolesArgs): TaskRoles {
   const server = role(
     scope,
     "server-task",
-    "Scopeline server: presigned uploads, enqueue parse jobs",
+    "Scopeline server: presigned uploads, queue depths, dead-letter replay",
     policyDocument(
       {
         // Presigned URLs carry the signer's permissions: PutObject for the upload, GetObject for reads
@@ -97,10 +100,19 @@ export function createTaskRoles(scope: Scope, args: TaskRolesArgs): TaskRoles {
         Resource: key.arn,
       },
       {
-        Sid: "EnqueueParseJobs",
+        // Replaying a dead letter sends its body back to the queue it came from.
+        Sid: "ReplayToWorkQueues",
         Effect: "Allow",
         Action: "sqs:SendMessage",
-        Resource: queues.parse.queue.arn,
+        Resource: [queues.parse.queue.arn, queues.match.queue.arn],
+      },
+      {
+        // SQS cannot list a queue: the ops page peeks at dead letters (receive, then release at once)
+        // and a replay deletes the one it re-sent.
+        Sid: "PeekAndReplayDeadLetters",
+        Effect: "Allow",
+        Action: ["sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage"],
+        Resource: [queues.parse.deadLetter.arn, queues.match.deadLetter.arn],
       },
       {
         // Queue depth and dead-letter counts on the ops page; read-only.
@@ -113,10 +125,29 @@ export function createTaskRoles(scope: Scope, args: TaskRolesArgs): TaskRoles {
   )
 
   const consume = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
-  const worker = role(
+  // Both worker services share these two grants.
+  const useTenantKey: PolicyStatement = {
+    // Decrypt received messages (and, for parse, objects); GenerateDataKey to send to the encrypted queues.
+    Sid: "UseTenantKey",
+    Effect: "Allow",
+    Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+    Resource: key.arn,
+  }
+  const relayOutbox: PolicyStatement = {
+    // Every worker process runs the outbox relay, and the relay sends whatever the outbox holds: parse jobs
+    // (written by the server when an upload is confirmed) and match jobs (written by parsing). A relay that
+    // could send to only one queue would fail its whole pass on the first row for the other, so both
+    // services may send to both queues.
+    Sid: "RelayOutbox",
+    Effect: "Allow",
+    Action: "sqs:SendMessage",
+    Resource: [queues.parse.queue.arn, queues.match.queue.arn],
+  }
+
+  const parseWorker = role(
     scope,
-    "worker-task",
-    "Scopeline worker: read uploads, consume and replay jobs",
+    "parse-worker-task",
+    "Scopeline parse worker: read uploads, consume parse jobs, relay the outbox",
     policyDocument(
       {
         // Both prefixes: a job may arrive for a file still under pending/ (the confirm request raced the
@@ -126,35 +157,32 @@ export function createTaskRoles(scope: Scope, args: TaskRolesArgs): TaskRoles {
         Action: "s3:GetObject",
         Resource: [objects(uploadsPrefix), objects(pendingPrefix)],
       },
+      useTenantKey,
       {
-        // Decrypt objects and received messages; GenerateDataKey to send to the encrypted match queue.
-        Sid: "UseTenantKey",
-        Effect: "Allow",
-        Action: ["kms:Decrypt", "kms:GenerateDataKey"],
-        Resource: key.arn,
-      },
-      {
-        Sid: "ConsumeJobs",
+        Sid: "ConsumeParseJobs",
         Effect: "Allow",
         Action: consume,
-        Resource: [queues.parse.queue.arn, queues.match.queue.arn],
+        Resource: queues.parse.queue.arn,
       },
-      {
-        // Parse enqueues matching; replaying a dead letter sends it back to its source queue.
-        Sid: "EnqueueJobs",
-        Effect: "Allow",
-        Action: "sqs:SendMessage",
-        Resource: [queues.parse.queue.arn, queues.match.queue.arn],
-      },
-      {
-        // Replay reads dead letters and deletes them once re-sent.
-        Sid: "ReplayDeadLetters",
-        Effect: "Allow",
-        Action: consume,
-        Resource: [queues.parse.deadLetter.arn, queues.match.deadLetter.arn],
-      },
+      relayOutbox,
     ),
   )
 
-  return { execution, server, worker }
+  const matchWorker = role(
+    scope,
+    "match-worker-task",
+    "Scopeline match worker: consume match jobs, relay the outbox",
+    policyDocument(
+      useTenantKey,
+      {
+        Sid: "ConsumeMatchJobs",
+        Effect: "Allow",
+        Action: consume,
+        Resource: queues.match.queue.arn,
+      },
+      relayOutbox,
+    ),
+  )
+
+  return { execution, server, parseWorker, matchWorker }
 }

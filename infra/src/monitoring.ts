@@ -12,7 +12,11 @@ export interface MonitoringArgs {
   readonly queues: Queues
   readonly alb: aws.lb.LoadBalancer
   readonly cluster: aws.ecs.Cluster
-  readonly services: { readonly server: aws.ecs.Service; readonly worker: aws.ecs.Service }
+  readonly services: {
+    readonly server: aws.ecs.Service
+    readonly parseWorker: aws.ecs.Service
+    readonly matchWorker: aws.ecs.Service
+  }
   readonly oldestMessageAlarmSeconds: number
   readonly alb5xxAlarmPercent: number
 }
@@ -145,6 +149,7 @@ export function createMonitoring(scope: Scope, args: MonitoringArgs): Monitoring
     "ServiceName",
     service.name,
   ]
+  const services = [args.services.server, args.services.parseWorker, args.services.matchWorker]
   // Metric widgets need an explicit region.
   const widgetIn = (title: string, x: number, y: number, metrics: MetricLine[], stat?: string) =>
     widget(scope.region, title, x, y, metrics, stat)
@@ -168,14 +173,8 @@ export function createMonitoring(scope: Scope, args: MonitoringArgs): Monitoring
         ],
         "Sum",
       ),
-      widgetIn("ECS CPU %", 0, 12, [ecs("CPUUtilization", args.services.server), ecs("CPUUtilization", args.services.worker)], "Average"),
-      widgetIn(
-        "ECS memory %",
-        8,
-        12,
-        [ecs("MemoryUtilization", args.services.server), ecs("MemoryUtilization", args.services.worker)],
-        "Average",
-      ),
+      widgetIn("ECS CPU %", 0, 12, services.map((service) => ecs("CPUUtilization", service)), "Average"),
+      widgetIn("ECS memory %", 8, 12, services.map((service) => ecs("MemoryUtilization", service)), "Average"),
     ],
   }
   const dashboard = new aws.cloudwatch.Dashboard(

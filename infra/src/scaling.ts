@@ -5,11 +5,12 @@ import { childOptions, physicalName, type Scope } from "./scope.ts"
 
 export interface WorkerScalingArgs {
   readonly cluster: aws.ecs.Cluster
+  /** The parse-worker service: the only worker service that scales (match runs as exactly one task). */
   readonly service: aws.ecs.Service
   readonly queues: Queues
   readonly minCount: number
   readonly maxCount: number
-  /** Visible parse+match messages above which tasks are added. */
+  /** Visible parse messages above which tasks are added. */
   readonly scaleOutBacklog: number
 }
 
@@ -20,38 +21,34 @@ export interface WorkerScaling {
   readonly alarms: aws.cloudwatch.MetricAlarm[]
 }
 
-/** Metric math over both job queues: the backlog the worker pool has to drain. */
+/**
+ * Metric math over the parse queue: the backlog the parse workers have to drain. The match queue is not
+ * part of it: more parse workers would not drain matching (one match worker does that, paced by the
+ * matcher), so a match backlog must not add parse tasks.
+ */
 function backlogQueries(queues: Queues, metricName: string, includeInFlight: boolean): aws.types.input.cloudwatch.MetricAlarmMetricQuery[] {
   const metric = (id: string, queue: aws.sqs.Queue, name: string): aws.types.input.cloudwatch.MetricAlarmMetricQuery => ({
     id,
     returnData: false,
     metric: { namespace: "AWS/SQS", metricName: name, dimensions: { QueueName: queue.name }, period: 60, stat: "Maximum" },
   })
-  const queries = [
-    metric("parse", queues.parse.queue, metricName),
-    metric("match", queues.match.queue, metricName),
-  ]
-  if (includeInFlight) {
-    queries.push(
-      metric("parseinflight", queues.parse.queue, "ApproximateNumberOfMessagesNotVisible"),
-      metric("matchinflight", queues.match.queue, "ApproximateNumberOfMessagesNotVisible"),
-    )
-  }
+  const queries = [metric("parse", queues.parse.queue, metricName)]
+  if (includeInFlight) queries.push(metric("parseinflight", queues.parse.queue, "ApproximateNumberOfMessagesNotVisible"))
   // FILL: an idle queue publishes no datapoint, which must count as zero, not as "unknown".
   const expression = queries.map((q) => `FILL(${q.id}, 0)`).join(" + ")
-  return [...queries, { id: "backlog", expression, label: "Worker backlog", returnData: true }]
+  return [...queries, { id: "backlog", expression, label: "Parse backlog", returnData: true }]
 }
 
 /**
- * Step scaling on queue depth rather than CPU: a worker waiting on the rate-limited matcher is idle on CPU
- * yet the backlog grows. Scale out in steps as the backlog grows; scale in only when nothing is queued
- * or in flight, so a task is never stopped while the queues still hold its work.
+ * Step scaling of the parse workers on parse queue depth rather than CPU: a parse worker waiting on S3 or
+ * the database is idle on CPU yet the backlog grows. Scale out in steps as the backlog grows; scale in
+ * only when nothing is queued or in flight, so a task is never stopped while the queue still holds its work.
  */
-export function createWorkerScaling(scope: Scope, args: WorkerScalingArgs): WorkerScaling {
+export function createParseWorkerScaling(scope: Scope, args: WorkerScalingArgs): WorkerScaling {
   const opts = childOptions(scope)
   const resourceId = pulumi.interpolate`service/${args.cluster.name}/${args.service.name}`
   const target = new aws.appautoscaling.Target(
-    `${scope.name}-worker-scaling`,
+    `${scope.name}-parse-worker-scaling`,
     {
       serviceNamespace: "ecs",
       scalableDimension: "ecs:service:DesiredCount",
@@ -63,9 +60,9 @@ export function createWorkerScaling(scope: Scope, args: WorkerScalingArgs): Work
   )
   const policy = (suffix: string, stepScalingPolicyConfiguration: aws.types.input.appautoscaling.PolicyStepScalingPolicyConfiguration) =>
     new aws.appautoscaling.Policy(
-      `${scope.name}-worker-${suffix}`,
+      `${scope.name}-parse-worker-${suffix}`,
       {
-        name: physicalName(scope, `worker-${suffix}`),
+        name: physicalName(scope, `parse-worker-${suffix}`),
         policyType: "StepScaling",
         serviceNamespace: target.serviceNamespace,
         scalableDimension: target.scalableDimension,
@@ -94,10 +91,10 @@ export function createWorkerScaling(scope: Scope, args: WorkerScalingArgs): Work
   })
   const alarms = [
     new aws.cloudwatch.MetricAlarm(
-      `${scope.name}-worker-backlog-high`,
+      `${scope.name}-parse-worker-backlog-high`,
       {
-        name: physicalName(scope, "worker-backlog-high"),
-        alarmDescription: "Drives worker scale-out; not a paging alarm.",
+        name: physicalName(scope, "parse-worker-backlog-high"),
+        alarmDescription: "Drives parse-worker scale-out; not a paging alarm.",
         comparisonOperator: "GreaterThanThreshold",
         threshold,
         evaluationPeriods: 2,
@@ -109,10 +106,10 @@ export function createWorkerScaling(scope: Scope, args: WorkerScalingArgs): Work
       opts,
     ),
     new aws.cloudwatch.MetricAlarm(
-      `${scope.name}-worker-backlog-empty`,
+      `${scope.name}-parse-worker-backlog-empty`,
       {
-        name: physicalName(scope, "worker-backlog-empty"),
-        alarmDescription: "Drives worker scale-in once nothing is queued or in flight; not a paging alarm.",
+        name: physicalName(scope, "parse-worker-backlog-empty"),
+        alarmDescription: "Drives parse-worker scale-in once nothing is queued or in flight; not a paging alarm.",
         comparisonOperator: "LessThanOrEqualToThreshold",
         threshold: 0,
         evaluationPeriods: 15,

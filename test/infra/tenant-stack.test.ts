@@ -206,30 +206,55 @@ describe.each(tenantNames)("tenant %s", (tenant) => {
     expect(marked.some((s) => s.Action.includes("ecr:GetAuthorizationToken"))).toBe(true)
   })
 
-  test("the server may only enqueue parse jobs and touch uploads/ and pending/ objects", () => {
+  test("the server touches only uploads/ and pending/ objects, and reaches queues only to replay dead letters", () => {
     const policy = statements(one(of(tenant), "aws:iam/rolePolicy:RolePolicy", `${tenant}-server-task-policy`).inputs.policy)
     const bucketArn = state(bucketOf(tenant), "arn")
-    const parseArn = state(one(of(tenant), "aws:sqs/queue:Queue", `${tenant}-parse`), "arn")
+    const queueArn = (name: string) => state(one(of(tenant), "aws:sqs/queue:Queue", `${tenant}-${name}`), "arn")
+    const deadLetterArns = ofType(of(tenant), "aws:sqs/queue:Queue")
+      .filter((q) => q.name.endsWith("-dlq"))
+      .map((q) => state(q, "arn"))
+      .sort()
+    expect(deadLetterArns).toHaveLength(2)
     const s3 = policy.filter((s) => s.Action.some((a) => a.startsWith("s3:")))
     expect(s3.flatMap((s) => s.Resource).sort()).toEqual([`${bucketArn}/pending/*`, `${bucketArn}/uploads/*`])
     const sends = policy.filter((s) => s.Action.includes("sqs:SendMessage"))
-    expect(sends.flatMap((s) => s.Resource)).toEqual([parseArn])
-    expect(policy.flatMap((s) => s.Action).filter((a) => a.startsWith("sqs:Receive") || a.startsWith("sqs:Delete"))).toEqual([])
+    expect(sends.flatMap((s) => s.Resource).sort()).toEqual([queueArn("match"), queueArn("parse")].sort())
+    // Receiving and deleting: only on the dead-letter queues (the ops page peeks and replays), never the work queues.
+    const consuming = policy.filter((s) => s.Action.some((a) => a === "sqs:ReceiveMessage" || a === "sqs:DeleteMessage"))
+    expect(consuming.flatMap((s) => s.Resource).sort()).toEqual(deadLetterArns)
   })
 
-  test("the worker may consume parse and match jobs but not write objects", () => {
-    const policy = statements(one(of(tenant), "aws:iam/rolePolicy:RolePolicy", `${tenant}-worker-task-policy`).inputs.policy)
-    const actions = policy.flatMap((s) => s.Action)
-    expect(actions).not.toContain("s3:PutObject")
-    expect(actions).not.toContain("s3:DeleteObject")
+  test("each worker role consumes only its own queue; only the parse worker reads files, neither writes them", () => {
+    const policyOf = (kind: string) =>
+      statements(one(of(tenant), "aws:iam/rolePolicy:RolePolicy", `${tenant}-${kind}-task-policy`).inputs.policy)
     const bucketArn = state(bucketOf(tenant), "arn")
-    const reads = policy.filter((s) => s.Action.includes("s3:GetObject")).flatMap((s) => s.Resource)
-    expect(reads.sort()).toEqual([`${bucketArn}/pending/*`, `${bucketArn}/uploads/*`])
     const arn = (name: string) => state(one(of(tenant), "aws:sqs/queue:Queue", `${tenant}-${name}`), "arn")
-    const receive = policy.filter((s) => s.Action.includes("sqs:ReceiveMessage")).flatMap((s) => s.Resource)
-    expect(receive.sort()).toEqual([arn("match"), arn("match-dlq"), arn("parse"), arn("parse-dlq")].sort())
-    const send = policy.filter((s) => s.Action.includes("sqs:SendMessage")).flatMap((s) => s.Resource)
-    expect(send.sort()).toEqual([arn("match"), arn("parse")].sort())
+    const resourcesFor = (policy: ReturnType<typeof policyOf>, action: string) =>
+      policy.filter((s) => s.Action.includes(action)).flatMap((s) => s.Resource).sort()
+    // The one shared worker role is gone.
+    expect(ofType(of(tenant), "aws:iam/role:Role").map((r) => r.name)).not.toContain(`${tenant}-worker-task`)
+
+    const parse = policyOf("parse-worker")
+    const match = policyOf("match-worker")
+    for (const policy of [parse, match]) {
+      const actions = policy.flatMap((s) => s.Action)
+      expect(actions).not.toContain("s3:PutObject")
+      expect(actions).not.toContain("s3:DeleteObject")
+      // Every worker process runs the outbox relay, which sends parse and match jobs alike.
+      expect(resourcesFor(policy, "sqs:SendMessage")).toEqual([arn("match"), arn("parse")].sort())
+      expect(resourcesFor(policy, "kms:Decrypt")).toEqual([keyArn(tenant)])
+      expect(resourcesFor(policy, "kms:GenerateDataKey")).toEqual([keyArn(tenant)])
+    }
+    expect(resourcesFor(parse, "s3:GetObject")).toEqual([`${bucketArn}/pending/*`, `${bucketArn}/uploads/*`])
+    expect(match.flatMap((s) => s.Action).filter((a) => a.startsWith("s3:"))).toEqual([])
+    for (const action of ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]) {
+      expect(resourcesFor(parse, action)).toEqual([arn("parse")])
+      expect(resourcesFor(match, action)).toEqual([arn("match")])
+    }
+    const taskRoleOf = (kind: string) => one(of(tenant), "aws:ecs/taskDefinition:TaskDefinition", `${tenant}-${kind}-task`).inputs.taskRoleArn
+    const roleArn = (kind: string) => state(one(of(tenant), "aws:iam/role:Role", `${tenant}-${kind}-task`), "arn")
+    expect(taskRoleOf("parse-worker")).toBe(roleArn("parse-worker"))
+    expect(taskRoleOf("match-worker")).toBe(roleArn("match-worker"))
   })
 
   test("Cognito has the admin, accountant and viewer groups", () => {
@@ -297,15 +322,15 @@ describe.each(tenantNames)("tenant %s", (tenant) => {
     const expected = [
       "AUTH", "AWS_REGION", "BLOB_STORE", "COGNITO_CLIENT_ID", "COGNITO_REGION", "COGNITO_USER_POOL_ID", "LOG_LEVEL",
       "MATCHER_URL", "PGDATABASE", "PGHOST", "PGPORT", "PGSSLMODE", "PORT", "PUBLIC_URL", "QUEUE", "S3_BUCKET",
-      "SQS_MATCH_QUEUE_URL", "SQS_PARSE_QUEUE_URL",
+      "SQS_MATCH_DLQ_URL", "SQS_MATCH_QUEUE_URL", "SQS_PARSE_DLQ_URL", "SQS_PARSE_QUEUE_URL",
     ]
     const secretArn = text(record(list(one(of(tenant), "aws:rds/cluster:Cluster", `${tenant}-db`).state.masterUserSecrets)[0]).secretArn)
-    for (const kind of ["server", "worker"] as const) {
+    for (const [kind, app] of [["server", "server"], ["parse-worker", "worker"], ["match-worker", "worker"]] as const) {
       const definitions = list(json(one(of(tenant), "aws:ecs/taskDefinition:TaskDefinition", `${tenant}-${kind}-task`).inputs.containerDefinitions))
       const container = record(definitions[0])
-      expect(strings(container.command)).toEqual(["bun", `apps/${kind}/src/main.ts`])
+      expect(strings(container.command)).toEqual(["bun", `apps/${app}/src/main.ts`])
       const env = Object.fromEntries(list(container.environment).map((e) => [text(record(e).name), text(record(e).value)]))
-      expect(Object.keys(env).sort()).toEqual(expected)
+      expect(Object.keys(env).sort()).toEqual(app === "worker" ? [...expected, "WORKER_QUEUES"].sort() : expected)
       expect(env).toMatchObject({ PORT: "3000", BLOB_STORE: "s3", QUEUE: "sqs", AUTH: "cognito", LOG_LEVEL: "Info", PGPORT: "5432" })
       expect(env.S3_BUCKET).toBe(bucketOf(tenant).id)
       expect(env.SQS_PARSE_QUEUE_URL).toBe(state(one(of(tenant), "aws:sqs/queue:Queue", `${tenant}-parse`), "url"))
@@ -334,15 +359,79 @@ describe.each(tenantNames)("tenant %s", (tenant) => {
     for (const group of groups) expect(group.inputs.retentionInDays).toBe(tenants[tenant].logRetentionDays)
   })
 
-  test("the worker scales on parse and match queue depth", () => {
-    const target = one(of(tenant), "aws:appautoscaling/target:Target", `${tenant}-worker-scaling`)
-    expect(target.inputs.resourceId).toBe(`service/scopeline-${tenant}-cluster/scopeline-${tenant}-worker`)
-    const scaleOut = one(of(tenant), "aws:cloudwatch/metricAlarm:MetricAlarm", `${tenant}-worker-backlog-high`)
-    const metrics = list(scaleOut.inputs.metricQueries).map((q) => record(q)).flatMap((q) => (q.metric ? [record(q.metric)] : []))
-    expect(metrics.map((m) => m.metricName)).toEqual(["ApproximateNumberOfMessagesVisible", "ApproximateNumberOfMessagesVisible"])
-    expect(metrics.map((m) => record(m.dimensions).QueueName).sort()).toEqual([`scopeline-${tenant}-match`, `scopeline-${tenant}-parse`])
-    const policy = one(of(tenant), "aws:appautoscaling/policy:Policy", `${tenant}-worker-scale-out`)
+  test("each worker service gets its WORKER_QUEUES", () => {
+    const containerOf = (kind: string) =>
+      record(list(json(one(of(tenant), "aws:ecs/taskDefinition:TaskDefinition", `${tenant}-${kind}-task`).inputs.containerDefinitions))[0])
+    const workerQueuesOf = (kind: string) =>
+      list(containerOf(kind).environment).map((e) => record(e)).filter((e) => e.name === "WORKER_QUEUES").map((e) => e.value)
+    expect(workerQueuesOf("parse-worker")).toEqual(["parse"])
+    expect(workerQueuesOf("match-worker")).toEqual(["match"])
+    expect(workerQueuesOf("server")).toEqual([])
+    // Same image and command: only the environment tells the two worker services apart.
+    expect(containerOf("parse-worker").image).toBe(containerOf("match-worker").image)
+    expect(strings(containerOf("parse-worker").command)).toEqual(strings(containerOf("match-worker").command))
+    // The one worker service is gone; its log group now holds both services' streams.
+    const services = ofType(of(tenant), "aws:ecs/service:Service").map((s) => s.inputs.name).sort()
+    expect(services).toEqual([`scopeline-${tenant}-match-worker`, `scopeline-${tenant}-parse-worker`, `scopeline-${tenant}-server`])
+    const workerLogs = state(one(of(tenant), "aws:cloudwatch/logGroup:LogGroup", `${tenant}-worker-logs`), "name")
+    for (const kind of ["parse-worker", "match-worker"]) {
+      const options = record(record(containerOf(kind).logConfiguration).options)
+      expect(options["awslogs-group"]).toBe(workerLogs)
+      expect(options["awslogs-stream-prefix"]).toBe(kind)
+    }
+  })
+
+  test("the parse worker scales on parse queue depth", () => {
+    const targets = ofType(of(tenant), "aws:appautoscaling/target:Target")
+    expect(targets).toHaveLength(1)
+    const target = one(of(tenant), "aws:appautoscaling/target:Target", `${tenant}-parse-worker-scaling`)
+    expect(target.inputs.resourceId).toBe(`service/scopeline-${tenant}-cluster/scopeline-${tenant}-parse-worker`)
+    expect(target.inputs.minCapacity).toBe(tenantDefaults.workerMinCount)
+    expect(target.inputs.maxCapacity).toBe(tenantDefaults.workerMaxCount)
+    const queueNames = (alarm: RecordedResource) =>
+      list(alarm.inputs.metricQueries)
+        .map((q) => record(q))
+        .flatMap((q) => (q.metric ? [record(q.metric)] : []))
+        .map((m) => [m.metricName, record(m.dimensions).QueueName])
+    const scaleOut = one(of(tenant), "aws:cloudwatch/metricAlarm:MetricAlarm", `${tenant}-parse-worker-backlog-high`)
+    expect(queueNames(scaleOut)).toEqual([["ApproximateNumberOfMessagesVisible", `scopeline-${tenant}-parse`]])
+    const scaleIn = one(of(tenant), "aws:cloudwatch/metricAlarm:MetricAlarm", `${tenant}-parse-worker-backlog-empty`)
+    expect(queueNames(scaleIn).sort()).toEqual(
+      [
+        ["ApproximateNumberOfMessagesNotVisible", `scopeline-${tenant}-parse`],
+        ["ApproximateNumberOfMessagesVisible", `scopeline-${tenant}-parse`],
+      ].sort(),
+    )
+    const policy = one(of(tenant), "aws:appautoscaling/policy:Policy", `${tenant}-parse-worker-scale-out`)
     expect(strings(scaleOut.inputs.alarmActions)).toEqual([state(policy, "arn")])
+    const service = one(of(tenant), "aws:ecs/service:Service", `${tenant}-parse-worker`)
+    expect(service.inputs.desiredCount).toBe(tenantDefaults.workerMinCount)
+  })
+
+  test("exactly one match worker runs, without autoscaling", () => {
+    const service = one(of(tenant), "aws:ecs/service:Service", `${tenant}-match-worker`)
+    expect(service.inputs.desiredCount).toBe(1)
+    // A deploy stops the old task before starting the new one: never two match tasks side by side.
+    expect(service.inputs.deploymentMaximumPercent).toBe(100)
+    expect(service.inputs.deploymentMinimumHealthyPercent).toBe(0)
+    const resourceId = `service/scopeline-${tenant}-cluster/scopeline-${tenant}-match-worker`
+    expect(ofType(of(tenant), "aws:appautoscaling/target:Target").filter((t) => t.inputs.resourceId === resourceId)).toEqual([])
+    // Nothing scales on the match queue.
+    const scaling = ofType(of(tenant), "aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.name.includes("worker-backlog"))
+    const scaledOn = scaling.flatMap((a) =>
+      list(a.inputs.metricQueries).map((q) => record(q)).flatMap((q) => (q.metric ? [record(record(q.metric).dimensions).QueueName] : [])),
+    )
+    expect(scaledOn).not.toContain(`scopeline-${tenant}-match`)
+  })
+
+  test("the dashboard's CPU and memory widgets cover the server and both worker services", () => {
+    const dashboard = one(of(tenant), "aws:cloudwatch/dashboard:Dashboard", `${tenant}-dashboard`)
+    const widgets = list(record(json(dashboard.inputs.dashboardBody)).widgets).map((w) => record(record(w).properties))
+    for (const title of ["ECS CPU %", "ECS memory %"]) {
+      const widget = widgets.find((w) => w.title === title)
+      const serviceNames = list(widget?.metrics).map((m) => list(m)[5])
+      expect(serviceNames).toEqual([`scopeline-${tenant}-server`, `scopeline-${tenant}-parse-worker`, `scopeline-${tenant}-match-worker`])
+    }
   })
 
   test("every resource is a child of the tenant's TenantStack and named after it", () => {
@@ -388,9 +477,12 @@ test("the matcher's own port is the only extra way out of the tasks", () => {
 
 test("a matcher API key is stored in Secrets Manager and injected, never in plain env", () => {
   const secret = one(of("acme"), "aws:secretsmanager/secret:Secret", "acme-matcher-api-key")
-  const worker = record(list(json(one(of("acme"), "aws:ecs/taskDefinition:TaskDefinition", "acme-worker-task").inputs.containerDefinitions))[0])
-  const injected = list(worker.secrets).map((s) => record(s)).find((s) => s.name === "MATCHER_API_KEY")
-  expect(injected?.valueFrom).toBe(state(secret, "arn"))
+  const container = (kind: string) =>
+    record(list(json(one(of("acme"), "aws:ecs/taskDefinition:TaskDefinition", `acme-${kind}-task`).inputs.containerDefinitions))[0])
+  const matcherKey = (kind: string) => list(container(kind).secrets).map((s) => record(s)).find((s) => s.name === "MATCHER_API_KEY")
+  expect(matcherKey("match-worker")?.valueFrom).toBe(state(secret, "arn"))
+  // Only the match worker calls the matcher; the parse worker does not receive its key.
+  expect(matcherKey("parse-worker")).toBeUndefined()
   // globex set no key, so it gets no secret.
   expect(ofType(of("globex"), "aws:secretsmanager/secret:Secret")).toEqual([])
 })

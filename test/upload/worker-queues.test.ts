@@ -39,7 +39,7 @@ describe("WORKER_QUEUES", () => {
       try {
         const deadline = Date.now() + 30_000
         let view = waiting
-        while (Date.now() < deadline && view.activities.calculated + view.activities.failed < 16) {
+        while (Date.now() < deadline && (view.activities.calculated ?? 0) + (view.activities.failed ?? 0) < 16) {
           await Bun.sleep(100)
           view = (await (await api.get(`/v1/uploads/${id}`)).json()) as UploadView
         }
