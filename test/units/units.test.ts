@@ -1,4 +1,4 @@
-import { convert, DimensionMismatch, isKnownUnit, parseUnit, UNITS, type Unit } from "@scopeline/domain/units/Units"
+import { caseSensitive, convert, DimensionMismatch, isKnownUnit, parseUnit, UNITS, type Unit } from "@scopeline/domain/units/Units"
 import { describe, expect, test } from "bun:test"
 import { Either, Option } from "effect"
 import fc from "fast-check"
@@ -55,11 +55,14 @@ describe("unit registry", () => {
     )
   })
 
-  test("every alias parses to the unit it names, whatever the case, spacing or dots", () => {
+  test("every alias parses to the unit it names, whatever the case, spacing or dots (except the case-sensitive spellings)", () => {
     const aliasArb = unitArb.chain((u) => fc.tuple(fc.constant(u), fc.constantFrom(...u.aliases)))
     fc.assert(
       fc.property(
-        aliasArb.chain(([u, alias]) => fc.tuple(fc.constant(u), respelled(alias))),
+        aliasArb
+          .chain(([u, alias]) => fc.tuple(fc.constant(u), respelled(alias)))
+          // "ML" and "Mt" are decided by their letter case on purpose (see caseSensitive).
+          .filter(([, typed]) => !caseSensitive.has(typed.replace(/\s+/g, ""))),
         ([u, typed]) => {
           expect(Option.getOrThrow(parseUnit(typed)).symbol).toBe(u.symbol)
           expect(isKnownUnit(typed)).toBe(true)

@@ -263,7 +263,7 @@ for (const u of UNITS) {
  * before the case-insensitive table: "ML" is a megalitre (water bills), never a millilitre; "Mt" is a
  * megatonne, which no activity is measured in, so it is refused rather than read as tonnes.
  */
-const caseSensitive = new Map<string, Unit | null>([
+export const caseSensitive: ReadonlyMap<string, Unit | null> = new Map<string, Unit | null>([
   ["ML", UNITS.find((u) => u.symbol === "million litres") ?? null],
   ["Ml", UNITS.find((u) => u.symbol === "million litres") ?? null],
   ["Mt", null],
