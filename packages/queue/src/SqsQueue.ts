@@ -7,7 +7,8 @@ import {
   SendMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs"
-import { Config, Effect, Layer, Option, Redacted, Schema } from "effect"
+import { AwsConfig, awsClientOptions } from "@scopeline/config/AwsConfig"
+import { Config, Effect, Layer, Option, Schema } from "effect"
 import { type DeadLetter, Queue, QueueError, type QueueName, type ReceivedMessage, type ReceiveOptions } from "./Queue.ts"
 
 /**
@@ -19,19 +20,12 @@ import { type DeadLetter, Queue, QueueError, type QueueName, type ReceivedMessag
  *   `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`, else the SDK's default chain.
  */
 export const SqsQueueConfig = Config.all({
-  region: Config.nonEmptyString("AWS_REGION").pipe(Config.withDefault("us-east-1")),
+  aws: AwsConfig,
   endpoint: Config.option(Config.url("SQS_ENDPOINT")),
   queues: Config.all({
     parse: Config.all({ url: Config.nonEmptyString("SQS_PARSE_QUEUE_URL"), dlq: Config.nonEmptyString("SQS_PARSE_DLQ_URL") }),
     match: Config.all({ url: Config.nonEmptyString("SQS_MATCH_QUEUE_URL"), dlq: Config.nonEmptyString("SQS_MATCH_DLQ_URL") }),
   }),
-  credentials: Config.option(
-    Config.all({
-      accessKeyId: Config.nonEmptyString("AWS_ACCESS_KEY_ID"),
-      secretAccessKey: Config.redacted("AWS_SECRET_ACCESS_KEY"),
-      sessionToken: Config.option(Config.redacted("AWS_SESSION_TOKEN")),
-    }),
-  ),
 })
 export type SqsQueueConfig = Config.Config.Success<typeof SqsQueueConfig>
 
@@ -71,23 +65,9 @@ const clamp = (n: number, min: number, max: number) => Math.min(max, Math.max(mi
 
 export const makeSqsClient = (config: SqsQueueConfig) =>
   new SQSClient({
-    region: config.region,
-    // A call that never answers must fail, not stall the consumer or the outbox relay forever; the
-    // socket timeout stays above the 20 s long-poll wait.
-    requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 },
+    // The socket timeout stays above the 20 s long-poll wait.
+    ...awsClientOptions(config.aws, 30_000),
     ...(Option.isSome(config.endpoint) ? { endpoint: config.endpoint.value.toString().replace(/\/+$/, "") } : {}),
-    ...(Option.isSome(config.credentials)
-      ? {
-          credentials: {
-            accessKeyId: config.credentials.value.accessKeyId,
-            secretAccessKey: Redacted.value(config.credentials.value.secretAccessKey),
-            ...Option.match(config.credentials.value.sessionToken, {
-              onNone: () => ({}),
-              onSome: (token) => ({ sessionToken: Redacted.value(token) }),
-            }),
-          },
-        }
-      : {}),
   })
 
 /** Builds the service from already-read settings (the layer below reads them from Config). */

@@ -8,7 +8,8 @@ import {
   S3ServiceException,
 } from "@aws-sdk/client-s3"
 import { createPresignedPost } from "@aws-sdk/s3-presigned-post"
-import { Config, Effect, Layer, Option, Redacted } from "effect"
+import { AwsConfig, awsClientOptions } from "@scopeline/config/AwsConfig"
+import { Config, Effect, Layer, Option } from "effect"
 import { Readable } from "node:stream"
 import { BlobNotFound, BlobStore, BlobStoreError, type UploadTargetOptions } from "./BlobStore.ts"
 
@@ -22,17 +23,10 @@ import { BlobNotFound, BlobStore, BlobStoreError, type UploadTargetOptions } fro
  *   absent the SDK's default chain applies (ECS task role, instance profile, SSO, …).
  */
 export const S3BlobStoreConfig = Config.all({
+  aws: AwsConfig,
   bucket: Config.nonEmptyString("S3_BUCKET"),
-  region: Config.nonEmptyString("AWS_REGION").pipe(Config.withDefault("us-east-1")),
   endpoint: Config.option(Config.url("S3_ENDPOINT")),
   kmsKeyId: Config.option(Config.nonEmptyString("S3_KMS_KEY_ID")),
-  credentials: Config.option(
-    Config.all({
-      accessKeyId: Config.nonEmptyString("AWS_ACCESS_KEY_ID"),
-      secretAccessKey: Config.redacted("AWS_SECRET_ACCESS_KEY"),
-      sessionToken: Config.option(Config.redacted("AWS_SESSION_TOKEN")),
-    }),
-  ),
 })
 export type S3BlobStoreConfig = Config.Config.Success<typeof S3BlobStoreConfig>
 
@@ -59,7 +53,7 @@ const decodeKey = (encoded: string): Option.Option<string> => {
  * that endpoint. Query strings (presigned GET parameters) are ignored. Anything else is foreign.
  */
 export const makeKeyOfUrl =
-  (config: Pick<S3BlobStoreConfig, "bucket" | "region" | "endpoint">) =>
+  (config: Pick<S3BlobStoreConfig, "bucket" | "endpoint"> & { readonly region: string }) =>
   (raw: string): Option.Option<string> => {
     let url: URL
     try {
@@ -98,24 +92,11 @@ export const makeKeyOfUrl =
 
 export const makeS3Client = (config: S3BlobStoreConfig) =>
   new S3Client({
-    region: config.region,
-    // An unanswered call fails instead of hanging a request or a parse (an idle socket, not a slow download).
-    requestHandler: { connectionTimeout: 5_000, requestTimeout: 60_000 },
+    // Socket silence, not a slow download, is what times out.
+    ...awsClientOptions(config.aws, 60_000),
     ...(Option.isSome(config.endpoint)
       ? // Compatible servers rarely have wildcard DNS for virtual-host buckets.
         { endpoint: stripSlash(config.endpoint.value.toString()), forcePathStyle: true }
-      : {}),
-    ...(Option.isSome(config.credentials)
-      ? {
-          credentials: {
-            accessKeyId: config.credentials.value.accessKeyId,
-            secretAccessKey: Redacted.value(config.credentials.value.secretAccessKey),
-            ...Option.match(config.credentials.value.sessionToken, {
-              onNone: () => ({}),
-              onSome: (token) => ({ sessionToken: Redacted.value(token) }),
-            }),
-          },
-        }
       : {}),
   })
 
@@ -193,7 +174,7 @@ export const makeS3BlobStore = (config: S3BlobStoreConfig, client: S3Client) => 
     })
   })
 
-  return BlobStore.of({ createUploadTarget, head, read, remove, keyOfUrl: makeKeyOfUrl(config) })
+  return BlobStore.of({ createUploadTarget, head, read, remove, keyOfUrl: makeKeyOfUrl({ ...config, region: config.aws.region }) })
 }
 
 /** BlobStore backed by S3 (BLOB_STORE=s3). */
