@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import type { SQL } from "bun"
 import { apiClient, type ApiClient } from "../support/api.ts"
-import { insertFactor, testSql } from "../support/factories.ts"
+import { insertFactor, testSql, dieselFactor } from "../support/factories.ts"
 import { seedDemo } from "../support/seed.ts"
 import { startServer, type TestServer } from "../support/server.ts"
 
@@ -50,15 +50,7 @@ beforeAll(async () => {
   server = await startServer()
   await seedDemo(server.databaseUrl)
   sql = testSql(server.databaseUrl)
-  diesel = await insertFactor(sql, {
-    name: "Diesel (average biofuel blend)",
-    unit: "litres",
-    factorValue: "2.51279",
-    sourceId: "1_100_1000_15_1",
-    scope: "Scope 1",
-    categoryPath: ["Fuels", "Liquid fuels", "Diesel (average biofuel blend)"],
-    dimension: "volume",
-  })
+  diesel = await insertFactor(sql, dieselFactor)
   await insertFactor(sql, {
     name: "Petrol (average biofuel blend)",
     unit: "litres",

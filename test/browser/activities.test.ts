@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import type { SQL } from "bun"
 import type { Browser } from "playwright-core"
 import { launchBrowser } from "../support/browser.ts"
-import { insertActivities, insertDeadLetter, insertFactor, insertUpload, testSql } from "../support/factories.ts"
+import { insertActivities, insertDeadLetter, insertFactor, insertUpload, testSql, dieselFactor } from "../support/factories.ts"
 import { DEMO_TEST_PASSWORD, seedDemo } from "../support/seed.ts"
 import { startServer, type TestServer } from "../support/server.ts"
 
@@ -15,14 +15,7 @@ beforeAll(async () => {
   server = await startServer()
   await seedDemo(server.databaseUrl)
   sql = testSql(server.databaseUrl)
-  diesel = await insertFactor(sql, {
-    name: "Diesel (average biofuel blend)",
-    unit: "litres",
-    factorValue: "2.51279",
-    sourceId: "1_100_1000_15_1",
-    scope: "Scope 1",
-    categoryPath: ["Fuels", "Liquid fuels", "Diesel (average biofuel blend)"],
-  })
+  diesel = await insertFactor(sql, dieselFactor)
   const upload = await insertUpload(sql, "accountant@demo.scopeline.dev", { filename: "fleet.csv" })
   await insertActivities(sql, upload, [
     { description: "Diesel for delivery vans", quantity: "100", unit: "litres", date: "2026-03-01", status: "calculated", factorId: diesel, confidence: "0.95", emissions: "251.279", matchSource: "ai" },

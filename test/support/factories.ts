@@ -136,3 +136,14 @@ export const insertDeadLetter = async (
     RETURNING id::text AS id`) as Array<{ id: string }>
   return row!.id
 }
+
+/** DESNZ 2023's "Diesel (average biofuel blend)" per litre, the factor most fixtures need. */
+export const dieselFactor = {
+  name: "Diesel (average biofuel blend)",
+  unit: "litres",
+  factorValue: "2.51279",
+  sourceId: "1_100_1000_15_1",
+  scope: "Scope 1",
+  categoryPath: ["Fuels", "Liquid fuels", "Diesel (average biofuel blend)"],
+  dimension: "volume",
+} as const
