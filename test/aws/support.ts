@@ -1,11 +1,6 @@
-import { LoggingLive } from "@scopeline/config/Logging"
-import { serve, ServerServicesLive, type HttpServerInfo } from "@scopeline/server/ServerLayer"
 import type { Server } from "bun"
-import { Deferred, Effect, Exit, Layer, Scope } from "effect"
 import { startFauxqs, type FauxqsServer } from "fauxqs"
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from "jose"
-import { configLayer } from "../support/config.ts"
-import type { TestServer } from "../support/server.ts"
 
 /**
  * Stand-ins for the AWS boundary of AWS mode, each a real HTTP server:
@@ -260,25 +255,4 @@ export const eventually = async <A>(
   return last
 }
 
-/**
- * The real server (the same layers as `startServer`), but with exactly the given settings: no
- * JWT_SECRET or other embedded-mode defaults are added, so the run proves AWS mode needs none.
- */
-export const startServerWith = async (settings: Record<string, string>): Promise<TestServer> => {
-  const scope = Effect.runSync(Scope.make())
-  const info = await Effect.runPromise(
-    Effect.gen(function* () {
-      const listening = yield* Deferred.make<HttpServerInfo>()
-      yield* Layer.buildWithScope(
-        serve({ port: 0, onListen: (address) => Deferred.unsafeDone(listening, Exit.succeed(address)) }).pipe(
-          Layer.provide(ServerServicesLive),
-          Layer.provide(LoggingLive),
-          Layer.provide(configLayer(settings)),
-        ),
-        scope,
-      )
-      return yield* Deferred.await(listening)
-    }),
-  )
-  return { ...info, databaseUrl: settings.DATABASE_URL!, settings, stop: () => Effect.runPromise(Scope.close(scope, Exit.void)) }
-}
+export { startServerWith } from "../support/server.ts"

@@ -10,10 +10,11 @@ export interface TestServer extends HttpServerInfo {
   readonly stop: () => Promise<void>
 }
 
-/** The real server on a random port, against its own fresh database (migrated at start). */
-export const startServer = async (overrides: Record<string, string> = {}): Promise<TestServer> => {
-  const databaseUrl = overrides.DATABASE_URL ?? (await testDatabase())
-  const settings = testSettings({ DATABASE_URL: databaseUrl, ...overrides })
+/**
+ * The real server on a random port with exactly `settings` (nothing added): the AWS-mode test uses
+ * it to prove that mode needs none of the embedded defaults.
+ */
+export const startServerWith = async (settings: Record<string, string>): Promise<TestServer> => {
   const scope = Effect.runSync(Scope.make())
   const info = await Effect.runPromise(
     Effect.gen(function* () {
@@ -29,5 +30,11 @@ export const startServer = async (overrides: Record<string, string> = {}): Promi
       return yield* Deferred.await(listening)
     }),
   )
-  return { ...info, databaseUrl, settings, stop: () => Effect.runPromise(Scope.close(scope, Exit.void)) }
+  return { ...info, databaseUrl: settings.DATABASE_URL ?? "", settings, stop: () => Effect.runPromise(Scope.close(scope, Exit.void)) }
+}
+
+/** The real server on a random port, against its own fresh database (migrated at start). */
+export const startServer = async (overrides: Record<string, string> = {}): Promise<TestServer> => {
+  const databaseUrl = overrides.DATABASE_URL ?? (await testDatabase())
+  return startServerWith(testSettings({ DATABASE_URL: databaseUrl, ...overrides }))
 }
