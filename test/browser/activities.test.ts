@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import type { SQL } from "bun"
 import type { Browser } from "playwright-core"
-import { launchBrowser } from "../support/browser.ts"
+import { launchBrowser, signInPage } from "../support/browser.ts"
 import { insertActivities, insertDeadLetter, insertFactor, insertUpload, testSql, dieselFactor } from "../support/factories.ts"
 import { DEMO_TEST_PASSWORD, seedDemo } from "../support/seed.ts"
 import { startServer, type TestServer } from "../support/server.ts"
@@ -30,15 +30,7 @@ afterAll(async () => {
   await server?.stop()
 })
 
-const signIn = async (email: string) => {
-  const page = await browser.newPage()
-  await page.goto(`${server.url}/login`)
-  await page.fill("input[name=login]", email)
-  await page.fill("input[name=password]", DEMO_TEST_PASSWORD)
-  await page.click("button[type=submit]")
-  await page.waitForSelector("#announcement")
-  return page
-}
+const signIn = (email: string) => signInPage(browser, server.url, email, DEMO_TEST_PASSWORD)
 
 describe("the activities page", () => {
   test("an accountant sees emissions, filters by status, and follows a factor to the catalogue", async () => {

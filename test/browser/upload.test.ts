@@ -1,8 +1,8 @@
 import { startMatcher } from "@scopeline/matcher/server"
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { join } from "node:path"
-import type { Browser, Page } from "playwright-core"
-import { launchBrowser } from "../support/browser.ts"
+import type { Browser } from "playwright-core"
+import { launchBrowser, signInPage } from "../support/browser.ts"
 import { DEMO_TEST_PASSWORD, seedDemo } from "../support/seed.ts"
 import { startServer, type TestServer } from "../support/server.ts"
 import { startWorker, type TestWorker } from "../support/worker.ts"
@@ -31,15 +31,7 @@ afterAll(async () => {
   await matcher?.stop()
 })
 
-const signIn = async (email: string): Promise<Page> => {
-  const page = await browser.newPage()
-  await page.goto(`${server.url}/login`)
-  await page.fill("input[name=login]", email)
-  await page.fill("input[name=password]", DEMO_TEST_PASSWORD)
-  await page.click("button[type=submit]")
-  await page.waitForSelector("#announcement")
-  return page
-}
+const signIn = (email: string) => signInPage(browser, server.url, email, DEMO_TEST_PASSWORD)
 
 describe("uploading through the page", () => {
   test("an accountant uploads the sample file and watches it get parsed and matched", async () => {

@@ -1,4 +1,4 @@
-import { chromium, type Browser } from "playwright-core"
+import { chromium, type Browser, type Page } from "playwright-core"
 
 /** Debian's Chromium driven by playwright-core (no browser download: there is no internet). */
 export const launchBrowser = (): Promise<Browser> =>
@@ -15,3 +15,14 @@ export const launchBrowser = (): Promise<Browser> =>
       "--disable-sync",
     ],
   })
+
+/** Signs in through the login page as a person would and waits for the home page. */
+export const signInPage = async (browser: Browser, baseUrl: string, email: string, password: string): Promise<Page> => {
+  const page = await browser.newPage()
+  await page.goto(`${baseUrl}/login`)
+  await page.fill("input[name=login]", email)
+  await page.fill("input[name=password]", password)
+  await page.click("button[type=submit]")
+  await page.waitForSelector("#announcement")
+  return page
+}
