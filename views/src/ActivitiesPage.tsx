@@ -1,3 +1,4 @@
+import { Pager } from "./Pager.tsx"
 export interface ActivityView {
   readonly id: string
   readonly description: string
@@ -109,22 +110,7 @@ export const ActivitiesTable = (props: ActivitiesTableProps) => (
         </tbody>
       </table>
     )}
-    <nav class="pager" aria-label="Pages">
-      {props.previousHref ? (
-        <a href={props.previousHref} rel="prev" id="previous-page">
-          ← Previous
-        </a>
-      ) : (
-        <span class="muted">← Previous</span>
-      )}
-      {props.nextHref ? (
-        <a href={props.nextHref} rel="next" id="next-page">
-          Next →
-        </a>
-      ) : (
-        <span class="muted">Next →</span>
-      )}
-    </nav>
+    <Pager previousHref={props.previousHref} nextHref={props.nextHref} />
   </section>
 )
 

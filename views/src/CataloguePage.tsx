@@ -1,3 +1,4 @@
+import { Pager } from "./Pager.tsx"
 export interface FactorRowView {
   readonly id: string
   readonly name: string
@@ -65,22 +66,7 @@ export const CatalogueResults = (props: CataloguePageProps) => (
         </tbody>
       </table>
     )}
-    <nav class="pager" aria-label="Pages">
-      {props.previousHref ? (
-        <a href={props.previousHref} rel="prev">
-          ← Previous
-        </a>
-      ) : (
-        <span class="muted">← Previous</span>
-      )}
-      {props.nextHref ? (
-        <a href={props.nextHref} rel="next">
-          Next →
-        </a>
-      ) : (
-        <span class="muted">Next →</span>
-      )}
-    </nav>
+    <Pager previousHref={props.previousHref} nextHref={props.nextHref} />
   </section>
 )
 

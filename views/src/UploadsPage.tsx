@@ -1,3 +1,4 @@
+import { Pager } from "./Pager.tsx"
 export interface UploadRow {
   readonly id: string
   readonly filename: string | null
@@ -83,10 +84,10 @@ export const UploadsPage = (props: UploadsPageProps) => (
           </tbody>
         </table>
       )}
-      <nav class="pager" aria-label="Pages">
-        {props.offset > 0 && <a href={`/uploads?offset=${Math.max(0, props.offset - props.limit)}`}>Newer</a>}
-        {props.offset + props.limit < props.total && <a href={`/uploads?offset=${props.offset + props.limit}`}>Older</a>}
-      </nav>
+      <Pager
+        previousHref={props.offset > 0 ? `/uploads?offset=${Math.max(0, props.offset - props.limit)}` : null}
+        nextHref={props.offset + props.limit < props.total ? `/uploads?offset=${props.offset + props.limit}` : null}
+      />
     </section>
   </>
 )

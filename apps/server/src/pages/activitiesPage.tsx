@@ -1,4 +1,3 @@
-import { requirePermission } from "@scopeline/auth/Permissions"
 import { ACTIVITY_STATUSES, ActivitiesQuery, type ActivityRow, DEFAULT_PAGE_SIZE } from "@scopeline/db/ActivitiesQuery"
 import { ActivitiesPage, ActivitiesTable, type ActivityView } from "@scopeline/views/ActivitiesPage"
 import { Effect } from "effect"
@@ -6,10 +5,9 @@ import { Elysia } from "elysia"
 import { ActivityListParams, listRequest, queryParams } from "../api/activities.ts"
 import { decodeInput } from "../http/decode.ts"
 import type { Responder } from "../http/respond.ts"
-import { authenticate } from "../http/session.ts"
 import type { ServerServices } from "../ServerServices.ts"
 import { pageResponder } from "./pageResponder.ts"
-import { currentUser, renderPage } from "./render.tsx"
+import { renderPage, signedIn } from "./render.tsx"
 
 // The filter offers the newest uploads; older ones stay reachable by their id in the URL.
 const UPLOADS_IN_FILTER = 50
@@ -45,9 +43,7 @@ export const activitiesPage = (respond: Responder<ServerServices>) => {
     page(
       request,
       Effect.gen(function* () {
-        const principal = yield* authenticate(request)
-        yield* requirePermission(principal, "view")
-        const user = yield* currentUser(principal)
+        const { principal, user } = yield* signedIn(request, "view")
         const params = yield* decodeInput(ActivityListParams, "filter")(queryParams(request))
         const query = yield* ActivitiesQuery
         // The page pages by offset: previous links need it, and people rarely go 40 pages deep here.

@@ -1,4 +1,3 @@
-import { requirePermission } from "@scopeline/auth/Permissions"
 import { FactorsRepo } from "@scopeline/db/FactorsRepo"
 import { CataloguePage, CatalogueResults } from "@scopeline/views/CataloguePage"
 import { FactorPage } from "@scopeline/views/FactorPage"
@@ -8,10 +7,9 @@ import { queryParams } from "../api/activities.ts"
 import { factorSearch, FactorSearchParams, findFactor } from "../api/catalogue.ts"
 import { decodeInput } from "../http/decode.ts"
 import type { Responder } from "../http/respond.ts"
-import { authenticate } from "../http/session.ts"
 import type { ServerServices } from "../ServerServices.ts"
 import { pageResponder } from "./pageResponder.ts"
-import { currentUser, renderPage } from "./render.tsx"
+import { renderPage, signedIn } from "./render.tsx"
 
 const pageHref = (params: FactorSearchParams, offset: number) => {
   const search = new URLSearchParams()
@@ -33,9 +31,7 @@ export const cataloguePages = (respond: Responder<ServerServices>) => {
       page(
         request,
         Effect.gen(function* () {
-          const principal = yield* authenticate(request)
-          yield* requirePermission(principal, "view")
-          const user = yield* currentUser(principal)
+          const { principal, user } = yield* signedIn(request, "view")
           const params = yield* decodeInput(FactorSearchParams, "search")(queryParams(request))
           const result = yield* (yield* FactorsRepo).search(factorSearch(params))
           const props = {
@@ -71,9 +67,7 @@ export const cataloguePages = (respond: Responder<ServerServices>) => {
       page(
         request,
         Effect.gen(function* () {
-          const principal = yield* authenticate(request)
-          yield* requirePermission(principal, "view")
-          const user = yield* currentUser(principal)
+          const { principal, user } = yield* signedIn(request, "view")
           const f = yield* findFactor(params.id)
           return yield* Effect.promise(() =>
             renderPage(

@@ -8,10 +8,10 @@ import { Effect } from "effect"
 import { Elysia } from "elysia"
 import { deadLettersOf, QUEUES, queueDepths, replayDeadLetter } from "../api/ops.ts"
 import type { Responder } from "../http/respond.ts"
-import { authenticate, authenticateChange } from "../http/session.ts"
+import { authenticateChange } from "../http/session.ts"
 import type { ServerServices } from "../ServerServices.ts"
 import { pageResponder } from "./pageResponder.ts"
-import { currentUser, renderPage } from "./render.tsx"
+import { renderPage, signedIn } from "./render.tsx"
 
 const deadLetterView = (letter: DeadLetter): DeadLetterView => ({
   id: letter.id,
@@ -37,9 +37,7 @@ export const opsPage = (respond: Responder<ServerServices>) => {
       page(
         request,
         Effect.gen(function* () {
-          const principal = yield* authenticate(request)
-          yield* requirePermission(principal, "operate")
-          const user = yield* currentUser(principal)
+          const { principal, user } = yield* signedIn(request, "operate")
           const queue = yield* Queue
           const config = yield* AppConfig
           const { queues, letters, database } = yield* Effect.all(

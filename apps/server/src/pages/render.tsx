@@ -1,4 +1,4 @@
-import { can, type Permission } from "@scopeline/auth/Permissions"
+import { can, type Permission, requirePermission } from "@scopeline/auth/Permissions"
 import { UsersRepo } from "@scopeline/db/UsersRepo"
 import { isEnabled } from "@scopeline/domain/FeatureFlags"
 import type { Principal, User } from "@scopeline/domain/User"
@@ -7,7 +7,7 @@ import { ErrorPage } from "@scopeline/views/ErrorPage"
 import { Effect, Option } from "effect"
 import { Unauthorized } from "@scopeline/domain/ApiError"
 import { html } from "../http/respond.ts"
-import { csrfToken } from "../http/session.ts"
+import { authenticate, csrfToken } from "../http/session.ts"
 
 /** Navigation, declared once; each entry shows only to roles holding its permission. */
 const navigation: ReadonlyArray<NavItem & { readonly permission: Permission }> = [
@@ -35,6 +35,15 @@ export const currentUser = (principal: Principal) =>
       }),
     ),
   )
+
+/** The caller of a page: signed in, holding `permission`, with their account as it is now. */
+export const signedIn = (request: Request, permission: Permission) =>
+  Effect.gen(function* () {
+    const principal = yield* authenticate(request)
+    yield* requirePermission(principal, permission)
+    const user = yield* currentUser(principal)
+    return { principal, user }
+  })
 
 export interface PageOptions {
   readonly title: string

@@ -14,7 +14,7 @@ import { html, type Responder } from "../http/respond.ts"
 import { authenticate } from "../http/session.ts"
 import type { ServerServices } from "../ServerServices.ts"
 import { pageResponder } from "./pageResponder.ts"
-import { currentUser, renderPage } from "./render.tsx"
+import { currentUser, renderPage, signedIn } from "./render.tsx"
 
 const statusProps = (upload: Upload, counts: Record<string, number>): UploadStatusProps => ({
   id: upload.id,
@@ -45,9 +45,7 @@ export const uploadPages = (respond: Responder<ServerServices>) => {
       page(
         request,
         Effect.gen(function* () {
-          const principal = yield* authenticate(request)
-          yield* requirePermission(principal, "view")
-          const user = yield* currentUser(principal)
+          const { principal, user } = yield* signedIn(request, "view")
           const { offset, limit } = yield* decodeInput(PageQuery, "page")(query)
           const { uploads, total } = yield* (yield* UploadsRepo).list({ offset, limit })
           const { maxBytes } = yield* Uploads
