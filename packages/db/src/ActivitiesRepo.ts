@@ -93,11 +93,6 @@ export class ActivitiesRepo extends Effect.Service<ActivitiesRepo>()("scopeline/
           ${column("reference")}::text[], ${column("extra")}::jsonb[])`
     })
 
-    const countByUpload = Effect.fn("ActivitiesRepo.countByUpload")(function* (uploadId: UploadId) {
-      const [row] = yield* sql<{ count: number }>`SELECT count(*)::int AS count FROM activities WHERE upload_id = ${uploadId}`
-      return row?.count ?? 0
-    })
-
-    return { insertBatch, countByUpload }
+    return { insertBatch }
   }),
 }) {}

@@ -7,12 +7,6 @@ const uploadColumns = `id, accountant, s3_object_url, status, failure_reason, or
   size_bytes::text, row_count, error_count, row_errors, parse_attempts, correlation_id, created_at, updated_at,
   uploaded_at, parsed_at`
 
-export class UploadPage extends Schema.Class<UploadPage>("UploadPage")({
-  offset: Schema.Int,
-  limit: Schema.Int,
-  total: Schema.Int,
-}) {}
-
 export class UploadsRepo extends Effect.Service<UploadsRepo>()("scopeline/UploadsRepo", {
   effect: Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient

@@ -1,0 +1,59 @@
+import { ActivityRowSchema, makeRowDecoder, type RawRow } from "@scopeline/pipeline/parse/ActivityRow"
+import { describe, expect, test } from "bun:test"
+import { Either, Schema } from "effect"
+import fc from "fast-check"
+
+/**
+ * The parse worker checks rows with plain functions (fast); ActivityRowSchema is built from the same
+ * checkers for single-row boundaries. Both must accept and refuse exactly the same rows, with the
+ * same values, whatever the input.
+ */
+// Mostly plausible values, so rows often get past single-field checks to the rules between fields.
+const field = (...valid: Array<string>) =>
+  fc.oneof(
+    { arbitrary: fc.constantFrom(...valid), weight: 6 },
+    { arbitrary: fc.constantFrom("", " 12 ", "-3", "1,234", "1.234", "x"), weight: 2 },
+    { arbitrary: fc.string({ maxLength: 12 }), weight: 1 },
+  )
+
+const rawRow: fc.Arbitrary<RawRow> = fc.record({
+  description: fc.oneof({ arbitrary: fc.constantFrom("Diesel", " Grid electricity "), weight: 6 }, fc.string({ maxLength: 20 })),
+  quantity: field("12.5", "0", "1e3", "1234,5", ".5"),
+  unit: field("kWh", "L", "litres", "ML", "Mt", "US gal", "tonne.km"),
+  date: field("2024-01-31", "2024-02-30", "2024-01-31T10:00:00Z", "31/01/2024"),
+  category: field("fleet"),
+  geography: field("SG", "GBR", "XX"),
+  period_start: field("2024-01-01", "2024-03-01"),
+  period_end: field("2024-01-31", "2024-02-01"),
+  reference: field("INV-1"),
+})
+
+describe("the fast row decoder and ActivityRowSchema", () => {
+  for (const decimalComma of [false, true]) {
+    test(`agree on every row (${decimalComma ? "semicolon" : "comma"} files, fast-check)`, () => {
+      const fast = makeRowDecoder(decimalComma)
+      const schema = Schema.decodeUnknownEither(ActivityRowSchema(decimalComma), { errors: "all" })
+      fc.assert(
+        fc.property(rawRow, (raw) => {
+          const a = fast(raw)
+          const b = schema(raw)
+          expect(Either.isRight(a)).toBe(Either.isRight(b))
+          if (Either.isRight(a) && Either.isRight(b)) {
+            expect(a.right).toEqual({
+              description: b.right.description!,
+              quantity: b.right.quantity,
+              unit: b.right.unit,
+              date: b.right.date!,
+              category: b.right.category,
+              geography: b.right.geography,
+              periodStart: b.right.period_start,
+              periodEnd: b.right.period_end,
+              reference: b.right.reference,
+            })
+          }
+        }),
+        { numRuns: 1000 },
+      )
+    })
+  }
+})
