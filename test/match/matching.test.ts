@@ -1,6 +1,7 @@
 import { EmissionsRepo } from "@scopeline/db/EmissionsRepo"
 import { SqlClient } from "@effect/sql"
 import { UploadId } from "@scopeline/domain/Upload"
+import { AiMatcherClient } from "@scopeline/pipeline/match/AiMatcherClient"
 import { afterEach, beforeAll, describe, expect, test } from "bun:test"
 import { Effect } from "effect"
 import { activitiesOf, catalogueDatabase, createUpload, theCatalogue, matcherStats, scenario, statusCounts, type ActivityInput, type Scenario } from "./support.ts"
@@ -81,6 +82,19 @@ describe("matching an upload", () => {
     // 50 keys / 10 in flight × 100 ms = 500 ms floor.
     expect(elapsed).toBeGreaterThanOrEqual(450)
   }, 30_000)
+
+  test("memory stays flat in keys: a 3,000-key upload never has more keys waiting on the matcher than it takes at once", async () => {
+    const s = await start({ latencyMs: 2 }, { MATCHER_CONCURRENCY: "10" })
+    const upload = await s.run(createUpload(outlets(3_000, "7")))
+    await s.match(upload)
+    expect(await s.run(statusCounts(upload))).toEqual({ calculated: 3_000 })
+    expect((await matcherStats(s.matcher)).requests).toBe(3_000)
+    // Each waiting key holds a fiber and its request; the job asks for exactly as many as the
+    // matcher takes, so what it holds does not grow with the upload.
+    const pending = await s.run(Effect.flatMap(AiMatcherClient, (client) => client.pending))
+    expect(pending.now).toBe(0)
+    expect(pending.max).toBeLessThanOrEqual(10)
+  }, 60_000)
 
   test("every activity is calculated although half the matcher's answers are injected 500s", async () => {
     const s = await start(

@@ -202,6 +202,8 @@ describe("properties (fast-check, 100 runs each)", () => {
       validRow.map((r) => ({ ...r, quantity: "twelve" })),
       validRow.map((r) => ({ ...r, date: "31/01/2024" })),
       validRow.map((r) => ({ ...r, quantity: "-5" })),
+      validRow.map((r) => ({ ...r, quantity: "1e308" })),
+      validRow.map((r) => ({ ...r, quantity: "1e-400" })),
     )
     await fc.assert(
       fc.asyncProperty(fc.array(validRow, { maxLength: 20 }), invalid, fc.nat(), async (rows, bad, at) => {

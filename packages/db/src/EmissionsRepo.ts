@@ -25,7 +25,9 @@ export class EmissionsTotals extends Schema.Class<EmissionsTotals>("EmissionsTot
 const TotalsRow = Schema.Struct({
   grouping: Schema.Literal("total", "scope", "category", "month"),
   label: Schema.NullOr(Schema.String),
-  kgCo2e: Schema.NumberFromString,
+  // Finite by construction (every activity's emissions are bounded: QuantityRange.ts); were a sum ever
+  // to pass a double's range, the request fails loudly rather than JSON turning Infinity into null.
+  kgCo2e: Schema.compose(Schema.NumberFromString, Schema.Finite),
   activities: Schema.Int,
 })
 

@@ -137,6 +137,12 @@ export class FactorsRepo extends Effect.Service<FactorsRepo>()("scopeline/Factor
       execute: (ref) => sql`SELECT ${sql.literal(columns)} FROM emission_factors WHERE ref = ${ref}`,
     })
 
+    const byRefs = SqlSchema.findAll({
+      Request: Schema.Array(Schema.String),
+      Result: EmissionFactor,
+      execute: (refs) => sql`SELECT ${sql.literal(columns)} FROM emission_factors WHERE ref = ANY(${refs}::text[])`,
+    })
+
     return {
       upsertMany: Effect.fn("FactorsRepo.upsertMany")(function* (factors: ReadonlyArray<CatalogueFactor>) {
         const results = yield* Effect.forEach(Arr.chunksOf(factors, UPSERT_BATCH), (batch) => upsertBatch(batch)).pipe(
@@ -163,6 +169,11 @@ export class FactorsRepo extends Effect.Service<FactorsRepo>()("scopeline/Factor
       }),
       findByRef: Effect.fn("FactorsRepo.findByRef")(function* (ref: string) {
         return yield* byRef(ref).pipe(Effect.orDie)
+      }),
+      /** The factors with these refs, by ref (unknown refs are simply absent). */
+      findByRefs: Effect.fn("FactorsRepo.findByRefs")(function* (refs: ReadonlyArray<string>) {
+        const rows = refs.length === 0 ? [] : yield* byRefs(refs).pipe(Effect.orDie)
+        return new Map<string, EmissionFactor>(rows.map((row) => [row.ref, row]))
       }),
     }
   }),

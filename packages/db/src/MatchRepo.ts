@@ -1,6 +1,7 @@
 import { SqlClient, SqlSchema } from "@effect/sql"
 import type { UploadId } from "@scopeline/domain/Upload"
-import { Effect, Schema } from "effect"
+import { EMISSIONS_LIMIT_TEXT, MAX_ACTIVITY_EMISSIONS_KG } from "@scopeline/domain/units/QuantityRange"
+import { Effect, Schema, Stream } from "effect"
 
 /** Why an activity could not be calculated; 'matcher_unavailable' is the only kind a replay retries. */
 export type FailureKind = "no_match" | "unit_mismatch" | "invalid" | "matcher_unavailable"
@@ -12,6 +13,7 @@ export class MatchInput extends Schema.Class<MatchInput>("MatchInput")({
   geography: Schema.NullOr(Schema.String),
   activities: Schema.Int,
 }) {}
+const decodeInput = Schema.decodeUnknown(MatchInput)
 
 /**
  * Prices every unsettled activity of the upload with this key and raw unit: `ratio` converts the
@@ -56,6 +58,15 @@ export interface CacheWrite {
 const UNSETTLED = ["ingested", "matching"] as const
 
 /**
+ * Why an activity priced beyond MAX_ACTIVITY_EMISSIONS_KG is failed instead: within the quantity range
+ * a large unit and a large factor can still multiply past it, and one such number would dwarf (or,
+ * through a double, overflow) every total it is part of.
+ */
+const TOO_LARGE_REASON =
+  `The calculated emissions exceed ${EMISSIONS_LIMIT_TEXT}, the most one activity may have ` +
+  "(twenty times the world's yearly emissions): check the quantity and its unit."
+
+/**
  * What this attempt does with one distinct input: its key (null: unmatchable), and, when the cache
  * already answered, the pricing or the failure to apply at once.
  */
@@ -76,18 +87,27 @@ export interface ClaimPlan {
 export class MatchRepo extends Effect.Service<MatchRepo>()("scopeline/MatchRepo", {
   effect: Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
+    // `a` is the activity, `v` the calculation for its key and raw unit, `f` the factor. PostgreSQL
+    // cannot name a computed column inside the same UPDATE, hence one fragment used where needed.
+    const emissions = sql`a.raw_volume * v.ratio_num * f.factor_value / v.ratio_den`
+    const tooLarge = sql`abs(${emissions}) > ${MAX_ACTIVITY_EMISSIONS_KG}::numeric`
     // A matcher outage's failures are claimable again: that is how a replayed dead letter retries them.
     const claimable = sql`(a.status IN ${sql.in(UNSETTLED)} OR (a.status = 'failed' AND a.failure_kind = 'matcher_unavailable'))`
 
-    const distinctInputs = SqlSchema.findAll({
-      Request: Schema.String,
-      Result: MatchInput,
-      execute: (uploadId) => sql`
+    /**
+     * The upload's distinct claimable inputs, streamed through a cursor: the job holds one page of
+     * them at a time, never the whole upload (a file can have as many distinct descriptions as rows).
+     */
+    const streamInputs = (uploadId: UploadId) =>
+      sql`
         SELECT raw_description, raw_unit, geography, count(*)::int AS activities
         FROM activities a
         WHERE upload_id = ${uploadId} AND ${claimable}
-        GROUP BY raw_description, raw_unit, geography`,
-    })
+        GROUP BY raw_description, raw_unit, geography`.stream.pipe(
+        Stream.mapEffect(decodeInput),
+        Stream.orDie,
+        Stream.withSpan("MatchRepo.streamInputs"),
+      )
 
     /**
      * The attempt's one pass over the upload: every claimable activity gets its key, retry_count + 1
@@ -100,6 +120,8 @@ export class MatchRepo extends Effect.Service<MatchRepo>()("scopeline/MatchRepo"
     const claim = Effect.fn("MatchRepo.claim")(function* (uploadId: UploadId, plans: ReadonlyArray<ClaimPlan>) {
       if (plans.length === 0) return { claimed: 0, fromCache: 0 }
       const col = <A>(f: (plan: ClaimPlan) => A) => plans.map(f)
+      // Null (so false) without a factor: no emissions to write then, as before a cache answer.
+      const priced = sql`a.raw_volume IS NOT NULL AND v.failure_kind IS NULL AND NOT ${tooLarge}`
       const [row] = yield* sql<{ claimed: number; fromCache: number }>`
         WITH v AS (
           SELECT * FROM unnest(
@@ -112,16 +134,18 @@ export class MatchRepo extends Effect.Service<MatchRepo>()("scopeline/MatchRepo"
         claimed AS (
           UPDATE activities a
           SET match_key = v.key, retry_count = a.retry_count + 1, last_attempt_at = now(), updated_at = now(),
-              status = (CASE WHEN a.raw_volume IS NULL OR v.failure_kind IS NOT NULL THEN 'failed'
+              status = (CASE WHEN a.raw_volume IS NULL OR v.failure_kind IS NOT NULL OR ${tooLarge} THEN 'failed'
                              WHEN v.factor_id IS NOT NULL THEN 'calculated' ELSE 'matching' END)::activity_status,
-              failure_kind = CASE WHEN a.raw_volume IS NULL THEN 'invalid' ELSE v.failure_kind END,
-              failure_reason = CASE WHEN a.raw_volume IS NULL THEN 'The activity has no quantity.' ELSE v.failure_reason END,
-              emissions = CASE WHEN a.raw_volume IS NOT NULL AND v.failure_kind IS NULL
-                               THEN a.raw_volume * v.ratio_num * f.factor_value / v.ratio_den END,
-              emissions_unit = CASE WHEN f.id IS NOT NULL AND a.raw_volume IS NOT NULL AND v.failure_kind IS NULL THEN 'kg CO2e' END,
-              matched_factor_id = CASE WHEN a.raw_volume IS NOT NULL AND v.failure_kind IS NULL THEN f.id END,
-              factor_confidence = CASE WHEN f.id IS NOT NULL AND a.raw_volume IS NOT NULL AND v.failure_kind IS NULL THEN v.confidence END,
-              match_source = CASE WHEN f.id IS NOT NULL AND a.raw_volume IS NOT NULL AND v.failure_kind IS NULL THEN 'cache' END
+              failure_kind = CASE WHEN a.raw_volume IS NULL THEN 'invalid' WHEN v.failure_kind IS NOT NULL THEN v.failure_kind
+                                  WHEN ${tooLarge} THEN 'invalid' END,
+              failure_reason = CASE WHEN a.raw_volume IS NULL THEN 'The activity has no quantity.'
+                                    WHEN v.failure_kind IS NOT NULL THEN v.failure_reason
+                                    WHEN ${tooLarge} THEN ${TOO_LARGE_REASON} END,
+              emissions = CASE WHEN ${priced} THEN ${emissions} END,
+              emissions_unit = CASE WHEN ${priced} THEN 'kg CO2e' END,
+              matched_factor_id = CASE WHEN ${priced} THEN f.id END,
+              factor_confidence = CASE WHEN ${priced} THEN v.confidence END,
+              match_source = CASE WHEN ${priced} THEN 'cache' END
           FROM v LEFT JOIN emission_factors f ON f.id = v.factor_id
           WHERE a.upload_id = ${uploadId} AND ${claimable}
             AND a.raw_description = v.raw_description AND coalesce(a.raw_unit, '') = v.raw_unit
@@ -137,9 +161,10 @@ export class MatchRepo extends Effect.Service<MatchRepo>()("scopeline/MatchRepo"
     })
 
     /**
-     * emissions = raw_volume × (raw unit → factor unit) × factor_value, for every calculation at once.
-     * Returns how many activities each key priced; with `countAsCacheHits` those counts are added to
-     * the cache rows' hits in the same statement.
+     * emissions = raw_volume × (raw unit → factor unit) × factor_value, for every calculation at once;
+     * an activity whose emissions would pass MAX_ACTIVITY_EMISSIONS_KG fails instead ('invalid', not
+     * retried: the file has to change). Returns how many activities each key priced; with `countAsCacheHits`
+     * those counts are added to the cache rows' hits in the same statement.
      */
     const calculate = Effect.fn("MatchRepo.calculate")(function* (
       uploadId: UploadId,
@@ -156,15 +181,19 @@ export class MatchRepo extends Effect.Service<MatchRepo>()("scopeline/MatchRepo"
             AS v(key, raw_unit, factor_id, confidence, ratio_num, ratio_den)),
         priced AS (
           UPDATE activities a
-          SET status = 'calculated',
-              emissions = a.raw_volume * v.ratio_num * f.factor_value / v.ratio_den,
-              emissions_unit = 'kg CO2e', matched_factor_id = v.factor_id, factor_confidence = v.confidence,
-              match_source = ${source}, failure_reason = NULL, failure_kind = NULL, updated_at = now()
+          SET status = (CASE WHEN ${tooLarge} THEN 'failed' ELSE 'calculated' END)::activity_status,
+              emissions = CASE WHEN ${tooLarge} THEN NULL ELSE ${emissions} END,
+              emissions_unit = CASE WHEN ${tooLarge} THEN NULL ELSE 'kg CO2e' END,
+              matched_factor_id = CASE WHEN ${tooLarge} THEN NULL ELSE v.factor_id END,
+              factor_confidence = CASE WHEN ${tooLarge} THEN NULL ELSE v.confidence END,
+              match_source = CASE WHEN ${tooLarge} THEN NULL ELSE ${source} END,
+              failure_reason = CASE WHEN ${tooLarge} THEN ${TOO_LARGE_REASON} END,
+              failure_kind = CASE WHEN ${tooLarge} THEN 'invalid' END, updated_at = now()
           FROM v JOIN emission_factors f ON f.id = v.factor_id
           WHERE a.upload_id = ${uploadId} AND a.match_key = v.key AND a.raw_unit = v.raw_unit
             AND a.status IN ${sql.in(UNSETTLED)}
-          RETURNING a.match_key),
-        per_key AS (SELECT match_key, count(*) AS n FROM priced GROUP BY match_key),
+          RETURNING a.match_key, a.status),
+        per_key AS (SELECT match_key, count(*) AS n FROM priced WHERE status = 'calculated' GROUP BY match_key),
         hits AS (
           UPDATE match_cache c SET hits = c.hits + per_key.n, updated_at = now()
           FROM per_key WHERE ${bump} AND c.key = per_key.match_key
@@ -195,18 +224,22 @@ export class MatchRepo extends Effect.Service<MatchRepo>()("scopeline/MatchRepo"
         WHERE c.key = ANY(${keys}::text[])`,
     })
 
-    /** An AI answer never overwrites a manual override. */
-    const writeCache = Effect.fn("MatchRepo.writeCache")(function* (entry: CacheWrite) {
+    /** A batch of AI answers in one statement; an AI answer never overwrites a manual override. */
+    const writeCache = Effect.fn("MatchRepo.writeCache")(function* (entries: ReadonlyArray<CacheWrite>) {
+      if (entries.length === 0) return
+      const col = <K extends keyof CacheWrite>(k: K) => entries.map((entry) => entry[k])
       yield* sql`
         INSERT INTO match_cache (key, description_normalised, unit, geography, factor_id, confidence, source)
-        VALUES (${entry.key}, ${entry.descriptionNormalised}, ${entry.unit}, ${entry.geography}, ${entry.factorId},
-                ${entry.confidence}, 'ai')
+        SELECT key, description_normalised, unit, geography, factor_id, confidence, 'ai'
+        FROM unnest(${col("key")}::text[], ${col("descriptionNormalised")}::text[], ${col("unit")}::text[],
+                    ${col("geography")}::text[], ${col("factorId")}::uuid[], ${col("confidence")}::numeric[])
+             AS v(key, description_normalised, unit, geography, factor_id, confidence)
         ON CONFLICT (key) DO UPDATE SET factor_id = EXCLUDED.factor_id, confidence = EXCLUDED.confidence, updated_at = now()
         WHERE match_cache.source = 'ai'`
     })
 
     return {
-      distinctInputs: (uploadId: UploadId) => distinctInputs(uploadId).pipe(Effect.withSpan("MatchRepo.distinctInputs")),
+      streamInputs,
       claim,
       calculate,
       fail,

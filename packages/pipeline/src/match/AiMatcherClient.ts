@@ -1,4 +1,4 @@
-import { Config, Data, Deferred, Duration, Effect, Option, Redacted, Schedule, Schema } from "effect"
+import { Clock, Config, Data, Deferred, Duration, Effect, Option, Redacted, Schedule, Schema } from "effect"
 import { BreakerOpen, makeCircuitBreaker } from "./CircuitBreaker.ts"
 
 /** The contract's request item and answer (docs: ARCHITECTURE.md, "AI Matcher HTTP contract"). */
@@ -104,8 +104,11 @@ const describe = (error: CallError): string => {
 }
 
 // How long a settled answer keeps coalescing callers: covers the moment between the answer and its
-// match cache row being written, when another upload's cache lookup could still miss it.
-const ANSWER_RETENTION = Duration.seconds(60)
+// match cache row being written, when another upload's cache lookup could still miss it. Held in a
+// plain map with a size cap (oldest first out), never as a fiber per answer: an upload can have
+// 100,000 distinct keys answered within that window.
+const ANSWER_RETENTION_MS = 60_000
+const MAX_RETAINED_ANSWERS = 10_000
 
 /**
  * The AI matcher, as the rest of the pipeline sees it: `match(item)` answers one match key.
@@ -195,30 +198,63 @@ export class AiMatcherClient extends Effect.Service<AiMatcherClient>()("scopelin
         Effect.withSpan("AiMatcherClient.call", { attributes: { key: item.key } }),
       )
 
-    const match = Effect.fn("AiMatcherClient.match")(function* (item: MatchItem) {
-      const mine = yield* Deferred.make<MatchAnswer, MatcherUnavailable>()
-      // Check-and-claim in one synchronous step: no other fiber can claim the key in between.
-      const shared = yield* Effect.sync(() => {
-        const existing = inFlight.get(item.key)
-        if (existing) return existing
-        inFlight.set(item.key, mine)
-        return undefined
+    const retained = new Map<string, { readonly answer: MatchAnswer; readonly at: number }>()
+    const retain = (answer: MatchAnswer, now: number) => {
+      retained.delete(answer.key)
+      retained.set(answer.key, { answer, at: now })
+      // Insertion order is age order, so the expired and the surplus are always at the front.
+      for (const [key, entry] of retained) {
+        if (retained.size <= MAX_RETAINED_ANSWERS && now - entry.at < ANSWER_RETENTION_MS) break
+        retained.delete(key)
+      }
+    }
+    const recent = (key: string, now: number): MatchAnswer | undefined => {
+      const entry = retained.get(key)
+      return entry !== undefined && now - entry.at < ANSWER_RETENTION_MS ? entry.answer : undefined
+    }
+
+    // Callers waiting for an answer right now, and the most ever: the pipeline bounds how many keys
+    // it asks at once, and a test holds it to that bound.
+    let pending = 0
+    let pendingMax = 0
+
+    const answer = (item: MatchItem) =>
+      Effect.gen(function* () {
+        const now = yield* Clock.currentTimeMillis
+        const mine = yield* Deferred.make<MatchAnswer, MatcherUnavailable>()
+        // Check-and-claim in one synchronous step: no other fiber can claim the key in between.
+        const shared = yield* Effect.sync(() => {
+          const known = recent(item.key, now)
+          if (known) return Effect.succeed(known)
+          const existing = inFlight.get(item.key)
+          if (existing) return Deferred.await(existing)
+          inFlight.set(item.key, mine)
+          return undefined
+        })
+        if (shared !== undefined) return yield* shared
+        // The call runs in the service's scope, not the caller's: if the first caller is interrupted
+        // the others still get their answer.
+        yield* call(item).pipe(
+          Effect.exit,
+          Effect.tap((exit) => Deferred.done(mine, exit)),
+          Effect.flatMap((exit) =>
+            Effect.flatMap(Clock.currentTimeMillis, (settledAt) =>
+              Effect.sync(() => {
+                if (exit._tag === "Success") retain(exit.value, settledAt)
+                forget(item.key, mine)
+              }),
+            ),
+          ),
+          Effect.onInterrupt(() => Deferred.interrupt(mine).pipe(Effect.zipRight(Effect.sync(() => forget(item.key, mine))))),
+          Effect.forkIn(scope),
+        )
+        return yield* Deferred.await(mine)
       })
-      if (shared) return yield* Deferred.await(shared)
-      // The call runs in the service's scope, not the caller's: if the first caller is interrupted
-      // the others still get their answer.
-      yield* call(item).pipe(
-        Effect.exit,
-        Effect.tap((exit) => Deferred.done(mine, exit)),
-        Effect.flatMap((exit) =>
-          exit._tag === "Success"
-            ? Effect.sleep(ANSWER_RETENTION).pipe(Effect.ensuring(Effect.sync(() => forget(item.key, mine))))
-            : Effect.sync(() => forget(item.key, mine)),
-        ),
-        Effect.onInterrupt(() => Deferred.interrupt(mine).pipe(Effect.zipRight(Effect.sync(() => forget(item.key, mine))))),
-        Effect.forkIn(scope),
-      )
-      return yield* Deferred.await(mine)
+
+    const match = Effect.fn("AiMatcherClient.match")(function* (item: MatchItem) {
+      pending += 1
+      pendingMax = Math.max(pendingMax, pending)
+      return yield* answer(item).pipe(Effect.ensuring(Effect.sync(() => void (pending -= 1))))
     })
 
     const forget = (key: string, deferred: Deferred.Deferred<MatchAnswer, MatcherUnavailable>) => {
@@ -227,8 +263,12 @@ export class AiMatcherClient extends Effect.Service<AiMatcherClient>()("scopelin
 
     return {
       match,
+      /** How many requests may be on the wire at once (MATCHER_CONCURRENCY): callers size their work by it. */
+      concurrency,
       /** The breaker's state, for the ops page and tests. */
       breakerState: breaker.state,
+      /** Callers awaiting an answer now and at most so far, for tests and diagnostics. */
+      pending: Effect.sync(() => ({ now: pending, max: pendingMax })),
     }
   }),
 }) {}

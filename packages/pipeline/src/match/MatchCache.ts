@@ -12,6 +12,13 @@ export interface CachedMatch {
   readonly source: "ai" | "manual"
 }
 
+/** An answer of the AI matcher for one key, to be remembered. */
+export interface AiAnswer {
+  readonly parts: MatchKeyParts
+  readonly factorId: string
+  readonly confidence: number
+}
+
 /**
  * The match cache: one row per match key, consulted before the AI matcher. Lookups take every key of
  * an upload at once (one query however large the upload); AI answers are recorded so the next upload
@@ -26,22 +33,20 @@ export class MatchCache extends Effect.Service<MatchCache>()("scopeline/MatchCac
       return new Map(rows.map((row): [string, CachedMatch] => [row.key, row]))
     })
 
-    const recordAiAnswer = Effect.fn("MatchCache.recordAiAnswer")(function* (
-      parts: MatchKeyParts,
-      factorId: string,
-      confidence: number,
-    ) {
-      yield* repo.writeCache({
-        key: parts.key,
-        descriptionNormalised: parts.description,
-        unit: parts.unit.symbol,
-        geography: parts.geography,
-        factorId,
-        confidence,
-      })
+    const recordAiAnswers = Effect.fn("MatchCache.recordAiAnswers")(function* (answers: ReadonlyArray<AiAnswer>) {
+      yield* repo.writeCache(
+        answers.map(({ parts, factorId, confidence }) => ({
+          key: parts.key,
+          descriptionNormalised: parts.description,
+          unit: parts.unit.symbol,
+          geography: parts.geography,
+          factorId,
+          confidence,
+        })),
+      )
     })
 
-    return { lookup, recordAiAnswer }
+    return { lookup, recordAiAnswers }
   }),
   dependencies: [MatchRepo.Default],
 }) {}

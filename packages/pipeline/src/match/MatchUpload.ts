@@ -1,12 +1,12 @@
 import { SqlClient } from "@effect/sql"
 import { FactorsRepo } from "@scopeline/db/FactorsRepo"
-import { type Calculation, type ClaimPlan, type Failure, MatchRepo } from "@scopeline/db/MatchRepo"
+import { type Calculation, type ClaimPlan, type Failure, type MatchInput, MatchRepo } from "@scopeline/db/MatchRepo"
 import type { MatchJob } from "@scopeline/domain/Messages"
 import { UploadId } from "@scopeline/domain/Upload"
 import { conversionRatio, parseUnit } from "@scopeline/domain/units/Units"
-import { Array as Arr, Config, Effect, Either, Fiber, Option } from "effect"
-import { AiMatcherClient, MatcherUnavailable } from "./AiMatcherClient.ts"
-import { MatchCache } from "./MatchCache.ts"
+import { Chunk, Config, Duration, Effect, Either, Option, Stream } from "effect"
+import { AiMatcherClient, type MatchAnswer, MatcherUnavailable } from "./AiMatcherClient.ts"
+import { type AiAnswer, MatchCache } from "./MatchCache.ts"
 import { matchKey, type MatchKeyParts } from "./matchKey.ts"
 
 /** Every activity of an upload that shares one match key. */
@@ -82,12 +82,31 @@ export interface Attempt {
   readonly receiveCount: number
 }
 
+/** What the matcher said about one key the cache did not know. */
+interface Outcome {
+  readonly group: KeyGroup
+  readonly answer: Either.Either<MatchAnswer, MatcherUnavailable>
+}
+
+// Distinct inputs are read, keyed and claimed this many at a time: the job's memory is one page (plus
+// the keys in flight), whatever the number of distinct descriptions in the file.
+const INPUT_PAGE = 1_000
+// Matcher answers are written in batches: one transaction per batch, not three statements per key,
+// and still at least once a second so the upload page shows progress while a slow matcher answers.
+const WRITE_BATCH = 250
+const WRITE_EVERY = Duration.seconds(1)
+
 /**
  * The match job: cache first, then the AI matcher, then emissions, all per distinct match key and
- * set-based. Idempotent: it only ever touches activities still 'ingested'/'matching' (plus those a
- * matcher outage left failed, so a replayed dead letter retries them), so redelivery never
- * double-counts. A matcher outage fails the job, so the queue retries it with backoff; on the last
- * delivery the waiting activities are marked failed with the reason before the job dead-letters.
+ * set-based. One bounded stream: distinct inputs come from a cursor a page at a time, each page is
+ * keyed, looked up in the cache and claimed in one statement, its misses go to the matcher with at
+ * most MATCHER_CONCURRENCY keys in flight, and the answers are priced and written in batches. Memory
+ * is flat in the number of keys: nothing per key outlives its batch.
+ *
+ * Idempotent: it only ever touches activities still 'ingested'/'matching' (plus those a matcher outage
+ * left failed, so a replayed dead letter retries them), so redelivery never double-counts. A matcher
+ * outage fails the job, so the queue retries it with backoff; on the last delivery the waiting
+ * activities are marked failed with the reason before the job dead-letters.
  */
 export class MatchUpload extends Effect.Service<MatchUpload>()("scopeline/MatchUpload", {
   effect: Effect.gen(function* () {
@@ -98,150 +117,174 @@ export class MatchUpload extends Effect.Service<MatchUpload>()("scopeline/MatchU
     const factors = yield* FactorsRepo
     const maxReceives = yield* Config.integer("QUEUE_MAX_RECEIVES").pipe(Config.withDefault(5))
 
-    /**
-     * One key the cache did not know: ask the matcher, resolve its ref, then (once the claim has put
-     * the keys on the rows) cache the answer and price every activity with the key, in one transaction.
-     */
-    const resolveMiss = Effect.fn("MatchUpload.resolveMiss")(function* <E>(
+    /** Keys one page of distinct inputs, prices its cache hits and claims its activities; returns its misses. */
+    const claimPage = Effect.fn("MatchUpload.claimPage")(function* (uploadId: UploadId, inputs: Chunk.Chunk<MatchInput>) {
+      const groups = new Map<string, KeyGroup>()
+      const keyed = Chunk.toReadonlyArray(inputs).map((input) => {
+        const parts = input.rawUnit === null ? Option.none() : matchKey(input.rawDescription, input.rawUnit, input.geography)
+        if (Option.isSome(parts) && input.rawUnit !== null) {
+          const group = groups.get(parts.value.key) ?? {
+            parts: parts.value,
+            sampleDescription: input.rawDescription,
+            rawUnits: new Set<string>(),
+          }
+          group.rawUnits.add(input.rawUnit)
+          groups.set(parts.value.key, group)
+        }
+        return { input, parts }
+      })
+
+      // ONE cache lookup for every key of the page.
+      const cached = yield* cache.lookup([...groups.keys()])
+      const onCache = new Map<string, Pick<ClaimPlan, "calculation" | "failure">>()
+      const misses: Array<KeyGroup> = []
+      for (const group of groups.values()) {
+        const entry = cached.get(group.parts.key)
+        if (!entry) {
+          misses.push(group)
+        } else if (entry.factorId === null || entry.factorUnit === null) {
+          const failure = noMatch(group, "the match cache records that no factor applies")
+          for (const rawUnit of group.rawUnits) onCache.set(`${group.parts.key}\u0000${rawUnit}`, { failure })
+        } else {
+          const pricing = price(group, {
+            id: entry.factorId,
+            unit: entry.factorUnit,
+            name: entry.factorName ?? entry.factorUnit,
+            confidence: entry.confidence ?? "1",
+          })
+          for (const calculation of pricing.calculations) onCache.set(`${calculation.key}\u0000${calculation.rawUnit}`, { calculation })
+          for (const failure of pricing.failures) onCache.set(`${failure.key}\u0000${failure.rawUnit}`, { failure })
+        }
+      }
+      const plans = keyed.map(({ input, parts }): ClaimPlan => {
+        const base = { rawDescription: input.rawDescription, rawUnit: input.rawUnit, geography: input.geography }
+        if (Option.isNone(parts)) {
+          return {
+            ...base,
+            key: null,
+            failure: { kind: "invalid", reason: `The unit "${input.rawUnit ?? ""}" is not one Scopeline can convert.` },
+          }
+        }
+        return { ...base, key: parts.value.key, ...onCache.get(`${parts.value.key}\u0000${input.rawUnit}`) }
+      })
+      // Keys, attempt bookkeeping and every cache hit priced, in one statement for the page. A miss is
+      // only emitted once its page is claimed, so its answer always finds its rows keyed.
+      const claimed = yield* repo.claim(uploadId, plans)
+      return { misses, keys: groups.size, ...claimed }
+    })
+
+    /** Prices a batch of answers and writes them (cache rows, emissions, failures) in one transaction. */
+    const settleBatch = Effect.fn("MatchUpload.settleBatch")(function* (
       uploadId: UploadId,
-      group: KeyGroup,
-      claimed: Effect.Effect<unknown, E>,
+      outcomes: Chunk.Chunk<Outcome>,
+      lastAttempt: boolean,
     ) {
-      const { parts } = group
-      const answer = yield* matcher.match({
-        key: parts.key,
-        description: parts.description,
-        unit: parts.unit.symbol,
-        ...(parts.geography === null ? {} : { geography: parts.geography }),
-      })
-      const factor = answer.factorRef === null ? Option.none() : yield* factors.findByRef(answer.factorRef)
-      yield* claimed
-      if (answer.factorRef === null) {
-        return yield* repo.fail(uploadId, [noMatch(group, answer.reason ?? "the matcher found no factor")])
+      const answered: Array<{ readonly group: KeyGroup; readonly answer: MatchAnswer }> = []
+      const unavailable: Array<{ readonly group: KeyGroup; readonly error: MatcherUnavailable }> = []
+      for (const { group, answer } of outcomes) {
+        if (Either.isRight(answer)) answered.push({ group, answer: answer.right })
+        else unavailable.push({ group, error: answer.left })
       }
-      if (Option.isNone(factor)) {
-        return yield* repo.fail(uploadId, [noMatch(group, `the matcher answered ${answer.factorRef}, which is not in the catalogue`)])
+      const refs = new Set<string>()
+      for (const { answer } of answered) if (answer.factorRef !== null) refs.add(answer.factorRef)
+      const byRef = yield* factors.findByRefs([...refs])
+
+      const calculations: Array<Calculation> = []
+      const failures: Array<Failure> = []
+      const remembered: Array<AiAnswer> = []
+      for (const { group, answer } of answered) {
+        const factor = answer.factorRef === null ? undefined : byRef.get(answer.factorRef)
+        if (answer.factorRef === null) {
+          failures.push(noMatch(group, answer.reason ?? "the matcher found no factor"))
+        } else if (factor === undefined) {
+          failures.push(noMatch(group, `the matcher answered ${answer.factorRef}, which is not in the catalogue`))
+        } else {
+          const pricing = price(group, { id: factor.id, unit: factor.unit, name: factor.name, confidence: String(answer.confidence) })
+          calculations.push(...pricing.calculations)
+          failures.push(...pricing.failures)
+          remembered.push({ parts: group.parts, factorId: factor.id, confidence: answer.confidence })
+        }
       }
-      const { calculations, failures } = price(group, {
-        id: factor.value.id,
-        unit: factor.value.unit,
-        name: factor.value.name,
-        confidence: String(answer.confidence),
-      })
+      if (lastAttempt) {
+        for (const { group, error } of unavailable) {
+          failures.push({ key: group.parts.key, rawUnit: null, kind: "matcher_unavailable", reason: error.message })
+        }
+      }
       yield* sql.withTransaction(
-        Effect.all([
-          cache.recordAiAnswer(parts, factor.value.id, answer.confidence),
-          repo.calculate(uploadId, calculations, "ai"),
-          repo.fail(uploadId, failures),
-        ]),
+        Effect.all([cache.recordAiAnswers(remembered), repo.calculate(uploadId, calculations, "ai"), repo.fail(uploadId, failures)], {
+          discard: true,
+        }),
       )
+      return unavailable.map(({ error }) => error)
     })
 
     const run = Effect.fn("MatchUpload.run")(
       function* (job: MatchJob, attempt: Attempt = { receiveCount: 1 }) {
         const uploadId = UploadId.make(job.uploadId)
-        // Keys per distinct (description, unit, geography), not per row: a 100,000-row upload with
-        // 1,000 distinct inputs normalises 1,000 strings.
-        const inputs = yield* repo.distinctInputs(uploadId)
-        // A redelivery after everything settled: nothing to do.
-        if (inputs.length === 0) return
+        const lastAttempt = attempt.receiveCount >= maxReceives
+        const tally = { activities: 0, fromCache: 0, keys: 0, matcherKeys: 0, unavailableKeys: 0 }
+        let firstOutage: MatcherUnavailable | undefined
+        let breakerOpen = false
 
-        const groups = new Map<string, KeyGroup>()
-        const keyed = inputs.map((input) => {
-          const parts = input.rawUnit === null ? Option.none() : matchKey(input.rawDescription, input.rawUnit, input.geography)
-          if (Option.isSome(parts) && input.rawUnit !== null) {
-            const group = groups.get(parts.value.key) ?? {
-              parts: parts.value,
-              sampleDescription: input.rawDescription,
-              rawUnits: new Set<string>(),
-            }
-            group.rawUnits.add(input.rawUnit)
-            groups.set(parts.value.key, group)
-          }
-          return { input, parts }
-        })
-
-        // ONE cache lookup for every key of the upload.
-        const cached = yield* cache.lookup([...groups.keys()])
-        const onCache = new Map<string, Pick<ClaimPlan, "calculation" | "failure">>()
-        const misses: Array<KeyGroup> = []
-        for (const group of groups.values()) {
-          const entry = cached.get(group.parts.key)
-          if (!entry) {
-            misses.push(group)
-          } else if (entry.factorId === null || entry.factorUnit === null) {
-            const failure = noMatch(group, "the match cache records that no factor applies")
-            for (const rawUnit of group.rawUnits) onCache.set(`${group.parts.key}\u0000${rawUnit}`, { failure })
-          } else {
-            const pricing = price(group, {
-              id: entry.factorId,
-              unit: entry.factorUnit,
-              name: entry.factorName ?? entry.factorUnit,
-              confidence: entry.confidence ?? "1",
-            })
-            for (const calculation of pricing.calculations) onCache.set(`${calculation.key}\u0000${calculation.rawUnit}`, { calculation })
-            for (const failure of pricing.failures) onCache.set(`${failure.key}\u0000${failure.rawUnit}`, { failure })
-          }
-        }
-        const plans = keyed.map(({ input, parts }): ClaimPlan => {
-          const base = { rawDescription: input.rawDescription, rawUnit: input.rawUnit, geography: input.geography }
-          if (Option.isNone(parts)) {
-            return {
-              ...base,
-              key: null,
-              failure: { kind: "invalid", reason: `The unit "${input.rawUnit ?? ""}" is not one Scopeline can convert.` },
-            }
-          }
-          return { ...base, key: parts.value.key, ...onCache.get(`${parts.value.key}\u0000${input.rawUnit}`) }
-        })
-
-        // The claim (keys, attempt bookkeeping, every cache hit priced) runs while the matcher already
-        // works on the misses: the upload's one big write overlaps the first round trips instead of
-        // delaying them. Each miss waits for the claim only before writing its own rows.
-        const claimFiber = yield* Effect.fork(repo.claim(uploadId, plans))
-        const claimed = Fiber.join(claimFiber)
-        // Unbounded here on purpose: the client's process-wide limiter is what bounds the requests.
-        const unavailable = yield* Effect.forEach(
-          misses,
-          (group) =>
-            resolveMiss(uploadId, group, claimed).pipe(
-              Effect.as(Option.none()),
-              Effect.catchTag("MatcherUnavailable", (error) => Effect.succeed(Option.some({ group, error }))),
+        yield* repo.streamInputs(uploadId).pipe(
+          Stream.grouped(INPUT_PAGE),
+          Stream.mapEffect((page) =>
+            claimPage(uploadId, page).pipe(
+              Effect.tap((claimed) =>
+                Effect.sync(() => {
+                  tally.activities += claimed.claimed
+                  tally.fromCache += claimed.fromCache
+                  tally.keys += claimed.keys
+                  tally.matcherKeys += claimed.misses.length
+                }),
+              ),
             ),
-          { concurrency: "unbounded" },
-        ).pipe(Effect.map(Arr.getSomes))
-        const { claimed: activities, fromCache } = yield* claimed
+          ),
+          Stream.mapConcat((claimed) => claimed.misses),
+          // The next page is claimed while the matcher still works on this one.
+          Stream.buffer({ capacity: INPUT_PAGE }),
+          Stream.mapEffect(
+            (group) =>
+              matcher
+                .match({
+                  key: group.parts.key,
+                  description: group.parts.description,
+                  unit: group.parts.unit.symbol,
+                  ...(group.parts.geography === null ? {} : { geography: group.parts.geography }),
+                })
+                .pipe(
+                  Effect.either,
+                  Effect.map((answer): Outcome => ({ group, answer })),
+                ),
+            // Exactly as many keys in flight as the matcher takes: more would only wait for a permit.
+            { concurrency: matcher.concurrency, unordered: true },
+          ),
+          Stream.groupedWithin(WRITE_BATCH, WRITE_EVERY),
+          Stream.mapEffect((batch) => settleBatch(uploadId, batch, lastAttempt)),
+          Stream.runForEach((outages) =>
+            Effect.sync(() => {
+              tally.unavailableKeys += outages.length
+              firstOutage ??= outages[0]
+              breakerOpen ||= outages.some((error) => error.breakerOpen)
+            }),
+          ),
+        )
 
+        // A redelivery after everything settled finds nothing to claim and logs nothing.
+        if (tally.keys === 0 && tally.activities === 0) return
         yield* Effect.logInfo("upload matched").pipe(
           Effect.annotateLogs({
-            activities,
-            keys: groups.size,
-            cacheHitKeys: groups.size - misses.length,
-            activitiesFromCache: fromCache,
-            matcherKeys: misses.length,
-            unavailableKeys: unavailable.length,
+            ...tally,
+            cacheHitKeys: tally.keys - tally.matcherKeys,
+            activitiesFromCache: tally.fromCache,
           }),
         )
-        if (unavailable.length === 0) return
-
-        const last = attempt.receiveCount >= maxReceives
-        const first = unavailable[0]!.error
-        if (last) {
-          yield* repo.fail(
-            uploadId,
-            unavailable.map(({ group, error }) => ({
-              key: group.parts.key,
-              rawUnit: null,
-              kind: "matcher_unavailable" as const,
-              reason: error.message,
-            })),
-          )
-        }
+        if (firstOutage === undefined) return
         return yield* new MatcherUnavailable({
           message:
-            `${unavailable.length} of ${misses.length} match keys got no answer` +
-            `${last ? " (last attempt: their activities are marked failed)" : ""}. ${first.message}`,
-          breakerOpen: unavailable.some(({ error }) => error.breakerOpen),
+            `${tally.unavailableKeys} of ${tally.matcherKeys} match keys got no answer` +
+            `${lastAttempt ? " (last attempt: their activities are marked failed)" : ""}. ${firstOutage.message}`,
+          breakerOpen,
         })
       },
       (effect, job) => Effect.annotateLogs(effect, { uploadId: job.uploadId, correlationId: job.correlationId }),

@@ -1,4 +1,10 @@
 import { countryByIso2, countryByIso3 } from "@scopeline/domain/countries"
+import {
+  MAX_QUANTITY_DIGITS,
+  MAX_QUANTITY_EXPONENT,
+  MIN_QUANTITY_EXPONENT,
+  QUANTITY_RANGE_TEXT,
+} from "@scopeline/domain/units/QuantityRange"
 import { isKnownUnit } from "@scopeline/domain/units/Units"
 import { Either, ParseResult, Schema } from "effect"
 
@@ -23,26 +29,92 @@ const text =
     return value.length > max ? bad(`is longer than ${max} characters`) : ok(value)
   }
 
-const DECIMAL = /^(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$/
+// Groups: integer digits, fraction digits (after "1." or in ".5"), exponent.
+const DECIMAL = /^(?:(\d+)(?:\.(\d*))?|\.(\d+))(?:[eE]([-+]?\d+))?$/
 
-/** "1234.5" and "1.2e3"; in semicolon files also the decimal comma "1234,5". Output: a decimal string. */
-export const checkQuantity =
-  (decimalComma: boolean): Check<string> =>
-  (raw) => {
-    const value = raw.trim()
-    if (value === "") return bad("is empty; enter the amount as a number")
-    if (value.startsWith("-")) return bad("is negative; quantities must be zero or more")
+const DIGIT_ZERO = "0".charCodeAt(0)
+const DOT = ".".charCodeAt(0)
+
+/**
+ * A decimal already known to match DECIMAL, checked against the allowed range (QuantityRange.ts)
+ * exactly, on its digits: through a double, 1000000000000.0000001 would pass as 1e12 and 1e-400 would
+ * become 0. Output: the value as a plain decimal without exponent or redundant zeros ("1.5e3" →
+ * "1500"), so what is stored never depends on how the spreadsheet chose to write it.
+ */
+const inRange = (match: RegExpExecArray): ReturnType<Check<string>> => {
+  const whole = match[1] ?? ""
+  const digits = whole + (match[2] ?? match[3] ?? "")
+  let first = 0
+  while (first < digits.length && digits.charCodeAt(first) === DIGIT_ZERO) first++
+  if (first === digits.length) return ok("0")
+  let end = digits.length
+  while (digits.charCodeAt(end - 1) === DIGIT_ZERO) end--
+  const significant = digits.slice(first, end)
+  // value = 0.<significant> × 10^point; an absurd exponent gives ±Infinity, which the bounds refuse.
+  const point = whole.length - first + (match[4] === undefined ? 0 : Number(match[4]))
+  if (point > MAX_QUANTITY_EXPONENT + 1 || (point === MAX_QUANTITY_EXPONENT + 1 && significant !== "1")) {
+    return bad(`is too large; ${QUANTITY_RANGE_TEXT}`)
+  }
+  if (point < MIN_QUANTITY_EXPONENT + 1) return bad(`is too small to record; ${QUANTITY_RANGE_TEXT}`)
+  if (significant.length > MAX_QUANTITY_DIGITS) return bad(`has more than ${MAX_QUANTITY_DIGITS} significant digits`)
+  const n = significant.length
+  if (point <= 0) return ok(`0.${"0".repeat(-point)}${significant}`)
+  if (point >= n) return ok(significant + "0".repeat(point - n))
+  return ok(`${significant.slice(0, point)}.${significant.slice(point)}`)
+}
+
+const isDigit = (code: number) => code >= DIGIT_ZERO && code <= DIGIT_ZERO + 9
+
+/**
+ * The common case, a plain decimal from 1 to under 10^12 already written the way it is stored
+ * ("41250", "1200.5"), accepted in one pass without a regex or a new string: the parse worker checks
+ * a million of them per big file. Undefined for anything else, left to `inRange`, which gives the
+ * same answers.
+ */
+const plainQuantity = (value: string): ReturnType<Check<string>> | undefined => {
+  const n = value.length
+  const lead = value.charCodeAt(0)
+  if (lead === DIGIT_ZERO || !isDigit(lead)) return undefined
+  let i = 1
+  while (i < n && isDigit(value.charCodeAt(i))) i++
+  if (i > MAX_QUANTITY_EXPONENT) return undefined
+  if (i === n) return ok(value)
+  if (value.charCodeAt(i) !== DOT || n - 1 > MAX_QUANTITY_DIGITS || value.charCodeAt(n - 1) === DIGIT_ZERO) return undefined
+  for (let j = i + 1; j < n; j++) if (!isDigit(value.charCodeAt(j))) return undefined
+  return i + 1 < n ? ok(value) : undefined
+}
+
+/**
+ * "1234.5" and "1.2e3"; in semicolon files also the decimal comma "1234,5". Output: a plain decimal
+ * string within QuantityRange.ts's range. Negative quantities are refused, but "-0" is 0.
+ */
+export const checkQuantity = (decimalComma: boolean): Check<string> => {
+  const unsigned = (value: string): ReturnType<Check<string>> => {
     // Semicolon files come from spreadsheets where "1.234" usually means one thousand two hundred and
     // thirty-four; reading it as 1.234 would understate by 1,000×, so such a value is refused.
     if (decimalComma && /^\d{1,3}(\.\d{3})+$/.test(value)) {
       return bad("is ambiguous in a semicolon-separated file: write 1234 (or 1,234 for a decimal)")
     }
+    const plain = plainQuantity(value)
+    if (plain !== undefined) return plain
     const normalised = decimalComma && /^\d+,\d+$/.test(value) ? value.replace(",", ".") : value
-    if (!DECIMAL.test(normalised)) {
+    const match = DECIMAL.exec(normalised)
+    if (match === null) {
       return bad(`is not a number${/\d[,\s]\d{3}/.test(value) ? " (write it without thousands separators)" : ""}`)
     }
-    return Number.isFinite(Number(normalised)) ? ok(normalised) : bad("is too large")
+    return inRange(match)
   }
+  return (raw) => {
+    const value = raw.trim()
+    if (value === "") return bad("is empty; enter the amount as a number")
+    if (value.startsWith("-")) {
+      // Spreadsheets write a rounded-away negative as "-0": no amount, so not a negative quantity.
+      const magnitude = unsigned(value.slice(1))
+      return magnitude.ok && magnitude.value === "0" ? magnitude : bad("is negative; quantities must be zero or more")
+    }
+    return unsigned(value)
+  }
+}
 
 /** Answers of the unit registry, by the text as written (a file uses a handful of spellings). */
 const knownUnits = new Map<string, boolean>()
