@@ -4,7 +4,8 @@ import { type Calculation, type ClaimPlan, type Failure, type MatchInput, MatchR
 import type { MatchJob } from "@scopeline/domain/Messages"
 import { UploadId } from "@scopeline/domain/Upload"
 import { conversionRatio, parseUnit } from "@scopeline/domain/units/Units"
-import { Chunk, Config, Duration, Effect, Either, Option, Stream } from "effect"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Chunk, Config, Duration, Effect, Either, Fiber, Option, Scope, Stream } from "effect"
 import { AiMatcherClient, type MatchAnswer, MatcherUnavailable } from "./AiMatcherClient.ts"
 import { type AiAnswer, MatchCache } from "./MatchCache.ts"
 import { matchKey, type MatchKeyParts } from "./matchKey.ts"
@@ -85,6 +86,8 @@ export interface Attempt {
 /** What the matcher said about one key the cache did not know. */
 interface Outcome {
   readonly group: KeyGroup
+  /** Completes once the key's page is claimed: only then are its activities keyed for the write. */
+  readonly claimed: Effect.Effect<void, SqlError>
   readonly answer: Either.Either<MatchAnswer, MatcherUnavailable>
 }
 
@@ -167,10 +170,7 @@ export class MatchUpload extends Effect.Service<MatchUpload>()("scopeline/MatchU
         }
         return { ...base, key: parts.value.key, ...onCache.get(`${parts.value.key}\u0000${input.rawUnit}`) }
       })
-      // Keys, attempt bookkeeping and every cache hit priced, in one statement for the page. A miss is
-      // only emitted once its page is claimed, so its answer always finds its rows keyed.
-      const claimed = yield* repo.claim(uploadId, plans)
-      return { misses, keys: groups.size, ...claimed }
+      return { misses, keys: groups.size, plans }
     })
 
     /** Prices a batch of answers and writes them (cache rows, emissions, failures) in one transaction. */
@@ -179,6 +179,8 @@ export class MatchUpload extends Effect.Service<MatchUpload>()("scopeline/MatchU
       outcomes: Chunk.Chunk<Outcome>,
       lastAttempt: boolean,
     ) {
+      // Usually long done: a page's claim runs while the matcher answers its first keys.
+      yield* Effect.forEach(new Set(Chunk.map(outcomes, (outcome) => outcome.claimed)), (claimed) => claimed, { discard: true })
       const answered: Array<{ readonly group: KeyGroup; readonly answer: MatchAnswer }> = []
       const unavailable: Array<{ readonly group: KeyGroup; readonly error: MatcherUnavailable }> = []
       for (const { group, answer } of outcomes) {
@@ -226,25 +228,40 @@ export class MatchUpload extends Effect.Service<MatchUpload>()("scopeline/MatchU
         let firstOutage: MatcherUnavailable | undefined
         let breakerOpen = false
 
+        const claims: Array<Fiber.Fiber<void, SqlError>> = []
+        // Claims are forked into the job's scope, not the stream stage's: a stage's scope closes as
+        // soon as its element is emitted, which would interrupt the claim it started.
+        const jobScope = yield* Scope.make()
         yield* repo.streamInputs(uploadId).pipe(
           Stream.grouped(INPUT_PAGE),
           Stream.mapEffect((page) =>
-            claimPage(uploadId, page).pipe(
-              Effect.tap((claimed) =>
-                Effect.sync(() => {
-                  tally.activities += claimed.claimed
-                  tally.fromCache += claimed.fromCache
-                  tally.keys += claimed.keys
-                  tally.matcherKeys += claimed.misses.length
-                }),
-              ),
-            ),
+            Effect.gen(function* () {
+              const { misses, keys, plans } = yield* claimPage(uploadId, page)
+              // Keys, attempt bookkeeping and every cache hit priced, in one statement for the page,
+              // running while the matcher already works on the page's misses: the upload's big write
+              // overlaps the first round trips instead of delaying them.
+              const claim = yield* repo.claim(uploadId, plans).pipe(
+                Effect.tap((claimed) =>
+                  Effect.sync(() => {
+                    tally.activities += claimed.claimed
+                    tally.fromCache += claimed.fromCache
+                  }),
+                ),
+                Effect.asVoid,
+                Effect.forkIn(jobScope),
+              )
+              claims.push(claim)
+              tally.keys += keys
+              tally.matcherKeys += misses.length
+              const claimed = Fiber.join(claim)
+              return misses.map((group) => ({ group, claimed }))
+            }),
           ),
-          Stream.mapConcat((claimed) => claimed.misses),
-          // The next page is claimed while the matcher still works on this one.
+          Stream.flattenIterables,
+          // The next page is read and keyed while the matcher still works on this one.
           Stream.buffer({ capacity: INPUT_PAGE }),
           Stream.mapEffect(
-            (group) =>
+            ({ group, claimed }) =>
               matcher
                 .match({
                   key: group.parts.key,
@@ -254,7 +271,7 @@ export class MatchUpload extends Effect.Service<MatchUpload>()("scopeline/MatchU
                 })
                 .pipe(
                   Effect.either,
-                  Effect.map((answer): Outcome => ({ group, answer })),
+                  Effect.map((answer): Outcome => ({ group, claimed, answer })),
                 ),
             // Exactly as many keys in flight as the matcher takes: more would only wait for a permit.
             { concurrency: matcher.concurrency, unordered: true },
@@ -268,6 +285,9 @@ export class MatchUpload extends Effect.Service<MatchUpload>()("scopeline/MatchU
               breakerOpen ||= outages.some((error) => error.breakerOpen)
             }),
           ),
+          // Pages without a miss are awaited here: every claim is done before the job is.
+          Effect.zipRight(Effect.forEach(claims, Fiber.join, { discard: true })),
+          Effect.onExit((exit) => Scope.close(jobScope, exit)),
         )
 
         // A redelivery after everything settled finds nothing to claim and logs nothing.
