@@ -17,7 +17,19 @@ export class FileRejected extends Data.TaggedError("FileRejected")<{
 export const MAX_ROW_ERRORS = 100
 export const BATCH_SIZE = 5000
 
-const fileProblem = (reason: string) => new FileRejected({ reason, errors: [new RowError({ row: null, column: null, value: null, message: reason })], errorCount: 1 })
+// A value quoted back in a row error or a reason is cut here: one 5 MB cell would otherwise travel with
+// every listing of uploads, to every user.
+const QUOTE_LIMIT = 200
+const REASON_LIMIT = 1_000
+
+/** `text` cut to `limit` characters, saying how much was left out. */
+const clip = (text: string, limit = QUOTE_LIMIT): string =>
+  text.length <= limit ? text : `${text.slice(0, limit)}… (${(text.length - limit).toLocaleString("en-GB")} more characters)`
+
+const fileProblem = (reason: string) => {
+  const clipped = clip(reason, REASON_LIMIT)
+  return new FileRejected({ reason: clipped, errors: [new RowError({ row: null, column: null, value: null, message: clipped })], errorCount: 1 })
+}
 
 /**
  * Checks that the byte stream is UTF-8 text, refusing anything that is not (a NUL byte or an
@@ -168,7 +180,17 @@ export const readActivityFile = <E, R>(
         return yield* fileProblem("The file is empty.")
       }
       const delimiter = detectDelimiter(headText.split(/\r?\n|\r/)[0] ?? "")
-      const csv = csvEngine({ delimiter, relax_column_count: true, skip_empty_lines: false, bom: true, relax_quotes: false })
+      // Every line ending is a row end, mixed in one file too (files pasted together from Windows and
+      // Unix tools): csv-parse would otherwise take the first ending it sees as the only one and read
+      // the other kind as part of a value. CRLF comes first so it is never read as two row ends.
+      const csv = csvEngine({
+        delimiter,
+        record_delimiter: ["\r\n", "\n", "\r"],
+        relax_column_count: true,
+        skip_empty_lines: false,
+        bom: true,
+        relax_quotes: false,
+      })
       engine = csv
       const decode = makeRowDecoder(delimiter === ";")
 
@@ -181,7 +203,16 @@ export const readActivityFile = <E, R>(
       let batch: Array<NewActivity> = []
 
       const addError = (row: number | null, column: string | null, value: string | null, message: string) => {
-        if (errors.length < MAX_ROW_ERRORS) errors.push(new RowError({ row, column, value, message }))
+        if (errors.length < MAX_ROW_ERRORS) {
+          errors.push(
+            new RowError({
+              row,
+              column: column === null ? null : clip(column),
+              value: value === null ? null : clip(value),
+              message: clip(message, REASON_LIMIT),
+            }),
+          )
+        }
         errorCount++
       }
 
@@ -194,9 +225,9 @@ export const readActivityFile = <E, R>(
           if ("_tag" in mapped) {
             return mapped._tag === "MissingColumns"
               ? fileProblem(
-                  `The header row is missing the required column${mapped.missing.length > 1 ? "s" : ""} ${mapped.missing.join(", ")}. Found: ${mapped.found.filter((f) => f !== "").join(", ") || "nothing"}.`,
+                  `The header row is missing the required column${mapped.missing.length > 1 ? "s" : ""} ${mapped.missing.join(", ")}. Found: ${mapped.found.filter((f) => f !== "").map((f) => clip(f)).join(", ") || "nothing"}.`,
                 )
-              : fileProblem(`The header row names the column "${mapped.column}" twice.`)
+              : fileProblem(`The header row names the column "${clip(mapped.column)}" twice.`)
           }
           columns = mapped
           return undefined
