@@ -15,13 +15,12 @@ import { BadRequest, NotFound } from "@scopeline/domain/ApiError"
 import { UploadId } from "@scopeline/domain/Upload"
 import { Effect, Option, Schema } from "effect"
 import { Elysia } from "elysia"
-import { decodeInput } from "../http/decode.ts"
+import { decodeInput, QueryInt } from "../http/decode.ts"
 import { json, type Responder } from "../http/respond.ts"
 import { authenticate } from "../http/session.ts"
 import type { ServerServices } from "../ServerServices.ts"
 
 
-const QueryInt = Schema.NumberFromString.pipe(Schema.int())
 
 export const ActivityListParams = Schema.Struct({
   offset: Schema.optionalWith(QueryInt.pipe(Schema.nonNegative()), { default: () => 0 }),

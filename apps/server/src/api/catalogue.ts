@@ -4,13 +4,12 @@ import { NotFound } from "@scopeline/domain/ApiError"
 import { type EmissionFactor, EmissionFactorId } from "@scopeline/domain/EmissionFactor"
 import { Effect, Option, Schema } from "effect"
 import { Elysia } from "elysia"
-import { decodeInput } from "../http/decode.ts"
+import { decodeInput, QueryInt } from "../http/decode.ts"
 import { json, type Responder } from "../http/respond.ts"
 import { authenticate } from "../http/session.ts"
 import type { ServerServices } from "../ServerServices.ts"
 import { queryParams } from "./activities.ts"
 
-const QueryInt = Schema.NumberFromString.pipe(Schema.int())
 const Text = Schema.String.pipe(Schema.maxLength(200))
 
 /** FactorsRepo caps a page at 500 rows; the API says so up front instead of failing in the query. */

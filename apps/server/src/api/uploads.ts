@@ -7,7 +7,7 @@ import { Uploads } from "@scopeline/pipeline/upload/Uploads"
 import { ActivitiesQuery } from "@scopeline/db/ActivitiesQuery"
 import { Effect, Option, Schema } from "effect"
 import { Elysia } from "elysia"
-import { decodeInput, jsonBody } from "../http/decode.ts"
+import { decodeInput, jsonBody, QueryInt } from "../http/decode.ts"
 import { CORRELATION_HEADER, json, type Responder } from "../http/respond.ts"
 import { authenticate, authenticateChange } from "../http/session.ts"
 import type { ServerServices } from "../ServerServices.ts"
@@ -18,8 +18,8 @@ const NotifyRequest = Schema.Union(
 )
 
 export const PageQuery = Schema.Struct({
-  offset: Schema.optionalWith(Schema.NumberFromString.pipe(Schema.int(), Schema.nonNegative()), { default: () => 0 }),
-  limit: Schema.optionalWith(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 200)), { default: () => 25 }),
+  offset: Schema.optionalWith(QueryInt, { default: () => 0 }),
+  limit: Schema.optionalWith(QueryInt.pipe(Schema.between(1, 200)), { default: () => 25 }),
 })
 
 const NewUploadQuery = Schema.Struct({

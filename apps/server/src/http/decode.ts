@@ -18,6 +18,15 @@ export const decodeInput =
       ),
     )
 
+/**
+ * A whole number in a query parameter, written in decimal digits only: `0x10`, `1e2`, `+5` and ` 5` are
+ * refused rather than read as 16, 100 or 5 (what `Number()` would make of them), so a link means one thing.
+ */
+export const QueryInt = Schema.String.pipe(
+  Schema.pattern(/^(0|[1-9][0-9]{0,14})$/, { message: () => "must be a whole number written in digits (0-9)" }),
+  Schema.compose(Schema.NumberFromString),
+)
+
 /** Reads a JSON body; a body that is not JSON is a 400, not a crash. */
 export const jsonBody = (request: Request) =>
   Effect.tryPromise({
