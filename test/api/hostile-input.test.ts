@@ -32,3 +32,62 @@ describe("numeric query parameters accept decimal digits only", () => {
     })
   }
 })
+
+describe("NUL characters and oversized or deeply nested bodies are refused, never a 500", () => {
+  const login = (body: string, headers: Record<string, string> = {}) =>
+    fetch(`${server.url}/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body })
+
+  test("a NUL in the login is 400", async () => {
+    await badRequest(await login(JSON.stringify({ credentials: { login: "viewer\u0000@demo.scopeline.dev", password: "x" } })))
+  })
+
+  for (const path of ["/v1/emission-factors?q=diesel%00", "/v1/emission-factors?scope=Scope%201%00", "/v1/activities?status=%00", "/v1/uploads/%00"]) {
+    test(`${path} is 400`, async () => {
+      await badRequest(await viewer.get(path))
+    })
+  }
+
+  test("a NUL in a page address is a readable 400 page", async () => {
+    const response = await fetch(`${server.url}/catalogue?q=%00`)
+    expect(response.status).toBe(400)
+    expect(response.headers.get("content-type")).toContain("text/html")
+    expect(await response.text()).toContain("NUL character")
+  })
+
+  test("a NUL in the sign-in form is a 400 page, not a 500", async () => {
+    const page = await fetch(`${server.url}/login`)
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())?.[1] ?? ""
+    const cookie = (page.headers.get("set-cookie") ?? "").split(";")[0]!
+    const response = await fetch(`${server.url}/login`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie },
+      body: new URLSearchParams({ _csrf: csrf, login: "viewer\u0000@demo.scopeline.dev", password: "x" }),
+    })
+    expect(response.status).toBe(400)
+  })
+
+  test("JSON nested 400,000 levels deep is 400", async () => {
+    await badRequest(await login(`{"credentials":${"[".repeat(400_000)}${"]".repeat(400_000)}}`))
+  })
+
+  test("a 2 MiB login body is 413 with a JSON error, refused by its declared length", async () => {
+    const response = await login(JSON.stringify({ credentials: { login: "x".repeat(2 * 1024 * 1024), password: "x" } }))
+    expect(response.status).toBe(413)
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("payload_too_large")
+  })
+
+  test("a streamed body without a length is cut off at 1 MiB with a 413", async () => {
+    let sent = 0
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= 8 * 1024 * 1024) return controller.close()
+        sent += 64 * 1024
+        controller.enqueue(new Uint8Array(64 * 1024).fill(32))
+      },
+    })
+    const response = await fetch(`${server.url}/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body })
+    expect(response.status).toBe(413)
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("payload_too_large")
+  })
+})

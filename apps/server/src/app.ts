@@ -39,6 +39,14 @@ export const makeApp = (respond: Responder<ServerServices>, options: { readonly 
       }
       return errorPage(request, status, status === 404 ? "Not found" : "Something went wrong", message)
     })
+    // PostgreSQL cannot store a NUL character, so one anywhere in the address (path or query, raw or
+    // percent-encoded) is refused here, once, instead of failing deep inside whichever query uses it.
+    .onRequest(({ request }) => {
+      const { pathname, search } = new URL(request.url)
+      if (!/%00|\u0000/i.test(pathname + search)) return
+      const message = "The address contains a NUL character."
+      return isApiPath(request) ? json(errorBody("bad_request", message), 400) : errorPage(request, 400, "That request could not be understood", message)
+    })
     .use(staticAssets)
     .use(healthApi(respond))
     .use(authApi(respond))

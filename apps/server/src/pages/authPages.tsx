@@ -1,19 +1,13 @@
 import { Authentication, Credentials } from "@scopeline/auth/Authentication"
-import { BadRequest } from "@scopeline/domain/ApiError"
 import { LoginPage } from "@scopeline/views/LoginPage"
 import { Effect, Either, Schema } from "effect"
 import { Elysia } from "elysia"
+import { formBody } from "../http/decode.ts"
 import type { Responder } from "../http/respond.ts"
 import { authenticate, cookie, CSRF_FIELD, csrfToken, SESSION_COOKIE, verifyCsrf } from "../http/session.ts"
 import type { ServerServices } from "../ServerServices.ts"
 import { pageResponder } from "./pageResponder.ts"
 import { renderPage } from "./render.tsx"
-
-export const formData = (request: Request) =>
-  Effect.tryPromise({
-    try: () => request.formData(),
-    catch: () => new BadRequest({ message: "The form could not be read." }),
-  })
 
 const field = (form: FormData, name: string) => {
   const value = form.get(name)
@@ -56,7 +50,7 @@ export const authPages = (respond: Responder<ServerServices>) => {
         page(
           request,
           Effect.gen(function* () {
-            const form = yield* formData(request)
+            const form = yield* formBody(request)
             yield* verifyCsrf(request, field(form, CSRF_FIELD))
             const login = field(form, "login") ?? ""
             const credentials = Schema.decodeUnknownEither(Credentials)({ login, password: field(form, "password") ?? "" })
@@ -85,7 +79,7 @@ export const authPages = (respond: Responder<ServerServices>) => {
         page(
           request,
           Effect.gen(function* () {
-            const form = yield* formData(request)
+            const form = yield* formBody(request)
             yield* verifyCsrf(request, field(form, CSRF_FIELD))
             return new Response(null, {
               status: 303,
