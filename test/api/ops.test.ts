@@ -82,8 +82,8 @@ describe("dead letters", () => {
     expect((await admin.post(`/v1/admin/dead-letters/${second}/replay?queue=nope`)).status).toBe(400)
   })
 
-  test("replaying an unknown id, or on an unknown queue, is a 404", async () => {
-    for (const path of ["match/999999", "parse/not-a-number", "999999", "nope/1"]) {
+  test("replaying an unknown or out-of-range id, or on an unknown queue, is a 404", async () => {
+    for (const path of ["match/999999", "parse/not-a-number", "999999", "nope/1", "parse/99999999999999999999", "99999999999999999999"]) {
       const response = await admin.post(`/v1/admin/dead-letters/${path}/replay`)
       expect(`${path}: ${response.status}`).toBe(`${path}: 404`)
       expect(((await response.json()) as { error: { code: string } }).error.code).toBe("not_found")

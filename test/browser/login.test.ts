@@ -85,6 +85,8 @@ describe("signing in through the page", () => {
         redirect: "manual",
       }).then((r) => r.headers.get("location"))
     expect(await signIn("/uploads")).toBe("/uploads")
+    // Non-ASCII cannot go into a Location header raw: the path is followed, percent-encoded.
+    expect(await signIn("/catalogue?q=café☕")).toBe("/catalogue?q=caf%C3%A9%E2%98%95")
     for (const hostile of ["//evil.example", "/\\evil.example", "/\t/evil.example", "https://evil.example/", "/\n/evil.example"]) {
       expect(await signIn(hostile)).toBe("/")
     }

@@ -156,7 +156,8 @@ export const PgQueueLive = Layer.scoped(
     })
 
     const replay = Effect.fn("PgQueue.replay")(function* (queue: QueueName, deadLetterId: string) {
-      if (!/^\d+$/.test(deadLetterId)) return false
+      // Ids are bigints: 19 digits or more may not fit, and are no id we ever gave out.
+      if (!/^\d{1,18}$/.test(deadLetterId)) return false
       const moved = yield* sql.withTransaction(
         Effect.gen(function* () {
           const rows = yield* sql`

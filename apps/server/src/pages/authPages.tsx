@@ -22,7 +22,9 @@ const field = (form: FormData, name: string) => {
 export const safeNext = (next: string | null | undefined, origin = "http://scopeline.invalid") => {
   if (!next || !/^\/(?![/\\])[^\\\s\u0000-\u001f\u007f]*$/.test(next)) return "/"
   try {
-    return new URL(next, origin).origin === origin ? next : "/"
+    const url = new URL(next, origin)
+    // The parsed form, percent-encoded: a raw "/café" cannot go into a Location header as it is.
+    return url.origin === origin ? `${url.pathname}${url.search}${url.hash}` : "/"
   } catch {
     return "/"
   }
