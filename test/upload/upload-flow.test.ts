@@ -71,6 +71,16 @@ describe("upload → parsed, through the real server, worker and PostgreSQL", ()
     expect((await settledUpload(accountant, target.upload_id)).status).toBe("parsed")
   })
 
+  test("notify by a presigned URL on another host is 404, and the upload stays pending", async () => {
+    const target = (await (await accountant.get("/v1/upload/new")).json()) as UploadTarget
+    await fetch(target.url, { method: "PUT", headers: target.headers, body: sample })
+    const foreign = new URL(target.url)
+    foreign.host = "evil.example"
+    expect((await accountant.post("/v1/upload", { presigned_url: foreign.toString() })).status).toBe(404)
+    const [row] = await db`SELECT status::text AS status FROM uploads WHERE id = ${target.upload_id}`
+    expect(row).toEqual({ status: "pending_upload" })
+  })
+
   test("notify before the file arrived is 409 with a reason, and nothing is queued", async () => {
     const target = (await (await accountant.get("/v1/upload/new")).json()) as UploadTarget
     const response = await accountant.post("/v1/upload", { upload_id: target.upload_id })

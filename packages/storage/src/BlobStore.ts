@@ -44,7 +44,10 @@ export class BlobStore extends Context.Tag("scopeline/BlobStore")<
     /** A Node readable of the object's bytes; the caller consumes or destroys it. */
     readonly read: (key: string) => Effect.Effect<Readable, BlobNotFound | BlobStoreError>
     readonly remove: (key: string) => Effect.Effect<void, BlobStoreError>
-    /** The key an upload URL this store issued points at (POST /v1/upload {presigned_url}); None if foreign. */
-    readonly keyOfUrl: (url: string) => Option.Option<string>
+    /**
+     * The key an upload URL this store issued points at (POST /v1/upload {presigned_url}); None if foreign.
+     * `requestOrigin` is where the client reached the server, which path-only local URLs are relative to.
+     */
+    readonly keyOfUrl: (url: string, requestOrigin: string) => Option.Option<string>
   }
 >() {}

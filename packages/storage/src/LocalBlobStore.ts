@@ -99,10 +99,12 @@ export const LocalBlobStoreLive = Layer.unwrapEffect(
         }),
       remove: (key) =>
         Effect.tryPromise({ try: () => rm(pathOf(key), { force: true }), catch: failure("remove", key) }),
-      keyOfUrl: (url) => {
+      keyOfUrl: (url, requestOrigin) => {
         try {
-          const parsed = new URL(url, base || "http://localhost")
-          if (!parsed.pathname.startsWith(BLOB_ROUTE)) return Option.none()
+          // Only our own upload URLs: PUBLIC_URL's origin when set, else the one the client reached us at.
+          const ours = base === "" ? requestOrigin : new URL(base).origin
+          const parsed = new URL(url, ours)
+          if (parsed.origin !== ours || !parsed.pathname.startsWith(BLOB_ROUTE)) return Option.none()
           const key = decodeURIComponent(parsed.pathname.slice(BLOB_ROUTE.length))
           return isSafeKey(key) ? Option.some(key) : Option.none()
         } catch {

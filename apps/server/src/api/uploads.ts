@@ -102,7 +102,7 @@ export const uploadsApi = (respond: Responder<ServerServices>) =>
             yield* requirePermission(principal, "upload")
             const body = yield* jsonBody(request).pipe(Effect.flatMap(decodeInput(NotifyRequest, "notify request")))
             const uploads = yield* Uploads
-            yield* uploads.confirm(principal, "upload_id" in body ? { uploadId: body.upload_id } : { presignedUrl: body.presigned_url })
+            yield* uploads.confirm(principal, "upload_id" in body ? { uploadId: body.upload_id } : { presignedUrl: body.presigned_url, requestOrigin: new URL(request.url).origin })
             return new Response(null, { status: 204 })
           }),
         ),

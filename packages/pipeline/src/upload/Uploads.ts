@@ -16,7 +16,8 @@ export const uploadIdOfKey = (key: string): Option.Option<UploadId> => {
   return match ? Option.some(UploadId.make(match[1]!)) : Option.none()
 }
 
-export type UploadReference = { readonly uploadId: string } | { readonly presignedUrl: string }
+/** An upload by id, or by the upload URL it was given (with the origin the client reached us at). */
+export type UploadReference = { readonly uploadId: string } | { readonly presignedUrl: string; readonly requestOrigin: string }
 
 /**
  * The upload workflow's entry points: issue a signed upload target, then confirm the file arrived.
@@ -55,7 +56,7 @@ export class Uploads extends Effect.Service<Uploads>()("scopeline/Uploads", {
         const id =
           "uploadId" in reference
             ? Schema.decodeUnknownOption(UploadId)(reference.uploadId)
-            : Option.flatMap(blobs.keyOfUrl(reference.presignedUrl), uploadIdOfKey)
+            : Option.flatMap(blobs.keyOfUrl(reference.presignedUrl, reference.requestOrigin), uploadIdOfKey)
         const upload = yield* Option.match(id, { onNone: () => Effect.succeed(Option.none<Upload>()), onSome: repo.findById })
         return yield* Option.match(upload, {
           onNone: () => Effect.fail(new NotFound({ message: "There is no such upload." })),
