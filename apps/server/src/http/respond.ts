@@ -1,4 +1,5 @@
 import { type ApiError, codeOf, isApiError, statusOf } from "@scopeline/domain/ApiError"
+import { SqlError } from "@effect/sql/SqlError"
 import { Cause, Effect, Exit, Option, Runtime } from "effect"
 
 export const CORRELATION_HEADER = "x-correlation-id"
@@ -22,7 +23,19 @@ const correlationIdOf = (request: Request): string => {
 export type Outcome =
   | { readonly _tag: "Ok"; readonly response: Response }
   | { readonly _tag: "ApiError"; readonly error: ApiError }
+  /** The database cannot be reached: 503, worth retrying, not our code's fault. */
+  | { readonly _tag: "Unavailable"; readonly correlationId: string }
   | { readonly _tag: "Defect"; readonly correlationId: string }
+
+// PostgreSQL's "connection exception" class (08), shutdown and start-up states (57P01–57P03), an
+// unknown database (3D000), and the socket errors of a server that is gone.
+const UNREACHABLE = /^(08...|57P0[123]|3D000|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND)$/
+const isDatabaseUnreachable = (defect: unknown): boolean => {
+  if (!(defect instanceof SqlError)) return false
+  const cause = defect.cause as { readonly code?: unknown; readonly message?: unknown } | undefined
+  if (typeof cause?.code === "string" && UNREACHABLE.test(cause.code)) return true
+  return typeof cause?.message === "string" && /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(cause.message)
+}
 
 /**
  * The single place where an effect becomes an HTTP response: one runtime per process, each request
@@ -51,6 +64,7 @@ export const makeResponder = <R>(runtime: Runtime.Runtime<R>) => {
     }
     const failure = Cause.failureOption(exit.cause)
     if (Option.isSome(failure) && isApiError(failure.value)) return { _tag: "ApiError", error: failure.value }
+    if (isDatabaseUnreachable(Cause.squash(exit.cause))) return { _tag: "Unavailable", correlationId }
     return { _tag: "Defect", correlationId }
   }
 
@@ -62,6 +76,14 @@ export const makeResponder = <R>(runtime: Runtime.Runtime<R>) => {
         return result.response
       case "ApiError":
         return apiErrorResponse(result.error)
+      case "Unavailable":
+        return json(
+          errorBody("service_unavailable", "The database cannot be reached right now. Please try again shortly.", {
+            correlation_id: result.correlationId,
+          }),
+          503,
+          { [CORRELATION_HEADER]: result.correlationId, "retry-after": "5" },
+        )
       case "Defect":
         return json(
           errorBody("internal_error", "Something went wrong on our side. The problem was logged.", {

@@ -49,6 +49,14 @@ export const pageResponder = (respond: Responder<ServerServices>) => ({
         }
         return errorPage(request, statuses[error._tag], titles[error._tag], error.message)
       }
+      case "Unavailable":
+        return errorPage(
+          request,
+          503,
+          "Temporarily unavailable",
+          "Scopeline cannot reach its database right now. Please try again in a moment.",
+          outcome.correlationId,
+        )
       case "Defect":
         return errorPage(
           request,
