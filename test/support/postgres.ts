@@ -1,6 +1,6 @@
 import { freePort, startEmbeddedPostgres, type RunningPostgres } from "@scopeline/db/EmbeddedPostgres"
 import { Effect, Exit, Scope } from "effect"
-import { chmodSync, mkdtempSync } from "node:fs"
+import { chmodSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { SQL } from "bun"
@@ -13,9 +13,13 @@ let cluster: Promise<{ running: RunningPostgres; scope: Scope.CloseableScope }> 
 
 const startCluster = async () => {
   const dir = mkdtempSync(join(tmpdir(), "scopeline-test-"))
-  // The postgres OS user (tests run as root in CI) must reach the data directory.
+  // Opened up so that, as root, the postgres OS user reaches the data here and it stays in the temp
+  // dir; a 0700 folder works too (the data is then kept under /var/lib/scopeline, see
+  // PostgresPlacement.ts), but a run killed midway would leave it there rather than in /tmp.
   chmodSync(dir, 0o755)
   const scope = Effect.runSync(Scope.make())
+  // The cluster deletes its own data directory on stop; the temp dir around it goes too.
+  Effect.runSync(Scope.addFinalizer(scope, Effect.sync(() => rmSync(dir, { recursive: true, force: true }))))
   const running = await Effect.runPromise(
     startEmbeddedPostgres({ databaseDir: join(dir, "pg"), port: await freePort(), persistent: false }).pipe(
       Scope.extend(scope),

@@ -13,6 +13,8 @@ export class AppConfig extends Effect.Service<AppConfig>()("scopeline/AppConfig"
     const port = yield* Config.port("PORT").pipe(Config.withDefault(3000))
     const dataDir = yield* Config.string("DATA_DIR").pipe(Config.withDefault(".data"))
     const databaseUrl = yield* Config.option(Config.redacted("DATABASE_URL"))
+    // Off 5432 so the embedded cluster never collides with a system PostgreSQL.
+    const embeddedPgPort = yield* Config.port("EMBEDDED_PG_PORT").pipe(Config.withDefault(54329))
     const jwtSecret = yield* Config.option(
       named(
         "JWT_SECRET",
@@ -41,6 +43,8 @@ export class AppConfig extends Effect.Service<AppConfig>()("scopeline/AppConfig"
       port,
       dataDir,
       databaseUrl,
+      /** Port of the embedded PostgreSQL, used only when DATABASE_URL (and PGHOST) are unset. */
+      embeddedPgPort,
       jwtSecret,
       jwtTtlSeconds,
       demoPassword,

@@ -1,5 +1,6 @@
 import { BunRuntime } from "@effect/platform-bun"
 import { Cause, ConfigError, Console, Effect, Layer, Option } from "effect"
+import { StartupError } from "./StartupError.ts"
 
 /**
  * Describes an invalid or missing setting in one line that names the variable, e.g.
@@ -28,18 +29,49 @@ export const describeConfigError = (error: ConfigError.ConfigError): string => {
  */
 export const EXIT_WITH_PARENT = "SCOPELINE_EXIT_WITH_PARENT"
 
-/** Launches an app's layer until interrupted; a configuration error exits 1 with one readable line. */
+/**
+ * How long an app whose launcher vanished may take to shut down gracefully before it exits anyway:
+ * a worker busy with a large match can take far longer to wind down, and nobody is left to kill it.
+ * Exiting mid-job is safe: unfinished jobs are redelivered and every handler is idempotent.
+ */
+const ORPHAN_GRACE_MS = 10_000
+
+/**
+ * Keeps this process alive through a second SIGINT/SIGTERM while it shuts down. The runtime stops
+ * listening after the first signal, so the next one (Ctrl-C pressed twice; the terminal's SIGINT
+ * and then the launcher's SIGTERM reaching an app) would kill the process on the spot: the launcher
+ * before it stopped PostgreSQL, an app before it closed its connections. Only for processes whose
+ * shutdown is bounded anyway: the launcher's, and the apps it kills when they take too long (scripts/dev.ts).
+ */
+export const outlastRepeatedSignals = (): void => {
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => {})
+}
+
+/**
+ * Launches an app's layer until interrupted; a configuration error or a StartupError exits 1 with
+ * one readable line.
+ */
 export const launch = <E>(layer: Layer.Layer<never, E>): void => {
   if (process.env[EXIT_WITH_PARENT] === "1") {
-    process.stdin.on("close", () => process.kill(process.pid, "SIGTERM"))
+    outlastRepeatedSignals()
+    process.stdin.on("close", () => {
+      setTimeout(() => process.exit(1), ORPHAN_GRACE_MS).unref()
+      process.kill(process.pid, "SIGTERM")
+    })
     process.stdin.resume()
   }
   Layer.launch(layer).pipe(
     Effect.catchAllCause((cause) => {
       const failure: Option.Option<unknown> = Cause.failureOption(cause)
-      return Option.isSome(failure) && ConfigError.isConfigError(failure.value)
-        ? Console.error(describeConfigError(failure.value)).pipe(Effect.zipRight(Effect.sync(() => process.exit(1))))
-        : Effect.failCause(cause)
+      if (Option.isNone(failure)) return Effect.failCause(cause)
+      const line = ConfigError.isConfigError(failure.value)
+        ? describeConfigError(failure.value)
+        : failure.value instanceof StartupError
+          ? failure.value.message
+          : undefined
+      return line === undefined
+        ? Effect.failCause(cause)
+        : Console.error(line).pipe(Effect.zipRight(Effect.sync(() => process.exit(1))))
     }),
     (effect) => BunRuntime.runMain(effect, { disablePrettyLogger: true }),
   )

@@ -1,12 +1,32 @@
 import { PgClient } from "@effect/sql-pg"
 import { AppConfig } from "@scopeline/config/AppConfig"
+import { StartupError } from "@scopeline/config/StartupError"
 import { Config, Effect, Layer, Option, Redacted, String } from "effect"
 import { migrate } from "./Migrator.ts"
 import { join } from "node:path"
 import { startEmbeddedPostgres } from "./EmbeddedPostgres.ts"
 
-/** Default port of the embedded cluster: off 5432 so it never collides with a system PostgreSQL. */
-export const EMBEDDED_PORT = 54329
+/**
+ * The embedded cluster of this checkout: data under DATA_DIR/postgres, on EMBEDDED_PG_PORT. Shared by
+ * the dev launcher and by an app started without a database setting, so both report a busy port
+ * the same way: one line naming the setting that moves it. In its own session, so that a Ctrl-C
+ * stops the apps before the database they are still using.
+ */
+export const startConfiguredEmbeddedPostgres = (config: Pick<AppConfig, "dataDir" | "embeddedPgPort">) =>
+  startEmbeddedPostgres({
+    databaseDir: join(config.dataDir, "postgres"),
+    port: config.embeddedPgPort,
+    persistent: true,
+    ownSession: true,
+  }).pipe(
+    Effect.catchTag("EmbeddedPostgresPortInUse", ({ port }) =>
+      Effect.fail(
+        new StartupError({
+          message: `EMBEDDED_PG_PORT: port ${port} is already in use (another Scopeline or PostgreSQL?); stop that, or set EMBEDDED_PG_PORT to a free port`,
+        }),
+      ),
+    ),
+  )
 
 const client = (url: string) =>
   PgClient.layer({
@@ -52,11 +72,7 @@ export const DatabaseLive = Layer.unwrapScoped(
         transformResultNames: String.snakeToCamel,
       })
     }
-    const running = yield* startEmbeddedPostgres({
-      databaseDir: join(config.dataDir, "postgres"),
-      port: EMBEDDED_PORT,
-      persistent: true,
-    })
+    const running = yield* startConfiguredEmbeddedPostgres(config)
     return client(running.url)
   }),
 )
