@@ -11,7 +11,7 @@
  *
  *   bun bench/ingest.ts            (INGEST_SIZES=100000 bun bench/ingest.ts for one size)
  */
-import { freePort, startEmbeddedPostgres } from "@scopeline/db/EmbeddedPostgres"
+import { freePort, startEmbeddedPostgres } from "@scopeline/sql/EmbeddedPostgres"
 import { SQL } from "bun"
 import { Effect, Exit, Scope } from "effect"
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs"

@@ -8,13 +8,13 @@
  *   bun bench/match-memory.ts
  *   MATCH_MEMORY_KEYS=2000 bun bench/match-memory.ts
  */
-import { freePort, startEmbeddedPostgres } from "@scopeline/db/EmbeddedPostgres"
+import { freePort, startEmbeddedPostgres } from "@scopeline/sql/EmbeddedPostgres"
 import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
-import { FactorsRepo } from "@scopeline/db/FactorsRepo"
-import { migrate } from "@scopeline/db/Migrator"
-import { encodeJob, MatchJob } from "@scopeline/domain/Messages"
-import { loadCatalogue } from "@scopeline/pipeline/catalogue/loadCatalogue"
+import { FactorsRepo } from "@scopeline/catalogue/FactorsRepo"
+import { migrate } from "@scopeline/sql/Migrator"
+import { encodeJob, MatchJob } from "@scopeline/uploads/Jobs"
+import { loadCatalogue } from "@scopeline/catalogue/loadCatalogue"
 import { PgQueueLive } from "@scopeline/queue/PgQueue"
 import { Queue } from "@scopeline/queue/Queue"
 import { Duration, Effect, Layer, Logger, LogLevel, Redacted, String as Str } from "effect"

@@ -1,5 +1,5 @@
 -- Every stored emission is at most 10^15 kg CO2e per activity (MAX_ACTIVITY_EMISSIONS_KG in
--- packages/domain/src/units/QuantityRange.ts; this file keeps its own copy because an applied migration
+-- features/catalogue/units/QuantityRange.ts; this file keeps its own copy because an applied migration
 -- never changes). One larger value, such as 1e308 litres priced before the range existed, overflowed
 -- the tenant's totals to Infinity, which JSON writes as null. Such activities are failed the way the
 -- match job now fails them, so the totals are right again; the constraint then makes a future pricing

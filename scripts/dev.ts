@@ -4,14 +4,14 @@
  * the worker and the server each as its own process (as in AWS), and stops everything, PostgreSQL
  * included, on Ctrl-C. The server loads the factor catalogue as it starts.
  */
-import { Passwords } from "@scopeline/auth/Passwords"
-import { AppConfig } from "@scopeline/config/AppConfig"
-import { EXIT_WITH_PARENT, launch, outlastRepeatedSignals } from "@scopeline/config/launch"
-import { LoggingLive } from "@scopeline/config/Logging"
-import { startConfiguredEmbeddedPostgres } from "@scopeline/db/Database"
-import { demoUsers, seedDemoUsers } from "@scopeline/db/DemoSeed"
-import { migrate } from "@scopeline/db/Migrator"
-import { UsersRepo } from "@scopeline/db/UsersRepo"
+import { Passwords } from "@scopeline/identity/Passwords"
+import { AppConfig } from "@scopeline/settings/AppConfig"
+import { EXIT_WITH_PARENT, launch, outlastRepeatedSignals } from "@scopeline/settings/launch"
+import { LoggingLive } from "@scopeline/settings/Logging"
+import { startConfiguredEmbeddedPostgres } from "@scopeline/sql/Database"
+import { demoUsers, seedDemoUsers } from "@scopeline/accounts/DemoSeed"
+import { migrate } from "@scopeline/sql/Migrator"
+import { UsersRepo } from "@scopeline/accounts/UsersRepo"
 import { PgClient } from "@effect/sql-pg"
 import { Config, Duration, Effect, Layer, Option, Redacted, Schedule, String } from "effect"
 

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi"
 import { appPort } from "./config.ts"
 
 /**
- * The contract between this stack and the app's typed config (packages/config): the names below are what
+ * The contract between this stack and the app's typed config (packages/settings): the names below are what
  * the server and worker read in AWS mode. Renaming one here means changing the app in the same change.
  */
 export interface AppEnvironmentArgs {

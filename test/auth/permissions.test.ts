@@ -1,6 +1,6 @@
-import { can, permissions } from "@scopeline/auth/Permissions"
-import { cohortBucket, enabledFlags, featureFlags, isEnabled } from "@scopeline/domain/FeatureFlags"
-import type { UserId } from "@scopeline/domain/User"
+import { can, permissions } from "@scopeline/accounts/Permissions"
+import { cohortBucket, enabledFlags, featureFlags, isEnabled } from "@scopeline/accounts/FeatureFlags"
+import type { UserId } from "@scopeline/accounts/User"
 import { describe, expect, test } from "bun:test"
 import fc from "fast-check"
 

@@ -1,5 +1,5 @@
-import { freePort, startEmbeddedPostgres, type EmbeddedPostgresOptions } from "@scopeline/db/EmbeddedPostgres"
-import { relocatedDataDir, ROOT_PG_HOME } from "@scopeline/db/PostgresPlacement"
+import { freePort, startEmbeddedPostgres, type EmbeddedPostgresOptions } from "@scopeline/sql/EmbeddedPostgres"
+import { relocatedDataDir, ROOT_PG_HOME } from "@scopeline/sql/PostgresPlacement"
 import { afterAll, describe, expect, test } from "bun:test"
 import { SQL } from "bun"
 import { Cause, Effect, Exit, Logger, LogLevel, Option } from "effect"

@@ -1,4 +1,4 @@
-import { migrate, readMigrations } from "@scopeline/db/Migrator"
+import { migrate, readMigrations } from "@scopeline/sql/Migrator"
 import { SqlClient } from "@effect/sql"
 import { describe, expect, test } from "bun:test"
 import { Effect } from "effect"

@@ -1,4 +1,4 @@
-import { freePort } from "@scopeline/db/EmbeddedPostgres"
+import { freePort } from "@scopeline/sql/EmbeddedPostgres"
 import { afterAll, describe, expect, test } from "bun:test"
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"

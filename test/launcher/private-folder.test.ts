@@ -1,5 +1,5 @@
-import { freePort } from "@scopeline/db/EmbeddedPostgres"
-import { relocatedDataDir, ROOT_PG_HOME } from "@scopeline/db/PostgresPlacement"
+import { freePort } from "@scopeline/sql/EmbeddedPostgres"
+import { relocatedDataDir, ROOT_PG_HOME } from "@scopeline/sql/PostgresPlacement"
 import { afterAll, describe, expect, test } from "bun:test"
 import { cpSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"

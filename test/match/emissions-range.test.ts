@@ -1,6 +1,6 @@
 import { SqlClient } from "@effect/sql"
-import { migrate, MIGRATIONS_DIR } from "@scopeline/db/Migrator"
-import { EMISSIONS_LIMIT_TEXT, MAX_ACTIVITY_EMISSIONS_KG } from "@scopeline/domain/units/QuantityRange"
+import { migrate, MIGRATIONS_DIR } from "@scopeline/sql/Migrator"
+import { EMISSIONS_LIMIT_TEXT, MAX_ACTIVITY_EMISSIONS_KG } from "@scopeline/catalogue/units/QuantityRange"
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { Effect } from "effect"
 import fc from "fast-check"

@@ -1,5 +1,5 @@
-import { LoggingLive } from "@scopeline/config/Logging"
-import { ParseJob, encodeJob } from "@scopeline/domain/Messages"
+import { LoggingLive } from "@scopeline/settings/Logging"
+import { ParseJob, encodeJob } from "@scopeline/uploads/Jobs"
 import { WorkerLive } from "@scopeline/worker/WorkerLayer"
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { SQL } from "bun"

@@ -1,5 +1,5 @@
-import { matchKey, normaliseDescription } from "@scopeline/pipeline/match/matchKey"
-import { UNITS } from "@scopeline/domain/units/Units"
+import { matchKey, normaliseDescription } from "@scopeline/matching/matchKey"
+import { UNITS } from "@scopeline/catalogue/units/Units"
 import { describe, expect, test } from "bun:test"
 import { Option } from "effect"
 import fc from "fast-check"

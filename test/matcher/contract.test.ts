@@ -1,6 +1,7 @@
-import { readCatalogue } from "@scopeline/pipeline/catalogue/readCatalogue"
-import type { CatalogueFactor } from "@scopeline/domain/EmissionFactor"
-import { MatchResponse, startMatcher, type MatcherOptions, type RunningMatcher } from "@scopeline/matcher/server"
+import { readCatalogue } from "@scopeline/catalogue/readCatalogue"
+import type { CatalogueFactor } from "@scopeline/catalogue/EmissionFactor"
+import { MatchResponse } from "@scopeline/matching"
+import { startMatcher, type MatcherOptions, type RunningMatcher } from "@scopeline/matcher/server"
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { Effect, Schema } from "effect"
 

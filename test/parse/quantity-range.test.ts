@@ -1,5 +1,5 @@
-import { MAX_QUANTITY_DIGITS, QUANTITY_RANGE_TEXT } from "@scopeline/domain/units/QuantityRange"
-import { checkQuantity } from "@scopeline/pipeline/parse/ActivityRow"
+import { MAX_QUANTITY_DIGITS, QUANTITY_RANGE_TEXT } from "@scopeline/catalogue/units/QuantityRange"
+import { checkQuantity } from "@scopeline/uploads/parse/ActivityRow"
 import { describe, expect, test } from "bun:test"
 import fc from "fast-check"
 

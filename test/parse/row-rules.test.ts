@@ -1,4 +1,4 @@
-import { ActivityRowSchema, makeRowDecoder, type RawRow } from "@scopeline/pipeline/parse/ActivityRow"
+import { ActivityRowSchema, makeRowDecoder, type RawRow } from "@scopeline/uploads/parse/ActivityRow"
 import { describe, expect, test } from "bun:test"
 import { Either, Schema } from "effect"
 import fc from "fast-check"

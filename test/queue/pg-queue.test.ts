@@ -1,4 +1,4 @@
-import { migrate } from "@scopeline/db/Migrator"
+import { migrate } from "@scopeline/sql/Migrator"
 import { PgQueueLive } from "@scopeline/queue/PgQueue"
 import { Queue } from "@scopeline/queue/Queue"
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"

@@ -1,4 +1,4 @@
-import { freePort, startEmbeddedPostgres, type RunningPostgres } from "@scopeline/db/EmbeddedPostgres"
+import { freePort, startEmbeddedPostgres, type RunningPostgres } from "@scopeline/sql/EmbeddedPostgres"
 import { Effect, Exit, Scope } from "effect"
 import { chmodSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"

@@ -1,6 +1,6 @@
-import { Passwords } from "@scopeline/auth/Passwords"
-import { seedDemoUsers } from "@scopeline/db/DemoSeed"
-import { UsersRepo } from "@scopeline/db/UsersRepo"
+import { Passwords } from "@scopeline/identity/Passwords"
+import { seedDemoUsers } from "@scopeline/accounts/DemoSeed"
+import { UsersRepo } from "@scopeline/accounts/UsersRepo"
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Layer, Redacted, String } from "effect"
 

@@ -1,4 +1,4 @@
-import { LoggingLive } from "@scopeline/config/Logging"
+import { LoggingLive } from "@scopeline/settings/Logging"
 import { serve, ServerServicesLive, type HttpServerInfo } from "@scopeline/server/ServerLayer"
 import { Deferred, Effect, Exit, Layer, Scope } from "effect"
 import { configLayer, testSettings } from "./config.ts"

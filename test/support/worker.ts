@@ -1,4 +1,4 @@
-import { LoggingLive } from "@scopeline/config/Logging"
+import { LoggingLive } from "@scopeline/settings/Logging"
 import { WorkerLive } from "@scopeline/worker/WorkerLayer"
 import { Effect, Exit, Layer, Scope } from "effect"
 import { configLayer } from "./config.ts"

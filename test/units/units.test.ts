@@ -1,4 +1,4 @@
-import { caseSensitive, convert, DimensionMismatch, isKnownUnit, parseUnit, UNITS, type Unit } from "@scopeline/domain/units/Units"
+import { caseSensitive, convert, DimensionMismatch, isKnownUnit, parseUnit, UNITS, type Unit } from "@scopeline/catalogue/units/Units"
 import { describe, expect, test } from "bun:test"
 import { Either, Option } from "effect"
 import fc from "fast-check"

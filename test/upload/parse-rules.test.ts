@@ -132,8 +132,8 @@ describe("rejected files store nothing and say why", () => {
 
   test("a redelivered job for a finished upload changes nothing", async () => {
     const { upload, stored } = await harness.parse(`${HEADER}\nDiesel,1,L,2024-01-01\n`)
-    const { ParseUpload } = await import("@scopeline/pipeline/parse/ParseUpload")
-    const { ParseJob } = await import("@scopeline/domain/Messages")
+    const { ParseUpload } = await import("@scopeline/uploads/parse/ParseUpload")
+    const { ParseJob } = await import("@scopeline/uploads/Jobs")
     const { Effect } = await import("effect")
     await harness.runtime.runPromise(
       Effect.flatMap(ParseUpload, (p) => p.run(new ParseJob({ uploadId: upload.id, correlationId: "again" }))),

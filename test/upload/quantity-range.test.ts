@@ -1,4 +1,4 @@
-import { QUANTITY_RANGE_TEXT } from "@scopeline/domain/units/QuantityRange"
+import { QUANTITY_RANGE_TEXT } from "@scopeline/catalogue/units/QuantityRange"
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { parsingHarness } from "../support/parsing.ts"
 

@@ -8,7 +8,7 @@ import { Glob } from "bun"
 describe("page templates", () => {
   test("render no user-controlled text without escaping (xss-scan)", async () => {
     const root = `${import.meta.dir}/../..`
-    const files = ["views/src/**/*.tsx", "apps/server/src/**/*.tsx"].flatMap((pattern) => [...new Glob(pattern).scanSync({ cwd: root })])
+    const files = ["features/**/*.tsx", "packages/ui/src/**/*.tsx", "apps/**/*.tsx"].flatMap((pattern) => [...new Glob(pattern).scanSync({ cwd: root })])
     expect(files.length).toBeGreaterThan(10)
     const scan = Bun.spawn(["bun", "x", "xss-scan", "--simplified", ...files], { cwd: root, stdout: "pipe", stderr: "pipe" })
     const output = (await new Response(scan.stdout).text()) + (await new Response(scan.stderr).text())

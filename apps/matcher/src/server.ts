@@ -1,28 +1,8 @@
-import type { CatalogueFactor } from "@scopeline/domain/EmissionFactor"
-import { readCatalogue } from "@scopeline/pipeline/catalogue/readCatalogue"
+import type { CatalogueFactor } from "@scopeline/catalogue"
+import { readCatalogue } from "@scopeline/catalogue"
+import { MatchRequest, type MatchResponse } from "@scopeline/matching"
 import { Effect, Either, ParseResult, Schema } from "effect"
 import { Ranker } from "./ranking/Ranker.ts"
-
-/** The contract's request body (docs: ARCHITECTURE.md, "AI Matcher HTTP contract"). */
-export const MatchItem = Schema.Struct({
-  key: Schema.String,
-  description: Schema.String,
-  unit: Schema.String,
-  geography: Schema.optional(Schema.NullOr(Schema.String)),
-})
-export const MatchRequest = Schema.Struct({
-  items: Schema.Array(MatchItem).pipe(Schema.maxItems(1000)),
-})
-
-export const MatchResult = Schema.Struct({
-  key: Schema.String,
-  /** The factor's stable ref (`DESNZ:2023:…`, `Ember:2024:SGP`), never a database id. */
-  factor_id: Schema.NullOr(Schema.String),
-  confidence: Schema.Number.pipe(Schema.between(0, 1)),
-  reason: Schema.optional(Schema.String),
-})
-export const MatchResponse = Schema.Struct({ results: Schema.Array(MatchResult) })
-export type MatchResponse = typeof MatchResponse.Type
 
 export interface MatcherOptions {
   /** 0 picks a free port. */

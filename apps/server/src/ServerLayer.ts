@@ -1,21 +1,15 @@
-import { AuthenticationLive } from "@scopeline/auth/CognitoAuth"
-import { ActivitiesRepo } from "@scopeline/db/ActivitiesRepo"
-import { FactorsRepo } from "@scopeline/db/FactorsRepo"
-import { ActivitiesQuery } from "@scopeline/db/ActivitiesQuery"
-import { EmissionsRepo } from "@scopeline/db/EmissionsRepo"
-import { loadCatalogue } from "@scopeline/pipeline/catalogue/loadCatalogue"
-import { UploadsRepo } from "@scopeline/db/UploadsRepo"
-import { Uploads } from "@scopeline/pipeline/upload/Uploads"
+import { AuthenticationLive, UsersRepo } from "@scopeline/accounts"
+import { ActivitiesQuery, EmissionsRepo } from "@scopeline/activities"
+import { FactorsRepo, loadCatalogue } from "@scopeline/catalogue"
 import { QueueLive } from "@scopeline/queue/QueueLive"
+import { AppConfig } from "@scopeline/settings/AppConfig"
+import { MigratedDatabaseLive } from "@scopeline/sql/Database"
 import { BlobStoreLive } from "@scopeline/storage/BlobStoreLive"
-import { AppConfig } from "@scopeline/config/AppConfig"
-import { MigratedDatabaseLive } from "@scopeline/db/Database"
-import { UsersRepo } from "@scopeline/db/UsersRepo"
+import { makeResponder } from "@scopeline/ui/respond"
+import { ActivitiesRepo, UploadProgress, Uploads, UploadsRepo } from "@scopeline/uploads"
 import { Config, Effect, Layer } from "effect"
 import { makeApp } from "./app.ts"
-import { makeResponder } from "./http/respond.ts"
 import type { ServerServices } from "./ServerServices.ts"
-
 /**
  * The published factor catalogue (data/factors), upserted at start-up: repeatable, and a new
  * publication dropped into data/factors is live after a restart. LOAD_CATALOGUE=false skips it.
@@ -37,6 +31,7 @@ export const ServerServicesLive = Layer.mergeAll(
   Uploads.Default,
   ActivitiesQuery.Default,
   EmissionsRepo.Default,
+  UploadProgress.Default,
   CatalogueLive,
 ).pipe(
   Layer.provideMerge(Layer.mergeAll(BlobStoreLive, QueueLive)),

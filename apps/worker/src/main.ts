@@ -1,5 +1,5 @@
-import { launch } from "@scopeline/config/launch"
-import { LoggingLive } from "@scopeline/config/Logging"
+import { launch } from "@scopeline/settings/launch"
+import { LoggingLive } from "@scopeline/settings/Logging"
 import { Layer } from "effect"
 import { WorkerLive } from "./WorkerLayer.ts"
 

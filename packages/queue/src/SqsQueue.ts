@@ -7,7 +7,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs"
-import { AwsConfig, awsClientOptions } from "@scopeline/config/AwsConfig"
+import { AwsConfig, awsClientOptions } from "@scopeline/settings/AwsConfig"
 import { Config, Effect, Layer, Option, Schema } from "effect"
 import { type DeadLetter, Queue, QueueError, type QueueName, type ReceivedMessage, type ReceiveOptions } from "./Queue.ts"
 

@@ -1,5 +1,5 @@
-import { AppConfig } from "@scopeline/config/AppConfig"
-import { persistedSecret } from "@scopeline/config/persistedSecret"
+import { AppConfig } from "@scopeline/settings/AppConfig"
+import { persistedSecret } from "@scopeline/settings/persistedSecret"
 import { Config, Context, Data, Effect, Layer, Option } from "effect"
 import { createHmac, timingSafeEqual } from "node:crypto"
 import { createReadStream, createWriteStream, existsSync, mkdirSync } from "node:fs"

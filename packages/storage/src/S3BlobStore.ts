@@ -8,7 +8,7 @@ import {
   S3ServiceException,
 } from "@aws-sdk/client-s3"
 import { createPresignedPost } from "@aws-sdk/s3-presigned-post"
-import { AwsConfig, awsClientOptions } from "@scopeline/config/AwsConfig"
+import { AwsConfig, awsClientOptions } from "@scopeline/settings/AwsConfig"
 import { Config, Effect, Layer, Option } from "effect"
 import { Readable } from "node:stream"
 import { BlobNotFound, BlobStore, BlobStoreError, type UploadTargetOptions } from "./BlobStore.ts"

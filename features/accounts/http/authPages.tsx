@@ -1,0 +1,101 @@
+import { Authentication, Credentials } from "../Authentication.ts"
+import { LoginPage } from "../views/LoginPage.tsx"
+import { Effect, Either, Schema } from "effect"
+import { Elysia } from "elysia"
+import { formBody } from "@scopeline/ui/decode"
+import type { Responder } from "@scopeline/ui/respond"
+import { authenticate } from "./guard.ts"
+import { cookie, CSRF_FIELD, csrfToken, SESSION_COOKIE, verifyCsrf } from "@scopeline/ui/session"
+import type { AccountsServices } from "./services.ts"
+import { pageResponder } from "@scopeline/ui/pageResponder"
+import { renderPage } from "./render.tsx"
+
+const field = (form: FormData, name: string) => {
+  const value = form.get(name)
+  return typeof value === "string" ? value : undefined
+}
+
+/**
+ * Only a path on this site: an open redirect after sign-in would be a phishing aid. Browsers drop
+ * tabs and newlines and treat `\` as `/`, so "/\t/evil.example" would leave the site; such paths
+ * are refused, and the result must resolve to our own origin.
+ */
+export const safeNext = (next: string | null | undefined, origin = "http://scopeline.invalid") => {
+  if (!next || !/^\/(?![/\\])[^\\\s\u0000-\u001f\u007f]*$/.test(next)) return "/"
+  try {
+    const url = new URL(next, origin)
+    // The parsed form, percent-encoded: a raw "/café" cannot go into a Location header as it is.
+    return url.origin === origin ? `${url.pathname}${url.search}${url.hash}` : "/"
+  } catch {
+    return "/"
+  }
+}
+
+export const authPages = (respond: Responder<AccountsServices>) => {
+  const { page } = pageResponder(respond)
+  const loginPage = (request: Request, status: number, props: { login?: string; error?: string }) =>
+    Effect.promise(() =>
+      renderPage(request, { title: "Sign in", status }, <LoginPage csrfToken={csrfToken(request).token} {...props} />),
+    )
+  return new Elysia({ name: "pages.auth" })
+    .get("/login", ({ request }) =>
+      page(
+        request,
+        authenticate(request).pipe(
+          Effect.as(new Response(null, { status: 303, headers: { location: "/" } })),
+          Effect.catchAll(() => loginPage(request, 200, {})),
+        ),
+      ),
+    )
+    .post(
+      "/login",
+      ({ request }) =>
+        page(
+          request,
+          Effect.gen(function* () {
+            const form = yield* formBody(request)
+            yield* verifyCsrf(request, field(form, CSRF_FIELD))
+            const login = field(form, "login") ?? ""
+            const credentials = Schema.decodeUnknownEither(Credentials)({ login, password: field(form, "password") ?? "" })
+            if (Either.isLeft(credentials)) return yield* loginPage(request, 400, { login, error: "Enter your email and password." })
+            const auth = yield* Authentication
+            const result = yield* auth.login(credentials.right).pipe(Effect.either)
+            if (Either.isLeft(result)) {
+              const status = result.left._tag === "TooManyRequests" ? 429 : 401
+              return yield* loginPage(request, status, { login, error: result.left.message })
+            }
+            const next = safeNext(new URL(request.url).searchParams.get("next"), new URL(request.url).origin)
+            return new Response(null, {
+              status: 303,
+              headers: {
+                location: next,
+                "set-cookie": cookie(request, SESSION_COOKIE, result.right.jwt, respondTtl(result.right.jwt)),
+              },
+            })
+          }),
+        ),
+      { parse: "none" },
+    )
+    .post(
+      "/logout",
+      ({ request }) =>
+        page(
+          request,
+          Effect.gen(function* () {
+            const form = yield* formBody(request)
+            yield* verifyCsrf(request, field(form, CSRF_FIELD))
+            return new Response(null, {
+              status: 303,
+              headers: { location: "/login", "set-cookie": cookie(request, SESSION_COOKIE, "", 0) },
+            })
+          }),
+        ),
+      { parse: "none" },
+    )
+}
+
+/** The cookie lives exactly as long as the token inside it. */
+const respondTtl = (jwt: string): number => {
+  const payload = JSON.parse(Buffer.from(jwt.split(".")[1] ?? "", "base64url").toString("utf8")) as { exp?: number }
+  return Math.max(0, (payload.exp ?? 0) - Math.floor(Date.now() / 1000))
+}

@@ -1,0 +1,195 @@
+import { SqlClient, SqlSchema } from "@effect/sql"
+import { EmissionFactorId } from "@scopeline/catalogue"
+import { ActivityStatus, UploadId, UploadProgress, UploadStatus } from "@scopeline/uploads"
+import { UserId } from "@scopeline/accounts"
+import { Effect, Either, ParseResult, Schema } from "effect"
+
+
+export const ActivityId = Schema.UUID.pipe(Schema.brand("ActivityId"))
+export type ActivityId = typeof ActivityId.Type
+
+/** Largest page anyone may ask for: enough for an export loop, small enough to keep one response bounded. */
+export const MAX_PAGE_SIZE = 1000
+export const DEFAULT_PAGE_SIZE = 25
+
+/**
+ * The sort key of one row of the activities listing (newest first, then file order), matching the
+ * `activities_page_idx` index. `createdAt` is microseconds since the epoch as a decimal string:
+ * a JS Date keeps only milliseconds, and a key that rounds would skip or repeat rows.
+ */
+export const PageKey = Schema.Struct({
+  createdAtMicros: Schema.String.pipe(Schema.pattern(/^\d{1,19}$/)),
+  uploadId: UploadId,
+  rowNumber: Schema.Int,
+})
+export type PageKey = typeof PageKey.Type
+
+const PageKeyJson = Schema.parseJson(Schema.Tuple(PageKey.fields.createdAtMicros, UploadId, Schema.Int))
+
+/** The opaque `cursor` clients echo back: base64url of the last row's sort key. */
+export const Cursor = Schema.transformOrFail(Schema.String, PageKey, {
+  strict: true,
+  decode: (text, _, ast) => {
+    const json = /^[\w-]+$/.test(text) ? Buffer.from(text, "base64url").toString("utf8") : ""
+    return Either.match(Schema.decodeUnknownEither(PageKeyJson)(json), {
+      onLeft: () => ParseResult.fail(new ParseResult.Type(ast, text, "is not a cursor this server issued")),
+      onRight: ([createdAtMicros, uploadId, rowNumber]) => ParseResult.succeed({ createdAtMicros, uploadId, rowNumber }),
+    })
+  },
+  encode: (key) =>
+    ParseResult.succeed(
+      Buffer.from(JSON.stringify([key.createdAtMicros, key.uploadId, key.rowNumber]), "utf8").toString("base64url"),
+    ),
+})
+
+export const encodeCursor = (key: PageKey): string => Schema.encodeSync(Cursor)(key)
+
+/** One activity with what the API and the page show next to it: its factor, its upload's author. */
+export class ActivityRow extends Schema.Class<ActivityRow>("ActivityRow")({
+  id: ActivityId,
+  uploadId: UploadId,
+  rowNumber: Schema.NullOr(Schema.Int),
+  description: Schema.String,
+  // NUMERIC and DATE columns travel as text: exact digits, and no time-zone shift of a calendar date.
+  quantity: Schema.NullOr(Schema.String),
+  unit: Schema.NullOr(Schema.String),
+  date: Schema.NullOr(Schema.String),
+  periodStart: Schema.NullOr(Schema.String),
+  periodEnd: Schema.NullOr(Schema.String),
+  category: Schema.NullOr(Schema.String),
+  geography: Schema.NullOr(Schema.String),
+  reference: Schema.NullOr(Schema.String),
+  // As JSON text: the client's snake→camel result transform would otherwise rename the user's own keys.
+  extra: Schema.NullOr(Schema.parseJson(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
+  status: ActivityStatus,
+  matchSource: Schema.NullOr(Schema.String),
+  confidence: Schema.NullOr(Schema.String),
+  emissions: Schema.NullOr(Schema.String),
+  emissionsUnit: Schema.NullOr(Schema.String),
+  failureReason: Schema.NullOr(Schema.String),
+  createdAt: Schema.DateFromSelf,
+  updatedAt: Schema.DateFromSelf,
+  createdAtMicros: Schema.String,
+  factorId: Schema.NullOr(EmissionFactorId),
+  factorName: Schema.NullOr(Schema.String),
+  factorRef: Schema.NullOr(Schema.String),
+  factorSource: Schema.NullOr(Schema.String),
+  factorSourceId: Schema.NullOr(Schema.String),
+  factorYear: Schema.NullOr(Schema.Int),
+  factorGeography: Schema.NullOr(Schema.String),
+  factorLicence: Schema.NullOr(Schema.String),
+  submittedById: Schema.NullOr(UserId),
+  submittedByEmail: Schema.NullOr(Schema.String),
+}) {}
+
+/** The key a client passes back to continue after this row; null for rows without a file position. */
+export const pageKeyOf = (row: ActivityRow): PageKey | null =>
+  row.rowNumber === null ? null : { createdAtMicros: row.createdAtMicros, uploadId: row.uploadId, rowNumber: row.rowNumber }
+
+export class ActivityListRequest extends Schema.Class<ActivityListRequest>("ActivityListRequest")({
+  uploadId: Schema.NullOr(UploadId),
+  status: Schema.NullOr(ActivityStatus),
+  limit: Schema.Int.pipe(Schema.between(1, MAX_PAGE_SIZE)),
+  offset: Schema.NonNegativeInt,
+  after: Schema.NullOr(PageKey),
+}) {}
+
+export interface ActivityPage {
+  readonly rows: ReadonlyArray<ActivityRow>
+  /** Set when at least one more row follows this page. */
+  readonly next: PageKey | null
+}
+
+
+export class UploadSummary extends Schema.Class<UploadSummary>("UploadSummary")({
+  id: UploadId,
+  originalFilename: Schema.NullOr(Schema.String),
+  status: UploadStatus,
+  createdAt: Schema.DateFromSelf,
+}) {}
+
+
+/**
+ * The read side of matching: activities with their factor and author for the API and the pages,
+ * and progress counts per upload. Writes belong to the pipeline; totals are EmissionsRepo's.
+ */
+export class ActivitiesQuery extends Effect.Service<ActivitiesQuery>()("scopeline/ActivitiesQuery", {
+  effect: Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const progress = yield* UploadProgress
+
+    const select = sql`
+      SELECT a.id, a.upload_id, a.row_number, a.raw_description AS description, a.raw_volume::text AS quantity,
+        a.raw_unit AS unit, a.activity_date::text AS date, a.period_start::text AS period_start,
+        a.period_end::text AS period_end, a.category, a.geography, a.reference, a.extra::text AS extra, a.status,
+        a.match_source, a.factor_confidence::text AS confidence, a.emissions::text AS emissions, a.emissions_unit,
+        a.failure_reason, a.created_at, a.updated_at,
+        (extract(epoch FROM a.created_at) * 1000000)::bigint::text AS created_at_micros,
+        ef.id AS factor_id, ef.name AS factor_name, ef.ref AS factor_ref, ef.source AS factor_source,
+        ef.source_id AS factor_source_id, ef.year AS factor_year, ef.geography AS factor_geography,
+        ef.licence AS factor_licence, u.id AS submitted_by_id, u.email AS submitted_by_email
+      FROM activities a
+      LEFT JOIN emission_factors ef ON ef.id = a.matched_factor_id
+      LEFT JOIN uploads up ON up.id = a.upload_id
+      LEFT JOIN users u ON u.id = up.accountant`
+
+    const keyTime = (key: { readonly createdAtMicros: string }) => sql`(timestamptz 'epoch' + ${key.createdAtMicros}::bigint * interval '1 microsecond')`
+
+    const list = SqlSchema.findAll({
+      Request: ActivityListRequest,
+      Result: ActivityRow,
+      execute: (request) => {
+        const after = request.after
+        const filters = [
+          ...(request.uploadId ? [sql`a.upload_id = ${request.uploadId}`] : []),
+          ...(request.status ? [sql`a.status = ${request.status}`] : []),
+          // Mixed sort directions rule out one row-value comparison; the `<=` bound still gives the
+          // index scan its starting point, the OR only filters the rows sharing that timestamp.
+          ...(after
+            ? [
+                sql`a.created_at <= ${keyTime(after)}`,
+                sql`(a.created_at < ${keyTime(after)} OR (a.upload_id, a.row_number) > (${after.uploadId}::uuid, ${after.rowNumber}::int))`,
+              ]
+            : []),
+        ]
+        // One row more than asked says whether a next page exists without a count(*) over the table.
+        return sql`${select}
+          WHERE ${sql.and(filters)}
+          ORDER BY a.created_at DESC, a.upload_id, a.row_number
+          OFFSET ${after ? 0 : request.offset} LIMIT ${request.limit + 1}`
+      },
+    })
+
+    const byId = SqlSchema.findOne({
+      Request: ActivityId,
+      Result: ActivityRow,
+      execute: (id) => sql`${select} WHERE a.id = ${id}`,
+    })
+
+    const recentUploads = SqlSchema.findAll({
+      Request: Schema.Int,
+      Result: UploadSummary,
+      execute: (limit) => sql`
+        SELECT id, original_filename, status, created_at FROM uploads ORDER BY created_at DESC, id DESC LIMIT ${limit}`,
+    })
+
+    return {
+      list: Effect.fn("ActivitiesQuery.list")(function* (request: ActivityListRequest) {
+        const rows = yield* list(request).pipe(Effect.orDie)
+        const page = rows.slice(0, request.limit)
+        const last = page[page.length - 1]
+        return { rows: page, next: rows.length > request.limit && last ? pageKeyOf(last) : null } satisfies ActivityPage
+      }),
+      findById: Effect.fn("ActivitiesQuery.findById")(function* (id: ActivityId) {
+        return yield* byId(id).pipe(Effect.orDie)
+      }),
+      /** The newest uploads with their progress, for the filter and the progress bars. */
+      recentUploads: Effect.fn("ActivitiesQuery.recentUploads")(function* (limit: number) {
+        const uploads = yield* recentUploads(limit).pipe(Effect.orDie)
+        const counts = yield* progress.statusCounts(uploads.map((upload) => upload.id))
+        return uploads.map((upload) => ({ upload, counts: counts.get(upload.id)! }))
+      }),
+    }
+  }),
+  dependencies: [UploadProgress.Default],
+}) {}

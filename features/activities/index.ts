@@ -1,0 +1,5 @@
+export * from "./ActivitiesQuery.ts"
+export * from "./EmissionsRepo.ts"
+export * from "./http/activitiesApi.ts"
+export * from "./http/activitiesPage.tsx"
+export * from "./http/services.ts"

@@ -1,0 +1,122 @@
+import { ParseResult, Schema } from "effect"
+import { DIMENSIONS } from "./units/Units.ts"
+
+export const EmissionFactorId = Schema.UUID.pipe(Schema.brand("EmissionFactorId"))
+export type EmissionFactorId = typeof EmissionFactorId.Type
+
+export const FactorSource = Schema.Literal("DESNZ", "Ember")
+export type FactorSource = typeof FactorSource.Type
+
+export const UnitDimension = Schema.Literal(...DIMENSIONS)
+
+/** A plain decimal numeral ("0.0790", "3033.38"): what NUMERIC columns accept and return. */
+export const DecimalString = Schema.String.pipe(
+  Schema.pattern(/^-?\d+(\.\d+)?$/, { message: () => "must be a plain decimal number" }),
+  Schema.brand("DecimalString"),
+)
+export type DecimalString = typeof DecimalString.Type
+
+/**
+ * Rewrites scientific notation as a plain decimal by moving the point in the digit string, never
+ * through a float: DESNZ writes small factors as `7.9332475167785244E-2` and an auditor must find
+ * the published digits in our database unchanged.
+ */
+export const plainDecimal = (text: string): string | undefined => {
+  const match = /^\s*([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?\s*$/.exec(text)
+  if (!match) return undefined
+  const [, sign = "", intPart = "", fracPart = "", exponentText] = match
+  if (intPart === "" && fracPart === "") return undefined
+  const exponent = exponentText === undefined ? 0 : Number(exponentText)
+  const digits = intPart + fracPart
+  let point = intPart.length + exponent
+  let padded = digits
+  if (point <= 0) {
+    padded = "0".repeat(1 - point) + digits
+    point = 1
+  } else if (point > digits.length) {
+    padded = digits + "0".repeat(point - digits.length)
+  }
+  const whole = padded.slice(0, point).replace(/^0+(?=\d)/, "")
+  const fraction = padded.slice(point)
+  const body = fraction.length > 0 ? `${whole}.${fraction}` : whole
+  return sign === "-" && /[1-9]/.test(body) ? `-${body}` : body
+}
+
+/** Decodes a CSV cell ("7.9E-2", "35") into a plain decimal string, exactly. */
+export const DecimalFromCsv = Schema.transformOrFail(Schema.String, DecimalString, {
+  strict: true,
+  decode: (text, _, ast) => {
+    const plain = plainDecimal(text)
+    return plain === undefined
+      ? ParseResult.fail(new ParseResult.Type(ast, text, `"${text}" is not a number`))
+      : ParseResult.succeed(DecimalString.make(plain))
+  },
+  encode: (value) => ParseResult.succeed(value),
+})
+
+/** `${source}:${year}:${sourceId}`: how anything outside our database (the matcher, exports) names a factor. */
+export const FactorRef = Schema.String.pipe(
+  Schema.pattern(/^[A-Za-z]+:\d{4}:.+$/, { message: () => "must look like SOURCE:YEAR:ID" }),
+  Schema.brand("FactorRef"),
+)
+export type FactorRef = typeof FactorRef.Type
+
+export const factorRef = (source: string, year: number, sourceId: string): FactorRef =>
+  FactorRef.make(`${source}:${year}:${sourceId}`)
+
+/**
+ * One factor as published, with its provenance: enough for an auditor to find the row in the
+ * publication (`sourceId`), and for the matcher to rank it without a database.
+ */
+export class CatalogueFactor extends Schema.Class<CatalogueFactor>("CatalogueFactor")({
+  ref: FactorRef,
+  source: FactorSource,
+  sourceId: Schema.NonEmptyTrimmedString,
+  year: Schema.Int,
+  name: Schema.NonEmptyString,
+  activityType: Schema.NonEmptyString,
+  categoryPath: Schema.Array(Schema.String),
+  scope: Schema.NullOr(Schema.String),
+  /** The unit as the publication spells it ("kWh (Net CV)", "Room per night"). */
+  unit: Schema.String,
+  dimension: UnitDimension,
+  factorValue: DecimalString,
+  /** What one unit of activity emits: always `kg CO2e` in this catalogue. */
+  factorUnit: Schema.String,
+  ghgUnit: Schema.String,
+  /** ISO 3166-1 alpha-2. */
+  geography: Schema.String,
+  /** False for well-to-tank and per-gas rows: valid factors, but not the default for an activity. */
+  isPrimary: Schema.Boolean,
+  licence: Schema.String,
+  attribution: Schema.String,
+  publication: Schema.String,
+  sourceFile: Schema.String,
+}) {}
+
+/** A catalogue factor as stored, with its database id. */
+/** A factor as stored, with its database id (hand-entered rows may lack provenance and a dimension). */
+export class EmissionFactor extends Schema.Class<EmissionFactor>("EmissionFactor")({
+  id: EmissionFactorId,
+  ref: FactorRef,
+  source: Schema.String,
+  sourceId: Schema.String,
+  year: Schema.Int,
+  name: Schema.String,
+  activityType: Schema.String,
+  categoryPath: Schema.Array(Schema.String),
+  scope: Schema.NullOr(Schema.String),
+  unit: Schema.String,
+  dimension: Schema.NullOr(UnitDimension),
+  factorValue: DecimalString,
+  factorUnit: Schema.String,
+  ghgUnit: Schema.String,
+  geography: Schema.String,
+  isPrimary: Schema.Boolean,
+  licence: Schema.NullOr(Schema.String),
+  attribution: Schema.NullOr(Schema.String),
+  publication: Schema.NullOr(Schema.String),
+  sourceFile: Schema.NullOr(Schema.String),
+  createdAt: Schema.DateFromSelf,
+  updatedAt: Schema.DateFromSelf,
+}) {}

@@ -1,0 +1,180 @@
+import { SqlClient, SqlSchema } from "@effect/sql"
+import {
+  CatalogueFactor,
+  EmissionFactor,
+  EmissionFactorId,
+  UnitDimension,
+} from "./EmissionFactor.ts"
+import { Array as Arr, Effect, Schema } from "effect"
+
+export class FactorSearch extends Schema.Class<FactorSearch>("FactorSearch")({
+  /** Free text, websearch syntax ("diesel -wtt", "\"long-haul\" business"). */
+  q: Schema.optional(Schema.String),
+  scope: Schema.optional(Schema.String),
+  /** The factor's unit as published, case-insensitive ("litres", "kWh (Gross CV)"). */
+  unit: Schema.optional(Schema.String),
+  dimension: Schema.optional(UnitDimension),
+  geography: Schema.optional(Schema.String),
+  source: Schema.optional(Schema.String),
+  offset: Schema.optionalWith(Schema.NonNegativeInt, { default: () => 0 }),
+  limit: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 500)), { default: () => 50 }),
+}) {}
+
+export interface FactorPage {
+  readonly rows: ReadonlyArray<EmissionFactor>
+  readonly total: number
+}
+
+export interface UpsertCounts {
+  readonly inserted: number
+  readonly updated: number
+  readonly unchanged: number
+}
+
+const columns = `id, ref, source, source_id, year, name, activity_type, category_path, scope, unit, dimension,
+  factor_value::text AS factor_value, factor_unit, ghg_unit, geography, is_primary, licence, attribution,
+  publication, source_file, created_at, updated_at`
+
+const SearchRow = Schema.Struct({ ...EmissionFactor.fields, total: Schema.NumberFromString })
+const UpsertRow = Schema.Struct({ inserted: Schema.Boolean })
+
+// Rows per statement: one JSON parameter each, bounded so a larger catalogue never builds one
+// enormous parameter.
+const UPSERT_BATCH = 1000
+
+/** The columns of the JSON records `upsertMany` sends, in snake case as the recordset reads them. */
+const toRecord = (f: typeof CatalogueFactor.Encoded) => ({
+  name: f.name,
+  activity_type: f.activityType,
+  unit: f.unit,
+  factor_value: f.factorValue,
+  factor_unit: f.factorUnit,
+  source: f.source,
+  source_id: f.sourceId,
+  year: f.year,
+  geography: f.geography,
+  category_path: f.categoryPath,
+  scope: f.scope,
+  licence: f.licence,
+  attribution: f.attribution,
+  publication: f.publication,
+  source_file: f.sourceFile,
+  ghg_unit: f.ghgUnit,
+  is_primary: f.isPrimary,
+  dimension: f.dimension,
+})
+
+export class FactorsRepo extends Effect.Service<FactorsRepo>()("scopeline/FactorsRepo", {
+  effect: Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+
+    // Set-based and repeatable: one statement per batch; a row whose published values did not
+    // change is left alone (same id, same updated_at), so loading twice is a no-op.
+    const upsertBatch = SqlSchema.findAll({
+      Request: Schema.Array(CatalogueFactor),
+      Result: UpsertRow,
+      execute: (factors) => sql`
+        INSERT INTO emission_factors (name, activity_type, unit, factor_value, factor_unit, source, source_id, year,
+          geography, category_path, scope, licence, attribution, publication, source_file, ghg_unit, is_primary, dimension)
+        SELECT r.name, r.activity_type, r.unit, r.factor_value::numeric, r.factor_unit, r.source, r.source_id, r.year,
+          r.geography, coalesce(r.category_path, '{}'), r.scope, r.licence, r.attribution, r.publication, r.source_file,
+          r.ghg_unit, r.is_primary, r.dimension
+        FROM jsonb_to_recordset(${JSON.stringify(factors.map(toRecord))}::jsonb) AS r(
+          name TEXT, activity_type TEXT, unit TEXT, factor_value TEXT, factor_unit TEXT, source TEXT, source_id TEXT,
+          year INTEGER, geography TEXT, category_path TEXT[], scope TEXT, licence TEXT, attribution TEXT,
+          publication TEXT, source_file TEXT, ghg_unit TEXT, is_primary BOOLEAN, dimension TEXT)
+        ON CONFLICT (source, source_id, year) DO UPDATE SET
+          name = EXCLUDED.name, activity_type = EXCLUDED.activity_type, unit = EXCLUDED.unit,
+          factor_value = EXCLUDED.factor_value, factor_unit = EXCLUDED.factor_unit, geography = EXCLUDED.geography,
+          category_path = EXCLUDED.category_path, scope = EXCLUDED.scope, licence = EXCLUDED.licence,
+          attribution = EXCLUDED.attribution, publication = EXCLUDED.publication, source_file = EXCLUDED.source_file,
+          ghg_unit = EXCLUDED.ghg_unit, is_primary = EXCLUDED.is_primary, dimension = EXCLUDED.dimension,
+          updated_at = now()
+        WHERE (emission_factors.name, emission_factors.activity_type, emission_factors.unit, emission_factors.factor_value,
+               emission_factors.factor_unit, emission_factors.geography, emission_factors.category_path,
+               emission_factors.scope, emission_factors.licence, emission_factors.attribution,
+               emission_factors.publication, emission_factors.source_file, emission_factors.ghg_unit,
+               emission_factors.is_primary, emission_factors.dimension)
+          IS DISTINCT FROM
+              (EXCLUDED.name, EXCLUDED.activity_type, EXCLUDED.unit, EXCLUDED.factor_value, EXCLUDED.factor_unit,
+               EXCLUDED.geography, EXCLUDED.category_path, EXCLUDED.scope, EXCLUDED.licence, EXCLUDED.attribution,
+               EXCLUDED.publication, EXCLUDED.source_file, EXCLUDED.ghg_unit, EXCLUDED.is_primary, EXCLUDED.dimension)
+        RETURNING (xmax = 0) AS inserted`,
+    })
+
+    const search = SqlSchema.findAll({
+      Request: FactorSearch,
+      Result: SearchRow,
+      execute: (s) => {
+        const query = s.q?.trim() ? sql`websearch_to_tsquery('english', ${s.q.trim()})` : undefined
+        const filters = [
+          ...(query ? [sql`search_document @@ ${query}`] : []),
+          ...(s.scope ? [sql`lower(scope) = lower(${s.scope})`] : []),
+          ...(s.unit ? [sql`lower(unit) = lower(${s.unit})`] : []),
+          ...(s.dimension ? [sql`dimension = ${s.dimension}`] : []),
+          ...(s.geography ? [sql`upper(geography) = upper(${s.geography})`] : []),
+          ...(s.source ? [sql`lower(source) = lower(${s.source})`] : []),
+        ]
+        const order = query ? sql`ts_rank(search_document, ${query}) DESC, name, ref` : sql`name, ref`
+        return sql`
+          SELECT ${sql.literal(columns)}, count(*) OVER () AS total
+          FROM emission_factors
+          WHERE ${sql.and(filters)}
+          ORDER BY ${order}
+          OFFSET ${s.offset ?? 0} LIMIT ${s.limit ?? 50}`
+      },
+    })
+
+    const byId = SqlSchema.findOne({
+      Request: EmissionFactorId,
+      Result: EmissionFactor,
+      execute: (id) => sql`SELECT ${sql.literal(columns)} FROM emission_factors WHERE id = ${id}`,
+    })
+
+    const byRef = SqlSchema.findOne({
+      Request: Schema.String,
+      Result: EmissionFactor,
+      execute: (ref) => sql`SELECT ${sql.literal(columns)} FROM emission_factors WHERE ref = ${ref}`,
+    })
+
+    const byRefs = SqlSchema.findAll({
+      Request: Schema.Array(Schema.String),
+      Result: EmissionFactor,
+      execute: (refs) => sql`SELECT ${sql.literal(columns)} FROM emission_factors WHERE ref = ANY(${refs}::text[])`,
+    })
+
+    return {
+      upsertMany: Effect.fn("FactorsRepo.upsertMany")(function* (factors: ReadonlyArray<CatalogueFactor>) {
+        const results = yield* Effect.forEach(Arr.chunksOf(factors, UPSERT_BATCH), (batch) => upsertBatch(batch)).pipe(
+          sql.withTransaction,
+          Effect.orDie,
+        )
+        const touched = results.flat()
+        const inserted = touched.filter((row) => row.inserted).length
+        return {
+          inserted,
+          updated: touched.length - inserted,
+          unchanged: factors.length - touched.length,
+        } satisfies UpsertCounts
+      }),
+      search: Effect.fn("FactorsRepo.search")(function* (request: FactorSearch) {
+        const rows = yield* search(request).pipe(Effect.orDie)
+        return {
+          rows: rows.map(({ total: _total, ...row }) => EmissionFactor.make(row)),
+          total: rows[0]?.total ?? 0,
+        } satisfies FactorPage
+      }),
+      findById: Effect.fn("FactorsRepo.findById")(function* (id: EmissionFactorId) {
+        return yield* byId(id).pipe(Effect.orDie)
+      }),
+      findByRef: Effect.fn("FactorsRepo.findByRef")(function* (ref: string) {
+        return yield* byRef(ref).pipe(Effect.orDie)
+      }),
+      /** The factors with these refs, by ref (unknown refs are simply absent). */
+      findByRefs: Effect.fn("FactorsRepo.findByRefs")(function* (refs: ReadonlyArray<string>) {
+        const rows = refs.length === 0 ? [] : yield* byRefs(refs).pipe(Effect.orDie)
+        return new Map<string, EmissionFactor>(rows.map((row) => [row.ref, row]))
+      }),
+    }
+  }),
+}) {}

@@ -1,0 +1,109 @@
+import { requirePermission } from "@scopeline/accounts"
+import { FactorSearch, FactorsRepo } from "../FactorsRepo.ts"
+import { NotFound } from "@scopeline/ui/ApiError"
+import { type EmissionFactor, EmissionFactorId } from "../EmissionFactor.ts"
+import { Effect, Option, Schema } from "effect"
+import { Elysia } from "elysia"
+import { decodeInput, QueryInt, queryParams } from "@scopeline/ui/decode"
+import { json, type Responder } from "@scopeline/ui/respond"
+import { authenticate } from "@scopeline/accounts"
+import type { CatalogueServices } from "./services.ts"
+
+const Text = Schema.String.pipe(Schema.maxLength(200))
+
+/** FactorsRepo caps a page at 500 rows; the API says so up front instead of failing in the query. */
+export const MAX_FACTOR_PAGE = 500
+
+export const FactorSearchParams = Schema.Struct({
+  q: Schema.optional(Text),
+  scope: Schema.optional(Text),
+  unit: Schema.optional(Text),
+  geography: Schema.optional(Text),
+  offset: Schema.optionalWith(QueryInt.pipe(Schema.nonNegative()), { default: () => 0 }),
+  limit: Schema.optionalWith(
+    QueryInt.pipe(Schema.between(1, MAX_FACTOR_PAGE, { message: () => `must be between 1 and ${MAX_FACTOR_PAGE}` })),
+    { default: () => 25 },
+  ),
+})
+export type FactorSearchParams = typeof FactorSearchParams.Type
+
+export const factorSearch = (params: FactorSearchParams) =>
+  FactorSearch.make({
+    q: params.q,
+    scope: params.scope,
+    unit: params.unit,
+    geography: params.geography,
+    offset: params.offset,
+    limit: params.limit,
+  })
+
+/**
+ * A factor with everything an auditor needs to find it in its publication. `factor.value` stays a
+ * decimal string: it is the published digits, which a float could not always reproduce.
+ */
+export const factorJson = (factor: EmissionFactor) => ({
+  id: factor.id,
+  url: `/v1/emission-factors/${factor.id}`,
+  ref: factor.ref,
+  name: factor.name,
+  activity_type: factor.activityType,
+  category_path: factor.categoryPath,
+  scope: factor.scope,
+  unit: factor.unit,
+  dimension: factor.dimension,
+  factor: { value: factor.factorValue, unit: factor.factorUnit, ghg_unit: factor.ghgUnit },
+  geography: factor.geography,
+  is_primary: factor.isPrimary,
+  provenance: {
+    source: factor.source,
+    publication: factor.publication,
+    year: factor.year,
+    geography: factor.geography,
+    licence: factor.licence,
+    attribution: factor.attribution,
+    source_id: factor.sourceId,
+    source_file: factor.sourceFile,
+    ref: factor.ref,
+  },
+  updated_at: factor.updatedAt.toISOString(),
+})
+
+/** The factor with this id, or NotFound (also for a malformed id, which cannot name a factor). */
+export const findFactor = (id: string) =>
+  Effect.gen(function* () {
+    const notFound = new NotFound({ message: "There is no emission factor with this id." })
+    const factorId = yield* Schema.decodeUnknown(EmissionFactorId)(id).pipe(Effect.mapError(() => notFound))
+    const found = yield* (yield* FactorsRepo).findById(factorId)
+    return yield* Option.match(found, { onNone: () => Effect.fail(notFound), onSome: Effect.succeed })
+  })
+
+/** GET /v1/emission-factors (search) and GET /v1/emission-factors/:id. */
+export const catalogueApi = (respond: Responder<CatalogueServices>) =>
+  new Elysia({ name: "api.catalogue", prefix: "/v1/emission-factors" })
+    .get("/", ({ request }) =>
+      respond.api(
+        request,
+        Effect.gen(function* () {
+          const principal = yield* authenticate(request)
+          yield* requirePermission(principal, "view")
+          const params = yield* decodeInput(FactorSearchParams, "query")(queryParams(request))
+          const page = yield* (yield* FactorsRepo).search(factorSearch(params))
+          return json({
+            offset: params.offset,
+            limit: params.limit,
+            total: page.total,
+            emission_factors: page.rows.map(factorJson),
+          })
+        }),
+      ),
+    )
+    .get("/:id", ({ request, params }) =>
+      respond.api(
+        request,
+        Effect.gen(function* () {
+          const principal = yield* authenticate(request)
+          yield* requirePermission(principal, "view")
+          return json(factorJson(yield* findFactor(params.id)))
+        }),
+      ),
+    )

@@ -1,0 +1,193 @@
+import { countryByIso3, countryByName } from "./countries.ts"
+import { CatalogueFactor, DecimalFromCsv, factorRef } from "./EmissionFactor.ts"
+import { parseUnit } from "./units/Units.ts"
+import { parse } from "csv-parse"
+import { Chunk, Data, Effect, Option, ParseResult, Schema, Stream } from "effect"
+import { createReadStream } from "node:fs"
+import { basename, join } from "node:path"
+import { fileURLToPath } from "node:url"
+
+export class CatalogueError extends Data.TaggedError("CatalogueError")<{
+  readonly file: string
+  readonly line?: number
+  readonly message: string
+}> {}
+
+export const FACTORS_DIR = fileURLToPath(new URL("../../data/factors", import.meta.url))
+export const DESNZ_FILE = "desnz_ghg_conversion_factors_2023_flat.csv"
+export const EMBER_FILE = "ember_country_grid_intensity_co2js.csv"
+
+const DESNZ_YEAR = 2023
+const DESNZ_PUBLICATION =
+  "UK Government GHG Conversion Factors for Company Reporting 2023, flat file v1.1 (DESNZ), sheet Factors by Category"
+const DESNZ_ATTRIBUTION = "Contains public sector information licensed under the Open Government Licence v3.0."
+const EMBER_PUBLICATION = "Ember — Yearly electricity data, via the Green Web Foundation co2.js grid intensity dataset"
+const EMBER_ATTRIBUTION = "Ember — Yearly electricity data (CC BY-SA 4.0)"
+// Only totals are catalogue factors; the per-gas rows ("kg CO2e of CO2 per unit") break the same
+// activity down and would double count if matched.
+const TOTAL_GHG_UNIT = "kg CO2e"
+
+const DesnzRow = Schema.Struct({
+  ID: Schema.NonEmptyTrimmedString,
+  Scope: Schema.String,
+  "Level 1": Schema.String,
+  "Level 2": Schema.String,
+  "Level 3": Schema.String,
+  "Level 4": Schema.String,
+  "Column Text": Schema.String,
+  UOM: Schema.String,
+  "GHG/Unit": Schema.String,
+  "GHG Conversion Factor 2023": Schema.String,
+})
+type DesnzRow = typeof DesnzRow.Type
+
+const EmberRow = Schema.Struct({
+  key: Schema.NonEmptyTrimmedString,
+  country_code_iso3: Schema.String,
+  country_or_region: Schema.String,
+  year: Schema.NumberFromString.pipe(Schema.int()),
+  kgco2e_per_kwh: DecimalFromCsv,
+})
+
+/** Rows of a CSV file as records keyed by header, streamed through csv-parse's Node stream API (flat memory). */
+const csvRecords = (path: string): Stream.Stream<{ readonly line: number; readonly record: unknown }, CatalogueError> =>
+  Stream.suspend(() => {
+    const parser = createReadStream(path).pipe(parse({ columns: true, bom: true, skip_empty_lines: true, info: true }))
+    return Stream.fromAsyncIterable(
+      parser as AsyncIterable<{ readonly record: unknown; readonly info: { readonly lines: number } }>,
+      (error) => new CatalogueError({ file: basename(path), message: String(error) }),
+    ).pipe(Stream.map(({ record, info }) => ({ record, line: info.lines })))
+  })
+
+const decodeRow =
+  <A, I>(schema: Schema.Schema<A, I>, file: string) =>
+  ({ line, record }: { readonly line: number; readonly record: unknown }) =>
+    Schema.decodeUnknown(schema)(record).pipe(
+      Effect.mapError(
+        (error) => new CatalogueError({ file, line, message: ParseResult.TreeFormatter.formatErrorSync(error) }),
+      ),
+    )
+
+const nonEmpty = (values: ReadonlyArray<string>) => values.map((v) => v.trim()).filter((v) => v.length > 0)
+
+/** DESNZ repeats a level in the next one ("Hotel stay > Hotel stay"); the name reads better without. */
+const withoutRepeats = (values: ReadonlyArray<string>) => values.filter((v, i) => i === 0 || v !== values[i - 1])
+
+/** Hotel stays are per country, named in words in Level 3 ("UK (London)", "Korea"). */
+const hotelGeography = (row: DesnzRow): string => {
+  for (const text of [row["Level 3"], row["Level 4"]]) {
+    const country = countryByName(text)
+    if (country) return country.iso2
+  }
+  return "GB"
+}
+
+const desnzFactor = (row: DesnzRow, file: string, line: number): Effect.Effect<Option.Option<CatalogueFactor>, CatalogueError> =>
+  Effect.gen(function* () {
+    const rawValue = row["GHG Conversion Factor 2023"].trim()
+    if (row["GHG/Unit"].trim() !== TOTAL_GHG_UNIT || rawValue === "") return Option.none()
+    const unit = parseUnit(row.UOM)
+    if (Option.isNone(unit)) return yield* new CatalogueError({ file, line, message: `unknown unit "${row.UOM}"` })
+    const factorValue = yield* decodeRow(DecimalFromCsv, file)({ line, record: rawValue })
+    const levels = nonEmpty([row["Level 1"], row["Level 2"], row["Level 3"], row["Level 4"]])
+    const columnText = row["Column Text"].trim()
+    const name = [...withoutRepeats(levels), ...(columnText ? [columnText] : [])].join(": ")
+    const level1 = row["Level 1"].trim()
+    return Option.some(
+      CatalogueFactor.make({
+        ref: factorRef("DESNZ", DESNZ_YEAR, row.ID),
+        source: "DESNZ",
+        sourceId: row.ID,
+        year: DESNZ_YEAR,
+        name,
+        activityType: level1,
+        categoryPath: levels,
+        scope: row.Scope.trim() || null,
+        unit: row.UOM.trim(),
+        dimension: unit.value.dimension,
+        factorValue,
+        factorUnit: TOTAL_GHG_UNIT,
+        ghgUnit: TOTAL_GHG_UNIT,
+        geography: level1 === "Hotel stay" ? hotelGeography(row) : "GB",
+        isPrimary: !levels.some((level) => /\bWTT\b/.test(level)),
+        licence: "OGL-UK-3.0",
+        attribution: DESNZ_ATTRIBUTION,
+        publication: DESNZ_PUBLICATION,
+        sourceFile: file,
+      }),
+    )
+  })
+
+/** The DESNZ 2023 flat file: one factor per `kg CO2e` total row that has a value. */
+export const readDesnz = (path: string = join(FACTORS_DIR, DESNZ_FILE)): Stream.Stream<CatalogueFactor, CatalogueError> => {
+  const file = basename(path)
+  return csvRecords(path).pipe(
+    Stream.mapEffect((input) =>
+      decodeRow(DesnzRow, file)(input).pipe(Effect.flatMap((row) => desnzFactor(row, file, input.line))),
+    ),
+    Stream.filterMap((factor) => factor),
+  )
+}
+
+/**
+ * Ember grid intensities: one Scope 2 electricity factor per country. Aggregate regions ("EU",
+ * "ASEAN", "World") have no ISO3 code and are skipped: activities carry a country, and a regional
+ * average silently standing in for a country's grid would be a worse answer than "no match".
+ */
+export const readEmber = (path: string = join(FACTORS_DIR, EMBER_FILE)): Stream.Stream<CatalogueFactor, CatalogueError> => {
+  const file = basename(path)
+  return csvRecords(path).pipe(
+    Stream.mapEffect((input) =>
+      decodeRow(EmberRow, file)(input).pipe(
+        Effect.flatMap((row) => {
+          const iso3 = row.country_code_iso3.trim()
+          if (iso3 === "") return Effect.succeed(Option.none<CatalogueFactor>())
+          const country = countryByIso3(iso3)
+          if (!country) {
+            return Effect.fail(new CatalogueError({ file, line: input.line, message: `no ISO 3166 alpha-2 code for "${iso3}"` }))
+          }
+          const place = row.country_or_region.trim()
+          return Effect.succeed(
+            Option.some(
+              CatalogueFactor.make({
+                ref: factorRef("Ember", row.year, row.key),
+                source: "Ember",
+                sourceId: row.key,
+                year: row.year,
+                name: `Electricity: grid average, ${place} (Ember ${row.year})`,
+                activityType: "Electricity",
+                categoryPath: ["Electricity", "Grid average", place],
+                scope: "Scope 2",
+                unit: "kWh",
+                dimension: "energy",
+                factorValue: row.kgco2e_per_kwh,
+                factorUnit: TOTAL_GHG_UNIT,
+                ghgUnit: TOTAL_GHG_UNIT,
+                geography: country.iso2,
+                isPrimary: true,
+                licence: "CC-BY-SA-4.0",
+                attribution: EMBER_ATTRIBUTION,
+                publication: EMBER_PUBLICATION,
+                sourceFile: file,
+              }),
+            ),
+          )
+        }),
+      ),
+    ),
+    Stream.filterMap((factor) => factor),
+  )
+}
+
+export interface CatalogueFiles {
+  readonly desnz?: string
+  readonly ember?: string
+}
+
+/** Both sources, DESNZ first. Small enough (≈2,800 factors) to hold in memory once read. */
+export const readCatalogue = (files: CatalogueFiles = {}): Effect.Effect<ReadonlyArray<CatalogueFactor>, CatalogueError> =>
+  Stream.concat(readDesnz(files.desnz), readEmber(files.ember)).pipe(
+    Stream.runCollect,
+    Effect.map(Chunk.toReadonlyArray),
+    Effect.withSpan("readCatalogue"),
+  )

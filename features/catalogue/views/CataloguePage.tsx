@@ -1,0 +1,106 @@
+import { Pager } from "@scopeline/ui/Pager"
+export interface FactorRowView {
+  readonly id: string
+  readonly name: string
+  readonly scope: string | null
+  readonly unit: string
+  readonly value: string
+  readonly factorUnit: string
+  readonly geography: string
+  readonly source: string
+  readonly year: number
+}
+
+export interface CatalogueSearch {
+  readonly q: string
+  readonly scope: string
+  readonly unit: string
+  readonly geography: string
+}
+
+export interface CataloguePageProps {
+  readonly search: CatalogueSearch
+  readonly rows: ReadonlyArray<FactorRowView>
+  readonly total: number
+  readonly offset: number
+  readonly previousHref: string | null
+  readonly nextHref: string | null
+}
+
+export const CatalogueResults = (props: CataloguePageProps) => (
+  <section id="catalogue-results">
+    <p class="muted" safe>
+      {props.total === 0
+        ? "No factors match."
+        : `${props.offset + 1}–${props.offset + props.rows.length} of ${props.total} factors`}
+    </p>
+    {props.rows.length > 0 && (
+      <table class="factors">
+        <thead>
+          <tr>
+            <th>Factor</th>
+            <th>Scope</th>
+            <th>Unit</th>
+            <th class="num">kg CO2e per unit</th>
+            <th>Geography</th>
+            <th>Source</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.rows.map((row) => (
+            <tr>
+              <td>
+                <a href={`/catalogue/${row.id}`} safe>
+                  {row.name}
+                </a>
+              </td>
+              <td safe>{row.scope ?? ""}</td>
+              <td safe>{row.unit}</td>
+              <td class="num" safe>
+                {row.value}
+              </td>
+              <td safe>{row.geography}</td>
+              <td safe>{`${row.source} ${row.year}`}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    )}
+    <Pager previousHref={props.previousHref} nextHref={props.nextHref} />
+  </section>
+)
+
+export const CataloguePage = (props: CataloguePageProps) => (
+  <>
+    <h1>Emission factor catalogue</h1>
+    <form
+      id="catalogue-search"
+      class="filters"
+      action="/catalogue"
+      method="get"
+      hx-get="/catalogue"
+      hx-target="#catalogue-results"
+      hx-swap="outerHTML"
+      hx-push-url="true"
+    >
+      <label>
+        Search
+        <input type="search" name="q" value={props.search.q} placeholder="diesel, electricity, hotel…" />
+      </label>
+      <label>
+        Scope
+        <input type="text" name="scope" value={props.search.scope} placeholder="Scope 1" />
+      </label>
+      <label>
+        Unit
+        <input type="text" name="unit" value={props.search.unit} placeholder="litres" />
+      </label>
+      <label>
+        Geography
+        <input type="text" name="geography" value={props.search.geography} placeholder="GB" />
+      </label>
+      <button type="submit">Search</button>
+    </form>
+    <CatalogueResults {...props} />
+  </>
+)

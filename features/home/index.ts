@@ -1,0 +1,3 @@
+export * from "./http/homePage.tsx"
+export * from "./http/systemApi.ts"
+export * from "./http/services.ts"

@@ -1,0 +1,316 @@
+import { SqlClient } from "@effect/sql"
+import { FactorsRepo } from "@scopeline/catalogue"
+import { type Calculation, type ClaimPlan, type Failure, type MatchInput, MatchRepo } from "./MatchRepo.ts"
+import type { MatchJob } from "@scopeline/uploads"
+import { UploadId } from "@scopeline/uploads"
+import { conversionRatio, parseUnit } from "@scopeline/catalogue"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Chunk, Config, Duration, Effect, Either, Fiber, Option, Scope, Stream } from "effect"
+import { AiMatcherClient, type MatchAnswer, MatcherUnavailable } from "./AiMatcherClient.ts"
+import { type AiAnswer, MatchCache } from "./MatchCache.ts"
+import { matchKey, type MatchKeyParts } from "./matchKey.ts"
+
+/** Every activity of an upload that shares one match key. */
+interface KeyGroup {
+  readonly parts: MatchKeyParts
+  /** One description as the user wrote it, for failure messages people recognise. */
+  readonly sampleDescription: string
+  /** The unit spellings used with this key ("L", "litres"): each gets its own UPDATE row. */
+  readonly rawUnits: Set<string>
+}
+
+interface FactorChoice {
+  readonly id: string
+  readonly unit: string
+  readonly name: string
+  readonly confidence: string
+}
+
+interface Pricing {
+  readonly calculations: ReadonlyArray<Calculation>
+  readonly failures: ReadonlyArray<Failure>
+}
+
+/** The conversion ratio comes from the unit registry (exact), never from SQL or a float. */
+const price = (group: KeyGroup, factor: FactorChoice): Pricing => {
+  const calculations: Array<Calculation> = []
+  const failures: Array<Failure> = []
+  const factorUnit = parseUnit(factor.unit)
+  for (const rawUnit of group.rawUnits) {
+    const activityUnit = group.parts.unit
+    if (Option.isNone(factorUnit)) {
+      failures.push({
+        key: group.parts.key,
+        rawUnit,
+        kind: "unit_mismatch",
+        reason: `The matched factor "${factor.name}" is per "${factor.unit}", a unit Scopeline cannot convert ${activityUnit.name} to.`,
+      })
+      continue
+    }
+    const ratio = conversionRatio(activityUnit, factorUnit.value)
+    if (Either.isLeft(ratio)) {
+      failures.push({
+        key: group.parts.key,
+        rawUnit,
+        kind: "unit_mismatch",
+        reason:
+          `The matched factor is per ${factorUnit.value.symbol} (${factorUnit.value.dimension}) ` +
+          `but the activity is in ${activityUnit.name} (${activityUnit.dimension}).`,
+      })
+      continue
+    }
+    calculations.push({
+      key: group.parts.key,
+      rawUnit,
+      factorId: factor.id,
+      confidence: factor.confidence,
+      ratioNum: ratio.right.num.toString(),
+      ratioDen: ratio.right.den.toString(),
+    })
+  }
+  return { calculations, failures }
+}
+
+const noMatch = (group: KeyGroup, why: string): Failure => ({
+  key: group.parts.key,
+  rawUnit: null,
+  kind: "no_match",
+  reason: `No emission factor matches '${group.sampleDescription}' in ${group.parts.unit.name}: ${why}`,
+})
+
+/** The delivery of the job being handled; the last one marks an outage on the activities. */
+export interface Attempt {
+  readonly receiveCount: number
+}
+
+/** What the matcher said about one key the cache did not know. */
+interface Outcome {
+  readonly group: KeyGroup
+  /** Completes once the key's page is claimed: only then are its activities keyed for the write. */
+  readonly claimed: Effect.Effect<void, SqlError>
+  readonly answer: Either.Either<MatchAnswer, MatcherUnavailable>
+}
+
+// Distinct inputs are read, keyed and claimed this many at a time: the job's memory is one page (plus
+// the keys in flight), whatever the number of distinct descriptions in the file.
+const INPUT_PAGE = 1_000
+// Matcher answers are written in batches: one transaction per batch, not three statements per key,
+// and still at least once a second so the upload page shows progress while a slow matcher answers.
+const WRITE_BATCH = 250
+const WRITE_EVERY = Duration.seconds(1)
+
+/**
+ * The match job: cache first, then the AI matcher, then emissions, all per distinct match key and
+ * set-based. One bounded stream: distinct inputs come from a cursor a page at a time, each page is
+ * keyed, looked up in the cache and claimed in one statement, its misses go to the matcher with at
+ * most MATCHER_CONCURRENCY keys in flight, and the answers are priced and written in batches. Memory
+ * is flat in the number of keys: nothing per key outlives its batch.
+ *
+ * Idempotent: it only ever touches activities still 'ingested'/'matching' (plus those a matcher outage
+ * left failed, so a replayed dead letter retries them), so redelivery never double-counts. A matcher
+ * outage fails the job, so the queue retries it with backoff; on the last delivery the waiting
+ * activities are marked failed with the reason before the job dead-letters.
+ */
+export class MatchUpload extends Effect.Service<MatchUpload>()("scopeline/MatchUpload", {
+  effect: Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const repo = yield* MatchRepo
+    const cache = yield* MatchCache
+    const matcher = yield* AiMatcherClient
+    const factors = yield* FactorsRepo
+    const maxReceives = yield* Config.integer("QUEUE_MAX_RECEIVES").pipe(Config.withDefault(5))
+
+    /** Keys one page of distinct inputs, prices its cache hits and claims its activities; returns its misses. */
+    const claimPage = Effect.fn("MatchUpload.claimPage")(function* (uploadId: UploadId, inputs: Chunk.Chunk<MatchInput>) {
+      const groups = new Map<string, KeyGroup>()
+      const keyed = Chunk.toReadonlyArray(inputs).map((input) => {
+        const parts = input.rawUnit === null ? Option.none() : matchKey(input.rawDescription, input.rawUnit, input.geography)
+        if (Option.isSome(parts) && input.rawUnit !== null) {
+          const group = groups.get(parts.value.key) ?? {
+            parts: parts.value,
+            sampleDescription: input.rawDescription,
+            rawUnits: new Set<string>(),
+          }
+          group.rawUnits.add(input.rawUnit)
+          groups.set(parts.value.key, group)
+        }
+        return { input, parts }
+      })
+
+      // ONE cache lookup for every key of the page.
+      const cached = yield* cache.lookup([...groups.keys()])
+      const onCache = new Map<string, Pick<ClaimPlan, "calculation" | "failure">>()
+      const misses: Array<KeyGroup> = []
+      for (const group of groups.values()) {
+        const entry = cached.get(group.parts.key)
+        if (!entry) {
+          misses.push(group)
+        } else if (entry.factorId === null || entry.factorUnit === null) {
+          const failure = noMatch(group, "the match cache records that no factor applies")
+          for (const rawUnit of group.rawUnits) onCache.set(`${group.parts.key}\u0000${rawUnit}`, { failure })
+        } else {
+          const pricing = price(group, {
+            id: entry.factorId,
+            unit: entry.factorUnit,
+            name: entry.factorName ?? entry.factorUnit,
+            confidence: entry.confidence ?? "1",
+          })
+          for (const calculation of pricing.calculations) onCache.set(`${calculation.key}\u0000${calculation.rawUnit}`, { calculation })
+          for (const failure of pricing.failures) onCache.set(`${failure.key}\u0000${failure.rawUnit}`, { failure })
+        }
+      }
+      const plans = keyed.map(({ input, parts }): ClaimPlan => {
+        const base = { rawDescription: input.rawDescription, rawUnit: input.rawUnit, geography: input.geography }
+        if (Option.isNone(parts)) {
+          return {
+            ...base,
+            key: null,
+            failure: { kind: "invalid", reason: `The unit "${input.rawUnit ?? ""}" is not one Scopeline can convert.` },
+          }
+        }
+        return { ...base, key: parts.value.key, ...onCache.get(`${parts.value.key}\u0000${input.rawUnit}`) }
+      })
+      return { misses, keys: groups.size, plans }
+    })
+
+    /** Prices a batch of answers and writes them (cache rows, emissions, failures) in one transaction. */
+    const settleBatch = Effect.fn("MatchUpload.settleBatch")(function* (
+      uploadId: UploadId,
+      outcomes: Chunk.Chunk<Outcome>,
+      lastAttempt: boolean,
+    ) {
+      // Usually long done: a page's claim runs while the matcher answers its first keys.
+      yield* Effect.forEach(new Set(Chunk.map(outcomes, (outcome) => outcome.claimed)), (claimed) => claimed, { discard: true })
+      const answered: Array<{ readonly group: KeyGroup; readonly answer: MatchAnswer }> = []
+      const unavailable: Array<{ readonly group: KeyGroup; readonly error: MatcherUnavailable }> = []
+      for (const { group, answer } of outcomes) {
+        if (Either.isRight(answer)) answered.push({ group, answer: answer.right })
+        else unavailable.push({ group, error: answer.left })
+      }
+      const refs = new Set<string>()
+      for (const { answer } of answered) if (answer.factorRef !== null) refs.add(answer.factorRef)
+      const byRef = yield* factors.findByRefs([...refs])
+
+      const calculations: Array<Calculation> = []
+      const failures: Array<Failure> = []
+      const remembered: Array<AiAnswer> = []
+      for (const { group, answer } of answered) {
+        const factor = answer.factorRef === null ? undefined : byRef.get(answer.factorRef)
+        if (answer.factorRef === null) {
+          failures.push(noMatch(group, answer.reason ?? "the matcher found no factor"))
+        } else if (factor === undefined) {
+          failures.push(noMatch(group, `the matcher answered ${answer.factorRef}, which is not in the catalogue`))
+        } else {
+          const pricing = price(group, { id: factor.id, unit: factor.unit, name: factor.name, confidence: String(answer.confidence) })
+          calculations.push(...pricing.calculations)
+          failures.push(...pricing.failures)
+          remembered.push({ parts: group.parts, factorId: factor.id, confidence: answer.confidence })
+        }
+      }
+      if (lastAttempt) {
+        for (const { group, error } of unavailable) {
+          failures.push({ key: group.parts.key, rawUnit: null, kind: "matcher_unavailable", reason: error.message })
+        }
+      }
+      yield* sql.withTransaction(
+        Effect.all([cache.recordAiAnswers(remembered), repo.calculate(uploadId, calculations, "ai"), repo.fail(uploadId, failures)], {
+          discard: true,
+        }),
+      )
+      return unavailable.map(({ error }) => error)
+    })
+
+    const run = Effect.fn("MatchUpload.run")(
+      function* (job: MatchJob, attempt: Attempt = { receiveCount: 1 }) {
+        const uploadId = UploadId.make(job.uploadId)
+        const lastAttempt = attempt.receiveCount >= maxReceives
+        const tally = { activities: 0, fromCache: 0, keys: 0, matcherKeys: 0, unavailableKeys: 0 }
+        let firstOutage: MatcherUnavailable | undefined
+        let breakerOpen = false
+
+        const claims: Array<Fiber.Fiber<void, SqlError>> = []
+        // Claims are forked into the job's scope, not the stream stage's: a stage's scope closes as
+        // soon as its element is emitted, which would interrupt the claim it started.
+        const jobScope = yield* Scope.make()
+        yield* repo.streamInputs(uploadId).pipe(
+          Stream.grouped(INPUT_PAGE),
+          Stream.mapEffect((page) =>
+            Effect.gen(function* () {
+              const { misses, keys, plans } = yield* claimPage(uploadId, page)
+              // Keys, attempt bookkeeping and every cache hit priced, in one statement for the page,
+              // running while the matcher already works on the page's misses: the upload's big write
+              // overlaps the first round trips instead of delaying them.
+              const claim = yield* repo.claim(uploadId, plans).pipe(
+                Effect.tap((claimed) =>
+                  Effect.sync(() => {
+                    tally.activities += claimed.claimed
+                    tally.fromCache += claimed.fromCache
+                  }),
+                ),
+                Effect.asVoid,
+                Effect.forkIn(jobScope),
+              )
+              claims.push(claim)
+              tally.keys += keys
+              tally.matcherKeys += misses.length
+              const claimed = Fiber.join(claim)
+              return misses.map((group) => ({ group, claimed }))
+            }),
+          ),
+          Stream.flattenIterables,
+          // The next page is read and keyed while the matcher still works on this one.
+          Stream.buffer({ capacity: INPUT_PAGE }),
+          Stream.mapEffect(
+            ({ group, claimed }) =>
+              matcher
+                .match({
+                  key: group.parts.key,
+                  description: group.parts.description,
+                  unit: group.parts.unit.symbol,
+                  ...(group.parts.geography === null ? {} : { geography: group.parts.geography }),
+                })
+                .pipe(
+                  Effect.either,
+                  Effect.map((answer): Outcome => ({ group, claimed, answer })),
+                ),
+            // Exactly as many keys in flight as the matcher takes: more would only wait for a permit.
+            { concurrency: matcher.concurrency, unordered: true },
+          ),
+          Stream.groupedWithin(WRITE_BATCH, WRITE_EVERY),
+          Stream.mapEffect((batch) => settleBatch(uploadId, batch, lastAttempt)),
+          Stream.runForEach((outages) =>
+            Effect.sync(() => {
+              tally.unavailableKeys += outages.length
+              firstOutage ??= outages[0]
+              breakerOpen ||= outages.some((error) => error.breakerOpen)
+            }),
+          ),
+          // Pages without a miss are awaited here: every claim is done before the job is.
+          Effect.zipRight(Effect.forEach(claims, Fiber.join, { discard: true })),
+          Effect.onExit((exit) => Scope.close(jobScope, exit)),
+        )
+
+        // A redelivery after everything settled finds nothing to claim and logs nothing.
+        if (tally.keys === 0 && tally.activities === 0) return
+        yield* Effect.logInfo("upload matched").pipe(
+          Effect.annotateLogs({
+            ...tally,
+            cacheHitKeys: tally.keys - tally.matcherKeys,
+            activitiesFromCache: tally.fromCache,
+          }),
+        )
+        if (firstOutage === undefined) return
+        return yield* new MatcherUnavailable({
+          message:
+            `${tally.unavailableKeys} of ${tally.matcherKeys} match keys got no answer` +
+            `${lastAttempt ? " (last attempt: their activities are marked failed)" : ""}. ${firstOutage.message}`,
+          breakerOpen,
+        })
+      },
+      (effect, job) => Effect.annotateLogs(effect, { uploadId: job.uploadId, correlationId: job.correlationId }),
+    )
+
+    return { run }
+  }),
+  dependencies: [MatchRepo.Default, MatchCache.Default, AiMatcherClient.Default, FactorsRepo.Default],
+}) {}

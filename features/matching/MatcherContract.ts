@@ -1,0 +1,31 @@
+import { Schema } from "effect"
+
+/**
+ * The AI matcher's HTTP contract, `POST /v1/match` (docs/matching.md), defined once: the client in
+ * AiMatcherClient.ts and the reference matcher in apps/matcher decode with these same Schemas.
+ */
+export const MatchItem = Schema.Struct({
+  /** The match key; the answer for it carries the same key. */
+  key: Schema.String,
+  description: Schema.String,
+  unit: Schema.String,
+  geography: Schema.optional(Schema.NullOr(Schema.String)),
+})
+export type MatchItem = typeof MatchItem.Type
+
+export const MatchRequest = Schema.Struct({
+  items: Schema.Array(MatchItem).pipe(Schema.maxItems(1000)),
+})
+export type MatchRequest = typeof MatchRequest.Type
+
+export const MatchResult = Schema.Struct({
+  key: Schema.String,
+  /** The factor's stable ref (`DESNZ:2023:…`, `Ember:2024:SGP`), never a database id; null when nothing fits. */
+  factor_id: Schema.NullOr(Schema.String),
+  confidence: Schema.Number.pipe(Schema.between(0, 1)),
+  reason: Schema.optional(Schema.String),
+})
+export type MatchResult = typeof MatchResult.Type
+
+export const MatchResponse = Schema.Struct({ results: Schema.Array(MatchResult) })
+export type MatchResponse = typeof MatchResponse.Type

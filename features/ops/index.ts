@@ -1,0 +1,3 @@
+export * from "./http/opsApi.ts"
+export * from "./http/opsPage.tsx"
+export * from "./http/services.ts"

@@ -1,0 +1,115 @@
+import { SqlClient } from "@effect/sql"
+import { can } from "@scopeline/accounts"
+import { UploadsRepo } from "./UploadsRepo.ts"
+import { Conflict, Forbidden, NotFound } from "@scopeline/ui/ApiError"
+import { encodeJob, ParseJob } from "./Jobs.ts"
+import { type Upload, UploadId } from "./Upload.ts"
+import type { Principal } from "@scopeline/accounts"
+import { enqueueInTransaction } from "@scopeline/queue/Outbox"
+import { BlobStore } from "@scopeline/storage/BlobStore"
+import { Config, Effect, Option, Schema } from "effect"
+
+/** Object keys of uploads: `uploads/<upload id>.csv` (the bucket's lifecycle and events use the prefix). */
+export const objectKeyOf = (id: UploadId) => `uploads/${id}.csv`
+export const uploadIdOfKey = (key: string): Option.Option<UploadId> => {
+  const match = /^uploads\/([0-9a-f-]{36})\.csv$/.exec(key)
+  return match ? Option.some(UploadId.make(match[1]!)) : Option.none()
+}
+
+/** An upload by id, or by the upload URL it was given (with the origin the client reached us at). */
+export type UploadReference = { readonly uploadId: string } | { readonly presignedUrl: string; readonly requestOrigin: string }
+
+/**
+ * The upload workflow's entry points: issue a signed upload target, then confirm the file arrived.
+ * Confirming marks the upload `uploaded` and enqueues its parse job in one transaction (outbox).
+ */
+export class Uploads extends Effect.Service<Uploads>()("scopeline/Uploads", {
+  effect: Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const repo = yield* UploadsRepo
+    const blobs = yield* BlobStore
+    const maxBytes = yield* Config.integer("MAX_UPLOAD_BYTES").pipe(Config.withDefault(200 * 1024 * 1024))
+    const urlTtlSeconds = yield* Config.integer("UPLOAD_URL_TTL_SECONDS").pipe(Config.withDefault(15 * 60))
+
+    const begin = Effect.fn("Uploads.begin")(function* (
+      principal: Principal,
+      options: { readonly filename: string | null; readonly correlationId: string },
+    ) {
+      const id = UploadId.make(crypto.randomUUID())
+      const key = objectKeyOf(id)
+      yield* repo.create({
+        id,
+        accountant: principal.userId,
+        objectKey: key,
+        maxBytes,
+        originalFilename: options.filename,
+        correlationId: options.correlationId,
+      })
+      const target = yield* blobs
+        .createUploadTarget(key, { maxBytes, expiresInSeconds: urlTtlSeconds, contentType: "text/csv" })
+        .pipe(Effect.orDie)
+      return { uploadId: id, target }
+    })
+
+    const resolve = (reference: UploadReference) =>
+      Effect.gen(function* () {
+        const id =
+          "uploadId" in reference
+            ? Schema.decodeUnknownOption(UploadId)(reference.uploadId)
+            : Option.flatMap(blobs.keyOfUrl(reference.presignedUrl, reference.requestOrigin), uploadIdOfKey)
+        const upload = yield* Option.match(id, { onNone: () => Effect.succeed(Option.none<Upload>()), onSome: repo.findById })
+        return yield* Option.match(upload, {
+          onNone: () => Effect.fail(new NotFound({ message: "There is no such upload." })),
+          onSome: Effect.succeed,
+        })
+      })
+
+    /** Marks the upload uploaded and enqueues its parse, once; later calls change nothing. */
+    const markArrived = (upload: Upload) =>
+      Effect.gen(function* () {
+        if (upload.status !== "pending_upload") return false
+        const stored = yield* blobs.head(upload.s3ObjectUrl).pipe(Effect.orDie)
+        if (Option.isNone(stored)) {
+          return yield* new Conflict({
+            message: "The file has not arrived in storage yet. Upload it to the URL you were given, then confirm.",
+            details: { upload_id: upload.id, status: upload.status },
+          })
+        }
+        return yield* sql
+          .withTransaction(
+            Effect.gen(function* () {
+              const changed = yield* repo.markUploaded(upload.id, stored.value.size)
+              if (changed) {
+                yield* enqueueInTransaction(
+                  "parse",
+                  encodeJob(new ParseJob({ uploadId: upload.id, correlationId: upload.correlationId ?? upload.id })),
+                )
+              }
+              return changed
+            }),
+          )
+          .pipe(Effect.orDie)
+      })
+
+    const confirm = Effect.fn("Uploads.confirm")(function* (principal: Principal, reference: UploadReference) {
+      const upload = yield* resolve(reference)
+      // Accountants confirm their own uploads; whoever may administer may confirm any.
+      if (upload.accountant !== principal.userId && !can(principal.role, "administer")) {
+        return yield* new Forbidden({ message: "This upload belongs to another user." })
+      }
+      return yield* markArrived(upload)
+    })
+
+    /** The storage's own "object created" event (S3 notifications): same effect as a confirm. */
+    const confirmStored = Effect.fn("Uploads.confirmStored")(function* (key: string) {
+      const id = uploadIdOfKey(key)
+      if (Option.isNone(id)) return false
+      const upload = yield* repo.findById(id.value)
+      if (Option.isNone(upload)) return false
+      return yield* markArrived(upload.value).pipe(Effect.catchTag("Conflict", () => Effect.succeed(false)))
+    })
+
+    return { begin, confirm, confirmStored, maxBytes, urlTtlSeconds }
+  }),
+  dependencies: [UploadsRepo.Default],
+}) {}

@@ -1,0 +1,81 @@
+import { PgClient } from "@effect/sql-pg"
+import { AppConfig } from "@scopeline/settings/AppConfig"
+import { StartupError } from "@scopeline/settings/StartupError"
+import { Config, Effect, Layer, Option, Redacted, String } from "effect"
+import { migrate } from "./Migrator.ts"
+import { join } from "node:path"
+import { startEmbeddedPostgres } from "./EmbeddedPostgres.ts"
+
+/**
+ * The embedded cluster of this checkout: data under DATA_DIR/postgres, on EMBEDDED_PG_PORT. Shared by
+ * the dev launcher and by an app started without a database setting, so both report a busy port
+ * the same way: one line naming the setting that moves it. In its own session, so that a Ctrl-C
+ * stops the apps before the database they are still using.
+ */
+export const startConfiguredEmbeddedPostgres = (config: Pick<AppConfig, "dataDir" | "embeddedPgPort">) =>
+  startEmbeddedPostgres({
+    databaseDir: join(config.dataDir, "postgres"),
+    port: config.embeddedPgPort,
+    persistent: true,
+    ownSession: true,
+  }).pipe(
+    Effect.catchTag("EmbeddedPostgresPortInUse", ({ port }) =>
+      Effect.fail(
+        new StartupError({
+          message: `EMBEDDED_PG_PORT: port ${port} is already in use (another Scopeline or PostgreSQL?); stop that, or set EMBEDDED_PG_PORT to a free port`,
+        }),
+      ),
+    ),
+  )
+
+const client = (url: string) =>
+  PgClient.layer({
+    url: Redacted.make(url),
+    maxConnections: 20,
+    transformQueryNames: String.camelToSnake,
+    transformResultNames: String.snakeToCamel,
+  })
+
+/**
+ * Connection settings in AWS mode: the ECS task gets PGHOST/PGPORT/PGDATABASE as plain settings and
+ * PGUSER/PGPASSWORD from the Aurora master secret, so no URL with a password is ever stored.
+ */
+const fromPgSettings = Config.all({
+  host: Config.string("PGHOST"),
+  port: Config.port("PGPORT").pipe(Config.withDefault(5432)),
+  database: Config.string("PGDATABASE").pipe(Config.withDefault("postgres")),
+  user: Config.string("PGUSER"),
+  password: Config.redacted("PGPASSWORD"),
+  sslMode: Config.string("PGSSLMODE").pipe(Config.withDefault("prefer")),
+})
+
+/**
+ * The SqlClient for every app: DATABASE_URL when set (Aurora, or the cluster the dev launcher
+ * started), otherwise an embedded PostgreSQL under DATA_DIR owned by this process.
+ */
+export const DatabaseLive = Layer.unwrapScoped(
+  Effect.gen(function* () {
+    const config = yield* AppConfig
+    if (Option.isSome(config.databaseUrl)) return client(Redacted.value(config.databaseUrl.value))
+    const pg = yield* Config.option(fromPgSettings)
+    if (Option.isSome(pg)) {
+      const { host, port, database, user, password, sslMode } = pg.value
+      return PgClient.layer({
+        host,
+        port,
+        database,
+        username: user,
+        password,
+        ssl: sslMode === "require" ? { rejectUnauthorized: false } : undefined,
+        maxConnections: 20,
+        transformQueryNames: String.camelToSnake,
+        transformResultNames: String.snakeToCamel,
+      })
+    }
+    const running = yield* startConfiguredEmbeddedPostgres(config)
+    return client(running.url)
+  }),
+)
+
+/** The database, migrated before anything uses it (an advisory lock serialises concurrent starts). */
+export const MigratedDatabaseLive = Layer.effectDiscard(migrate()).pipe(Layer.provideMerge(DatabaseLive))

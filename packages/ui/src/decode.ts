@@ -1,0 +1,114 @@
+import { BadRequest, PayloadTooLarge } from "./ApiError.ts"
+import { Effect, ParseResult, Schema } from "effect"
+
+/** Decodes untrusted input with a Schema; failures become a 400 listing each problem and where. */
+export const decodeInput =
+  <A, I>(schema: Schema.Schema<A, I>, what: string) =>
+  (input: unknown) =>
+    Schema.decodeUnknown(schema, { errors: "all", onExcessProperty: "ignore" })(input).pipe(
+      Effect.mapError(
+        (error) =>
+          new BadRequest({
+            message: `The ${what} is invalid.`,
+            details: ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => ({
+              path: issue.path.join("."),
+              message: issue.message,
+            })),
+          }),
+      ),
+    )
+
+/** Query parameters as an object; empty values (a form's "any" choice) count as absent. */
+export const queryParams = (request: Request): Record<string, string> =>
+  Object.fromEntries([...new URL(request.url).searchParams].filter(([, value]) => value !== ""))
+
+/**
+ * A whole number in a query parameter, written in decimal digits only: `0x10`, `1e2`, `+5` and ` 5` are
+ * refused rather than read as 16, 100 or 5 (what `Number()` would make of them), so a link means one thing.
+ */
+export const QueryInt = Schema.String.pipe(
+  Schema.pattern(/^(0|[1-9][0-9]{0,14})$/, { message: () => "must be a whole number written in digits (0-9)" }),
+  Schema.compose(Schema.NumberFromString),
+)
+
+/** The largest JSON or form body a request may send; files go to the blob store, never through these. */
+export const MAX_BODY_BYTES = 1024 * 1024
+// Deeper than any request this API defines, and shallow enough that no decoder recursion is at risk.
+const MAX_JSON_DEPTH = 32
+
+/**
+ * The body as text, read at most MAX_BODY_BYTES: a larger declared or streamed body is refused (413)
+ * as soon as it passes the limit, never buffered whole first.
+ */
+export const readBody = (request: Request) =>
+  Effect.gen(function* () {
+    const tooLarge = new PayloadTooLarge({
+      message: `The request body is larger than ${MAX_BODY_BYTES / 1024} KiB.`,
+      details: { max_bytes: MAX_BODY_BYTES },
+    })
+    const declared = Number(request.headers.get("content-length") ?? "0")
+    if (declared > MAX_BODY_BYTES) return yield* tooLarge
+    if (request.body === null) return ""
+    const reader = request.body.getReader()
+    const chunks: Array<Uint8Array> = []
+    let size = 0
+    while (true) {
+      const { done, value } = yield* Effect.tryPromise({
+        try: () => reader.read(),
+        catch: () => new BadRequest({ message: "The request body could not be read." }),
+      })
+      if (done) break
+      size += value.byteLength
+      if (size > MAX_BODY_BYTES) {
+        yield* Effect.promise(() => reader.cancel().catch(() => undefined))
+        return yield* tooLarge
+      }
+      chunks.push(value)
+    }
+    return Buffer.concat(chunks).toString("utf8")
+  })
+
+/** The first problem that makes a decoded value unsafe to pass on: NUL characters, or nesting too deep. */
+const unsafeJson = (value: unknown, depth = 0): string | undefined => {
+  if (depth > MAX_JSON_DEPTH) return `is nested more than ${MAX_JSON_DEPTH} levels deep`
+  if (typeof value === "string") return value.includes("\u0000") ? "contains a NUL character" : undefined
+  if (typeof value !== "object" || value === null) return undefined
+  // Keys need no check: a decoder keeps only the fields it defines, and none has a NUL in its name.
+  for (const item of Object.values(value)) {
+    const problem = unsafeJson(item, depth + 1)
+    if (problem) return problem
+  }
+  return undefined
+}
+
+/**
+ * Reads a JSON body: at most MAX_BODY_BYTES (413), valid JSON, no NUL characters (PostgreSQL cannot
+ * store them) and no absurd nesting (400).
+ */
+export const jsonBody = (request: Request) =>
+  Effect.gen(function* () {
+    const text = yield* readBody(request)
+    const parsed = yield* Effect.try({
+      try: () => JSON.parse(text) as unknown,
+      catch: () => new BadRequest({ message: "The request body must be valid JSON." }),
+    })
+    const problem = unsafeJson(parsed)
+    if (problem) return yield* new BadRequest({ message: `The request body ${problem}.` })
+    return parsed
+  })
+
+/** Reads a form (URL-encoded or multipart) within MAX_BODY_BYTES; a NUL character in a field is a 400. */
+export const formBody = (request: Request) =>
+  Effect.gen(function* () {
+    const text = yield* readBody(request)
+    const form = yield* Effect.tryPromise({
+      try: () => new Response(text, { headers: { "content-type": request.headers.get("content-type") ?? "" } }).formData(),
+      catch: () => new BadRequest({ message: "The form could not be read." }),
+    })
+    for (const [name, value] of form) {
+      if (name.includes("\u0000") || (typeof value === "string" && value.includes("\u0000"))) {
+        return yield* new BadRequest({ message: "The form contains a NUL character." })
+      }
+    }
+    return form
+  })
