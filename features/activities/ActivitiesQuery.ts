@@ -18,13 +18,15 @@ export const DEFAULT_PAGE_SIZE = 25
  * a JS Date keeps only milliseconds, and a key that rounds would skip or repeat rows.
  */
 export const PageKey = Schema.Struct({
-  createdAtMicros: Schema.String.pipe(Schema.pattern(/^\d{1,19}$/)),
+  // Within the columns' ranges (bigint microseconds, int row numbers): a forged cursor outside them
+  // is refused here rather than failing in PostgreSQL.
+  createdAtMicros: Schema.String.pipe(Schema.pattern(/^\d{1,18}$/)),
   uploadId: UploadId,
-  rowNumber: Schema.Int,
+  rowNumber: Schema.Int.pipe(Schema.between(0, 2_147_483_647)),
 })
 export type PageKey = typeof PageKey.Type
 
-const PageKeyJson = Schema.parseJson(Schema.Tuple(PageKey.fields.createdAtMicros, UploadId, Schema.Int))
+const PageKeyJson = Schema.parseJson(Schema.Tuple(PageKey.fields.createdAtMicros, UploadId, PageKey.fields.rowNumber))
 
 /** The opaque `cursor` clients echo back: base64url of the last row's sort key. */
 export const Cursor = Schema.transformOrFail(Schema.String, PageKey, {

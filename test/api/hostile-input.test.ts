@@ -91,3 +91,35 @@ describe("NUL characters and oversized or deeply nested bodies are refused, neve
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe("payload_too_large")
   })
 })
+
+describe("forged activity cursors are 400, never a database error", () => {
+  const forge = (key: unknown) => Buffer.from(JSON.stringify(key), "utf8").toString("base64url")
+  for (const [name, key] of [
+    ["a time past bigint", ["9999999999999999999", "7f55b4ec-7cbe-4bfb-a09d-d7a78011b9f5", 3]],
+    ["a row number past int", ["1796165027417631", "7f55b4ec-7cbe-4bfb-a09d-d7a78011b9f5", 3_000_000_000]],
+    ["a negative row number", ["1796165027417631", "7f55b4ec-7cbe-4bfb-a09d-d7a78011b9f5", -1]],
+  ] as const) {
+    test(`${name}`, async () => {
+      const body = await badRequest(await viewer.get(`/v1/activities?cursor=${forge(key)}`))
+      expect(JSON.stringify(body)).toContain("is not a cursor this server issued")
+    })
+  }
+})
+
+describe("validation errors say what is wrong, once, and never echo the value", () => {
+  test("a too-long password is refused without the password in the answer", async () => {
+    const password = `secret-${"a".repeat(1100)}`
+    const response = await fetch(`${server.url}/v1/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ credentials: { login: "viewer@demo.scopeline.dev", password } }),
+    })
+    const body = await badRequest(response)
+    expect(JSON.stringify(body)).not.toContain("secret-")
+  })
+
+  test("an out-of-range optional parameter gets one problem, not a second 'Expected undefined'", async () => {
+    const body = (await badRequest(await viewer.get("/v1/activities?limit=0"))) as unknown as { error: { details: Array<{ path: string; message: string }> } }
+    expect(body.error.details).toEqual([{ path: "limit", message: expect.stringContaining("between 1 and") }])
+  })
+})

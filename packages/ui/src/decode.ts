@@ -1,21 +1,29 @@
 import { BadRequest, PayloadTooLarge } from "./ApiError.ts"
 import { Effect, ParseResult, Schema } from "effect"
 
+/**
+ * The problems of a failed decode as users should read them: never the value itself (it may be a
+ * password, or 1 MB long), and without the "Expected undefined" that an optional field's union adds
+ * next to the real problem of the same field.
+ */
+const problemsOf = (error: ParseResult.ParseError) => {
+  const issues = ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => ({
+    path: issue.path.join("."),
+    message: issue.message.replace(/, actual [\s\S]*$/, ""),
+  }))
+  return issues.filter(
+    (issue) =>
+      !issue.message.startsWith("Expected undefined") ||
+      !issues.some((other) => other !== issue && (other.path === issue.path || other.path.startsWith(`${issue.path}.`))),
+  )
+}
+
 /** Decodes untrusted input with a Schema; failures become a 400 listing each problem and where. */
 export const decodeInput =
   <A, I>(schema: Schema.Schema<A, I>, what: string) =>
   (input: unknown) =>
     Schema.decodeUnknown(schema, { errors: "all", onExcessProperty: "ignore" })(input).pipe(
-      Effect.mapError(
-        (error) =>
-          new BadRequest({
-            message: `The ${what} is invalid.`,
-            details: ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => ({
-              path: issue.path.join("."),
-              message: issue.message,
-            })),
-          }),
-      ),
+      Effect.mapError((error) => new BadRequest({ message: `The ${what} is invalid.`, details: problemsOf(error) })),
     )
 
 /** Query parameters as an object; empty values (a form's "any" choice) count as absent. */
