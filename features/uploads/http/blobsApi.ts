@@ -5,12 +5,18 @@ import { Elysia } from "elysia"
 import { json, type Responder } from "@scopeline/ui/respond"
 import type { UploadsServices } from "./services.ts"
 
-const toApiError = (rejected: UploadRejected) =>
-  rejected.reason === "too_large"
-    ? new PayloadTooLarge({ message: rejected.message })
-    : rejected.reason === "exists"
-      ? new Conflict({ message: rejected.message })
-      : new Forbidden({ message: rejected.message })
+const toApiError = (rejected: UploadRejected) => {
+  switch (rejected.reason) {
+    case "too_large":
+      return new PayloadTooLarge({ message: rejected.message })
+    case "exists":
+      return new Conflict({ message: rejected.message })
+    case "aborted":
+      return new BadRequest({ message: rejected.message })
+    case "forbidden":
+      return new Forbidden({ message: rejected.message })
+  }
+}
 
 /**
  * The local blob store's upload endpoint (embedded mode): the browser PUTs the file to the signed
@@ -40,7 +46,14 @@ export const blobsApi = (respond: Responder<UploadsServices>) =>
           if (!request.body || declared === 0) return yield* new BadRequest({ message: "The upload has no content." })
           const { size } = yield* uploads.write(params, request.body).pipe(
             Effect.catchTags({
-              UploadRejected: (rejected) => Effect.fail(toApiError(rejected)),
+              UploadRejected: (rejected) =>
+                rejected.reason === "aborted"
+                  ? // The client's connection, not our fault: a warning, and the link stays usable.
+                    Effect.logWarning("upload interrupted by the client").pipe(
+                      Effect.annotateLogs({ key }),
+                      Effect.zipRight(Effect.fail(toApiError(rejected))),
+                    )
+                  : Effect.fail(toApiError(rejected)),
               // A disk failure is ours, not the client's: a logged 500.
               BlobStoreError: (error) => Effect.die(error),
             }),

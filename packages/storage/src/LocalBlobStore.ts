@@ -12,7 +12,8 @@ import { BlobNotFound, BlobStore, BlobStoreError } from "./BlobStore.ts"
 export const BLOB_ROUTE = "/blobs/"
 
 export class UploadRejected extends Data.TaggedError("UploadRejected")<{
-  readonly reason: "forbidden" | "too_large" | "exists"
+  /** "aborted": the client went away mid-upload, its mistake or its network's, never the store's. */
+  readonly reason: "forbidden" | "too_large" | "exists" | "aborted"
   readonly message: string
 }> {}
 
@@ -39,6 +40,7 @@ export class LocalBlobUploads extends Context.Tag("scopeline/LocalBlobUploads")<
 >() {}
 
 class TooLarge extends Error {}
+class ClientAborted extends Error {}
 
 /**
  * Files on the local disk (embedded mode). Upload URLs point at the server itself and carry an
@@ -147,7 +149,9 @@ export const LocalBlobStoreLive = Layer.unwrapEffect(
             (async function* () {
               const reader = body.getReader()
               while (true) {
-                const { done, value: chunk } = await reader.read()
+                const { done, value: chunk } = await reader.read().catch(() => {
+                  throw new ClientAborted()
+                })
                 if (done) return
                 size += chunk.byteLength
                 if (size > params.maxBytes) throw new TooLarge()
@@ -163,7 +167,9 @@ export const LocalBlobStoreLive = Layer.unwrapEffect(
                     reason: "too_large",
                     message: `The file is larger than the ${params.maxBytes} bytes allowed for this upload.`,
                   })
-                : new BlobStoreError({ operation: "write", key: params.key, cause }),
+                : cause instanceof ClientAborted
+                  ? new UploadRejected({ reason: "aborted", message: "The upload was interrupted before the file was complete." })
+                  : new BlobStoreError({ operation: "write", key: params.key, cause }),
           }).pipe(Effect.tapError(() => Effect.promise(() => rm(partial, { force: true }))))
           // link() refuses an existing target, so of two uploads racing on one URL exactly one wins.
           yield* Effect.tryPromise({
