@@ -29,7 +29,7 @@ describe("local blob store", () => {
       Effect.gen(function* () {
         const store = yield* BlobStore
         const uploads = yield* LocalBlobUploads
-        const target = yield* store.createUploadTarget(key, { expiresInSeconds: 60, maxBytes: 1_000 })
+        const target = yield* store.createUploadTarget(key, { expiresInSeconds: 60, maxBytes: 1_000, contentType: "text/csv" })
         const params = yield* uploads.verify(key, new URL(target.url, "http://localhost").searchParams)
         const first = yield* Effect.either(uploads.write(params, interrupted()))
         const afterFailure = yield* store.head(key)

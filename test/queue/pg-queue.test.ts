@@ -45,7 +45,7 @@ describe("PostgreSQL queue", () => {
     await q((queue) => queue.ack("parse", first!.receipt))
     expect((await run(Effect.flatMap(Queue, (queue) => queue.depth("parse")))).inFlight).toBe(1)
     await q((queue) => queue.ack("parse", again!.receipt))
-    expect(await run(Effect.flatMap(Queue, (queue) => queue.depth("parse")))).toEqual({ visible: 0, inFlight: 0 })
+    expect(await run(Effect.flatMap(Queue, (queue) => queue.depth("parse")))).toEqual({ visible: 0, inFlight: 0, deadLetters: 0 })
   })
 
   test("extendVisibility keeps a message hidden; fail brings it back after the backoff with the error kept", async () => {

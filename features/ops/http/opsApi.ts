@@ -26,9 +26,7 @@ export const queueDepths = (queue: Queue["Type"]) =>
   Effect.forEach(
     QUEUES,
     (name) =>
-      Effect.all({ depth: queue.depth(name), dead: queue.deadLetters(name) }).pipe(
-        Effect.map(({ depth, dead }) => ({ name, visible: depth.visible, inFlight: depth.inFlight, deadLetters: dead.length })),
-      ),
+      queue.depth(name).pipe(Effect.map((depth) => ({ name, ...depth }))),
     { concurrency: "unbounded" },
   ).pipe(Effect.orDie)
 

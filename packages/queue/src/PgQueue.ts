@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
-import { Config, Duration, Effect, Layer, PubSub, Schedule, Stream } from "effect"
+import { QueueSettings } from "@scopeline/settings/QueueSettings"
+import { Duration, Effect, Layer, PubSub, Schedule, Stream } from "effect"
 import { type DeadLetter, Queue, QueueError, type QueueName, type ReceivedMessage } from "./Queue.ts"
 
 /** NOTIFY channel: a send wakes waiting consumers at once instead of at their next poll. */
@@ -25,7 +26,7 @@ export const PgQueueLive = Layer.scoped(
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
     const pg = yield* PgClient.PgClient
-    const maxReceives = yield* Config.integer("QUEUE_MAX_RECEIVES").pipe(Config.withDefault(5))
+    const { maxReceives } = yield* QueueSettings
     const wakeups = yield* PubSub.sliding<string>(64)
     yield* pg.listen(QUEUE_CHANNEL).pipe(
       Stream.runForEach((queue) => PubSub.publish(wakeups, queue)),
@@ -135,11 +136,12 @@ export const PgQueueLive = Layer.scoped(
     })
 
     const depth = Effect.fn("PgQueue.depth")(function* (queue: QueueName) {
-      const [row] = yield* sql<{ visible: number; inFlight: number }>`
+      const [row] = yield* sql<{ visible: number; inFlight: number; deadLetters: number }>`
         SELECT count(*) FILTER (WHERE visible_at <= now())::int AS visible,
-               count(*) FILTER (WHERE visible_at > now())::int AS in_flight
+               count(*) FILTER (WHERE visible_at > now())::int AS in_flight,
+               (SELECT count(*)::int FROM dead_letters WHERE queue = ${queue}) AS dead_letters
         FROM queue_messages WHERE queue = ${queue}`.pipe(wrap("depth", queue))
-      return row ?? { visible: 0, inFlight: 0 }
+      return row ?? { visible: 0, inFlight: 0, deadLetters: 0 }
     })
 
     const deadLetters = Effect.fn("PgQueue.deadLetters")(function* (queue: QueueName) {
@@ -172,4 +174,4 @@ export const PgQueueLive = Layer.scoped(
 
     return Queue.of({ send, receive, ack, extendVisibility, fail, depth, deadLetters, replay })
   }),
-)
+).pipe(Layer.provide(QueueSettings.Default))

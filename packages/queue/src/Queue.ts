@@ -53,7 +53,14 @@ export class Queue extends Context.Tag("scopeline/Queue")<
      */
     readonly fail: (queue: QueueName, receipt: string, error: string, retryInSeconds: number) => Effect.Effect<void, QueueError>
     /** Messages currently waiting (visible or in flight), for the ops page and autoscaling. */
-    readonly depth: (queue: QueueName) => Effect.Effect<{ readonly visible: number; readonly inFlight: number }, QueueError>
+    /**
+     * Messages waiting, in flight and dead-lettered: counts only, read without receiving anything (on
+     * SQS, receiving a dead letter to count it would hide it from a concurrent listing and raise its
+     * receive count).
+     */
+    readonly depth: (
+      queue: QueueName,
+    ) => Effect.Effect<{ readonly visible: number; readonly inFlight: number; readonly deadLetters: number }, QueueError>
     readonly deadLetters: (queue: QueueName) => Effect.Effect<ReadonlyArray<DeadLetter>, QueueError>
     /** Sends a dead letter's body back to its queue (receive count reset) and removes it from the dead letters. */
     readonly replay: (queue: QueueName, deadLetterId: string) => Effect.Effect<boolean, QueueError>

@@ -176,20 +176,27 @@ export const makeSqsQueue = (config: SqsQueueConfig, client: SQSClient) => {
     )
   })
 
-  const depth = Effect.fn("SqsQueue.depth")(function* (queue: QueueName) {
-    const out = yield* call(queue, "depth", (signal) =>
+  const countsOf = (queue: QueueName, url: string) =>
+    call(queue, "depth", (signal) =>
       client.send(
         new GetQueueAttributesCommand({
-          QueueUrl: urls[queue].url,
+          QueueUrl: url,
           AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
         }),
         { abortSignal: signal },
       ),
-    )
-    const attributes = yield* decode(DepthAttributes, queue, "depth")(out.Attributes ?? {})
+    ).pipe(Effect.flatMap((out) => decode(DepthAttributes, queue, "depth")(out.Attributes ?? {})))
+
+  // The dead-letter count comes from the DLQ's attributes, like the queue's own: a peek would
+  // receive the dead letters, hiding them from a concurrent listing and raising their receive counts.
+  const depth = Effect.fn("SqsQueue.depth")(function* (queue: QueueName) {
+    const [work, dead] = yield* Effect.all([countsOf(queue, urls[queue].url), countsOf(queue, urls[queue].dlq)], {
+      concurrency: 2,
+    })
     return {
-      visible: attributes.ApproximateNumberOfMessages,
-      inFlight: attributes.ApproximateNumberOfMessagesNotVisible,
+      visible: work.ApproximateNumberOfMessages,
+      inFlight: work.ApproximateNumberOfMessagesNotVisible,
+      deadLetters: dead.ApproximateNumberOfMessages + dead.ApproximateNumberOfMessagesNotVisible,
     }
   })
 
