@@ -16,6 +16,7 @@ import { migrate } from "@scopeline/sql/Migrator"
 import { encodeJob, MatchJob } from "@scopeline/uploads/Jobs"
 import { loadCatalogue } from "@scopeline/catalogue/loadCatalogue"
 import { PgQueueLive } from "@scopeline/queue/PgQueue"
+import { createParsedUpload } from "./lib/parsedUpload.ts"
 import { Queue } from "@scopeline/queue/Queue"
 import { Duration, Effect, Layer, Logger, LogLevel, Redacted, String as Str } from "effect"
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
@@ -56,21 +57,15 @@ const program = (databaseUrl: string) =>
     const queue = yield* Queue
     const results: Array<string> = []
     for (const keys of SIZES) {
-      const [user] = yield* sql<{ id: string }>`
-        INSERT INTO users (email, role) VALUES (${`bench-${crypto.randomUUID()}@example.com`}, 'accountant') RETURNING id`
-      const uploadId = crypto.randomUUID()
-      yield* sql`INSERT INTO uploads (id, accountant, s3_object_url, status, row_count)
-                 VALUES (${uploadId}, ${user!.id}, ${`uploads/${uploadId}.csv`}, 'parsed', ${keys})`
       // Every row its own description: every key is a cache miss.
-      yield* sql`
-        INSERT INTO activities (upload_id, row_number, raw_description, raw_volume, raw_unit, geography, activity_date, category)
-        SELECT ${uploadId}, g + 1, 'Diesel for generator ' || g || ' at depot ' || (g * 7919 % 100003), 10 + g % 90,
-               'L', 'GB', date '2024-01-01' + (g % 366), 'fuel'
-        FROM generate_series(1, ${keys}) AS g`
-      yield* sql`ANALYZE activities`
+      const uploadId = yield* createParsedUpload(
+        keys,
+        (sql) => sql`SELECT 'Diesel for generator ' || g || ' at depot ' || (g * 7919 % 100003), 10 + g % 90,
+                            'L', 'GB', date '2024-01-01' + (g % 366), 'fuel'`,
+      )
 
       // A fresh worker per size: VmHWM is the high-water mark of the process's whole life.
-      const worker = Bun.spawn(["bun", ...(process.env.SMOL ? ["--smol"] : []), join(root, "apps/worker/src/main.ts")], {
+      const worker = Bun.spawn(["bun", join(root, "apps/worker/src/main.ts")], {
         env: {
           ...process.env,
           DATABASE_URL: databaseUrl,
@@ -78,7 +73,6 @@ const program = (databaseUrl: string) =>
           WORKER_QUEUES: "match",
           LOG_LEVEL: "Warn",
           DATA_DIR: join(dir, "worker"),
-          ...(process.env.WORKER_ENV ? Object.fromEntries(process.env.WORKER_ENV.split(",").map((kv) => kv.split("="))) : {}),
         },
         stdout: "ignore",
         stderr: "inherit",

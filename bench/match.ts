@@ -15,6 +15,7 @@ import { encodeJob, MatchJob } from "@scopeline/uploads/Jobs"
 import { loadCatalogue } from "@scopeline/catalogue/loadCatalogue"
 import { MatchUpload } from "@scopeline/matching/MatchUpload"
 import { PgQueueLive } from "@scopeline/queue/PgQueue"
+import { createParsedUpload } from "./lib/parsedUpload.ts"
 import { Queue } from "@scopeline/queue/Queue"
 import { MatchWorkerLive } from "@scopeline/matching/matchWorker"
 import { ConfigProvider, Duration, Effect, Layer, Logger, LogLevel, Redacted, String as Str } from "effect"
@@ -53,21 +54,12 @@ const program = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
   const queue = yield* Queue
 
-  const createUpload = Effect.gen(function* () {
-    const [user] = yield* sql<{ id: string }>`
-      INSERT INTO users (email, role) VALUES (${`bench-${crypto.randomUUID()}@example.com`}, 'accountant') RETURNING id`
-    const uploadId = crypto.randomUUID()
-    yield* sql`INSERT INTO uploads (id, accountant, s3_object_url, status, row_count)
-               VALUES (${uploadId}, ${user!.id}, ${`uploads/${uploadId}.csv`}, 'parsed', ${ACTIVITIES})`
-    // As the parser leaves them: 'ingested', one row per file row, KEYS distinct descriptions.
-    yield* sql`
-      INSERT INTO activities (upload_id, row_number, raw_description, raw_volume, raw_unit, geography, activity_date, category)
-      SELECT ${uploadId}, g + 1, 'Store electricity - outlet ' || ((g % ${KEYS}) + 1), ((g % 97) + 1)::numeric * 10,
-             'kWh', 'SG', date '2024-01-01' + (g % 366), 'electricity'
-      FROM generate_series(1, ${ACTIVITIES}) AS g`
-    yield* sql`ANALYZE activities`
-    return uploadId
-  })
+  // As the parser leaves them: 'ingested', one row per file row, KEYS distinct descriptions.
+  const createUpload = createParsedUpload(
+    ACTIVITIES,
+    (sql) => sql`SELECT 'Store electricity - outlet ' || ((g % ${KEYS}) + 1), ((g % 97) + 1)::numeric * 10,
+                        'kWh', 'SG', date '2024-01-01' + (g % 366), 'electricity'`,
+  )
 
   const settle = (uploadId: string) =>
     Effect.gen(function* () {
