@@ -4,7 +4,8 @@ import { UploadId } from "@scopeline/uploads/Upload"
 import { AiMatcherClient } from "@scopeline/matching/AiMatcherClient"
 import { afterEach, beforeAll, describe, expect, test } from "bun:test"
 import { Effect } from "effect"
-import { activitiesOf, catalogueDatabase, createUpload, theCatalogue, matcherStats, scenario, statusCounts, type ActivityInput, type Scenario } from "./support.ts"
+import { MatchUpload } from "@scopeline/matching/MatchUpload"
+import { activitiesOf, catalogueDatabase, createUpload, jobFor, matchRuntime, theCatalogue, matcherStats, scenario, statusCounts, type ActivityInput, type Scenario } from "./support.ts"
 
 const open: Array<Scenario> = []
 const start = async (...args: Parameters<typeof scenario>) => {
@@ -55,6 +56,25 @@ describe("matching an upload", () => {
       Effect.flatMap(SqlClient.SqlClient, (sql) => sql<{ total: string }>`SELECT sum(hits)::text AS total FROM match_cache`),
     )
     expect(hits[0]!.total).toBe("3")
+  }, 30_000)
+
+  test("cache hits make no matcher call from a fresh worker either: the cache, not the client's in-memory answers, prices them", async () => {
+    const s = await start()
+    const first = await s.run(createUpload([ELECTRICITY_SG, DIESEL, GAS]))
+    await s.match(first)
+    expect((await matcherStats(s.matcher)).requests).toBe(3)
+    // A new runtime is a new worker process as far as the client is concerned: no answers in memory.
+    const fresh = matchRuntime(s.databaseUrl, { MATCHER_URL: s.matcher.url })
+    try {
+      s.matcher.resetStats()
+      const second = await fresh.runPromise(createUpload([ELECTRICITY_SG, DIESEL, GAS]))
+      await fresh.runPromise(Effect.flatMap(MatchUpload, (m) => m.run(jobFor(second))))
+      expect(await fresh.runPromise(statusCounts(second))).toEqual({ calculated: 3 })
+      expect((await fresh.runPromise(activitiesOf(second))).map((r) => r.matchSource)).toEqual(["cache", "cache", "cache"])
+      expect((await matcherStats(s.matcher)).requests).toBe(0)
+    } finally {
+      await fresh.dispose()
+    }
   }, 30_000)
 
   test("100 activities over 3 keys make exactly 3 matcher calls, even with a second upload of the same keys in flight", async () => {
