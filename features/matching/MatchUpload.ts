@@ -5,7 +5,8 @@ import type { MatchJob } from "@scopeline/uploads"
 import { UploadId } from "@scopeline/uploads"
 import { conversionRatio, parseUnit } from "@scopeline/catalogue"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Chunk, Config, Duration, Effect, Either, Fiber, Option, Scope, Stream } from "effect"
+import { QueueSettings } from "@scopeline/settings/QueueSettings"
+import { Chunk, Duration, Effect, Either, Fiber, Option, Scope, Stream } from "effect"
 import { AiMatcherClient, type MatchAnswer, MatcherUnavailable } from "./AiMatcherClient.ts"
 import { type AiAnswer, MatchCache } from "./MatchCache.ts"
 import { matchKey, type MatchKeyParts } from "./matchKey.ts"
@@ -118,7 +119,7 @@ export class MatchUpload extends Effect.Service<MatchUpload>()("scopeline/MatchU
     const cache = yield* MatchCache
     const matcher = yield* AiMatcherClient
     const factors = yield* FactorsRepo
-    const maxReceives = yield* Config.integer("QUEUE_MAX_RECEIVES").pipe(Config.withDefault(5))
+    const { maxReceives } = yield* QueueSettings
 
     /** Keys one page of distinct inputs, prices its cache hits and claims its activities; returns its misses. */
     const claimPage = Effect.fn("MatchUpload.claimPage")(function* (uploadId: UploadId, inputs: Chunk.Chunk<MatchInput>) {
@@ -312,5 +313,5 @@ export class MatchUpload extends Effect.Service<MatchUpload>()("scopeline/MatchU
 
     return { run }
   }),
-  dependencies: [MatchRepo.Default, MatchCache.Default, AiMatcherClient.Default, FactorsRepo.Default],
+  dependencies: [MatchRepo.Default, MatchCache.Default, AiMatcherClient.Default, FactorsRepo.Default, QueueSettings.Default],
 }) {}

@@ -3,6 +3,7 @@ import { ParseUpload } from "./parse/ParseUpload.ts"
 import { Uploads } from "./Uploads.ts"
 import { keyOfEventRecord, ParseQueueMessage } from "./StorageEvent.ts"
 import { consume } from "@scopeline/queue/Consumer"
+import { QueueSettings } from "@scopeline/settings/QueueSettings"
 import { Config, Effect, Layer } from "effect"
 
 /**
@@ -14,8 +15,8 @@ export const ParseWorkerLive = Layer.scopedDiscard(
     const concurrency = yield* Config.integer("PARSE_CONCURRENCY").pipe(Config.withDefault(2))
     // A worker that dies mid-parse releases its message after this long (heartbeats extend it while alive).
     const visibilityTimeoutSeconds = yield* Config.integer("PARSE_VISIBILITY_TIMEOUT_SECONDS").pipe(Config.withDefault(60))
-    // Must equal the queue's max receives (SQS: the redrive policy's maxReceiveCount).
-    const maxReceives = yield* Config.integer("QUEUE_MAX_RECEIVES").pipe(Config.withDefault(5))
+    // The same value the queue dead-letters by (SQS: the redrive policy's maxReceiveCount, passed by the stack).
+    const { maxReceives } = yield* QueueSettings
     const parse = yield* ParseUpload
     const uploads = yield* Uploads
     yield* consume(
@@ -36,4 +37,4 @@ export const ParseWorkerLive = Layer.scopedDiscard(
     ).pipe(Effect.forkScoped)
     yield* Effect.logInfo("parse worker started").pipe(Effect.annotateLogs({ concurrency }))
   }),
-)
+).pipe(Layer.provide(QueueSettings.Default))

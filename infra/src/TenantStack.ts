@@ -94,19 +94,21 @@ export class TenantStack extends pulumi.ComponentResource {
       logGroups: [base.logGroups.server, base.logGroups.worker],
       secretArns: [database.masterSecretArn, ...(matcherKey ? [matcherKey.arn] : [])],
     })
-    const environment = appEnvironment({
+    const environment = appEnvironment<pulumi.Input<string>>({
       bucketName: bucket.bucket,
       region: scope.region,
       parseQueueUrl: queues.parse.queue.url,
       matchQueueUrl: queues.match.queue.url,
       parseDeadLetterQueueUrl: queues.parse.deadLetter.url,
       matchDeadLetterQueueUrl: queues.match.deadLetter.url,
+      // The same number the queues' redrive policies were given above.
+      maxReceiveCount: config.maxReceiveCount,
       userPoolId: identity.userPool.id,
       userPoolClientId: identity.client.id,
       matcherUrl: config.matcherUrl,
       publicUrl: edge.appUrl,
       databaseHost: database.cluster.endpoint,
-      databasePort: database.cluster.port,
+      databasePort: database.cluster.port.apply(String),
       databaseName,
     })
     const secrets = appSecrets({ databaseSecretArn: database.masterSecretArn, matcherApiKeySecretArn: matcherKey?.arn })

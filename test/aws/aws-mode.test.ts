@@ -8,7 +8,6 @@ import type { TestServer } from "../support/server.ts"
 import { startWorker, type TestWorker } from "../support/worker.ts"
 import { catalogueDatabase, startTestMatcher } from "../match/support.ts"
 import {
-  awsSettings,
   BUCKET,
   eventually,
   type FakeAws,
@@ -21,6 +20,7 @@ import {
   startFakeAws,
   startFakeCognito,
   startServerWith,
+  stackSettings,
   startSwitchableProxy,
 } from "./support.ts"
 
@@ -28,8 +28,11 @@ import {
 // production, with BLOB_STORE=s3, QUEUE=sqs and AUTH=cognito pointing at boundary stand-ins (fauxqs
 // for S3 + SQS, a fake Cognito for the JWKS and InitiateAuth), plus a real PostgreSQL and the
 // reference matcher. Everything is observed through HTTP (and fauxqs' spy for what S3/SQS carried).
+// The apps get the environment the tenant stack builds (infra/src/environment.ts), so a setting the
+// stack forgets to pass is missing here as well.
 
-const MAX_RECEIVES = 2
+/** The tenant's redrive maxReceiveCount: the queues are made with it and the stack passes it on. */
+const MAX_RECEIVES = 3
 const PASSWORD = "a cognito password 123"
 const sample = readFileSync(join(import.meta.dir, "../../data/samples/supermarket-sg-2024-q1.csv"), "utf8")
 const ROWS = sample.trim().split("\n").length - 1
@@ -110,13 +113,11 @@ beforeAll(async () => {
   matcherProxy = startSwitchableProxy(matcher.url)
   dataDir = mkdtempSync(join(tmpdir(), "scopeline-aws-mode-"))
   server = await startServerWith({
-    ...awsSettings(aws, cognito),
+    // QUEUE_MAX_RECEIVES comes from here, as in AWS: no test sets it by hand.
+    ...stackSettings(aws, cognito, { maxReceiveCount: MAX_RECEIVES, matcherUrl: matcherProxy.url }),
     // Only an empty directory, to prove nothing lands on local disk. No JWT_SECRET: Cognito signs.
     DATA_DIR: dataDir,
     DATABASE_URL: databaseUrl,
-    MATCHER_URL: matcherProxy.url,
-    // The app's idea of the last delivery must agree with the queues' redrive policy.
-    QUEUE_MAX_RECEIVES: String(MAX_RECEIVES),
     MATCHER_MAX_RETRIES: "0",
     MATCHER_RETRY_BASE_MS: "10",
     MATCHER_BREAKER_THRESHOLD: "1000",
@@ -272,14 +273,29 @@ describe("AWS mode (S3, SQS, Cognito) by configuration alone", () => {
       expect((await accountant.post("/v1/upload", { upload_id: target.upload_id })).status).toBe(204)
       expect((await settledUpload(accountant, target.upload_id)).status).toBe("parsed")
 
-      // Delivery 1 and 2 fail (matcher outage); the receive after the 2nd moves it to the DLQ.
+      // Deliveries 1 to 3 fail (matcher outage); SQS moves the message to the DLQ at the receive after
+      // the 3rd. The 3rd, and only the 3rd, is the last attempt: it marks the waiting activities failed.
+      // Each delivery asks the matcher for every key once, so the proxy's count is the delivery's number.
+      const deliveryWhenFirstFailed = await eventually(
+        async () => ({ failed: (await uploadView(accountant, target.upload_id)).activities.failed ?? 0, delivery: matcherProxy.refusedRounds() }),
+        (seen) => seen.failed > 0,
+        40_000,
+        "activities marked failed",
+      )
+      expect(deliveryWhenFirstFailed.delivery).toBe(MAX_RECEIVES)
       await aws.fauxqs.spy.waitForMessage(
         (m) => m.service === "sqs" && m.body.includes(target.upload_id),
         "dlq",
         40_000,
       )
-      // The last delivery marked the waiting activities failed, with the outage as the reason.
+      // No 4th delivery reached the matcher; every waiting activity failed, with the outage as the reason.
+      expect(matcherProxy.refusedRounds()).toBe(MAX_RECEIVES)
       expect((await uploadView(accountant, target.upload_id)).activities).toMatchObject({ failed: ROWS, calculated: 0 })
+      const failed = (await (await accountant.get(`/v1/activities?upload_id=${target.upload_id}&status=failed&limit=100`)).json()) as {
+        activities: Array<{ failure_reason: string | null }>
+      }
+      expect(failed.activities).toHaveLength(ROWS)
+      for (const activity of failed.activities) expect(activity.failure_reason ?? "").toMatch(/503|unavailable|outage/i)
 
       expect((await accountant.get("/v1/admin/dead-letters")).status).toBe(403)
       const letters = await deadLetters(admin)

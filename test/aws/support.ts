@@ -1,13 +1,15 @@
 import type { Server } from "bun"
 import { startFauxqs, type FauxqsServer } from "fauxqs"
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from "jose"
+import type { SettingName } from "@scopeline/settings/Settings"
+import { appEnvironment } from "../../infra/src/environment.ts"
 
 /**
  * Stand-ins for the AWS boundary of AWS mode, each a real HTTP server:
  * - fauxqs: S3 (bucket, presigned POST uploads) and SQS (work queues with redrive to their DLQs);
  * - a fake Cognito: the pool's JWKS endpoint and the InitiateAuth endpoint, issuing RS256 ID tokens
  *   shaped like Cognito's (issuer = the pool, `token_use: id`, `aud`, `cognito:groups`).
- * `awsSettings` gives the env vars that switch the apps to AWS mode against them.
+ * `stackSettings` gives the env vars that switch the apps to AWS mode against them: the stack's own.
  */
 
 export const REGION = "eu-west-1"
@@ -152,26 +154,40 @@ export const startFakeCognito = async (): Promise<FakeCognito> => {
   }
 }
 
-/** The env vars of AWS mode (docs/aws-mode.md) pointing at the fakes. */
-export const awsSettings = (aws: FakeAws, cognito: FakeCognito): Record<string, string> => ({
-  BLOB_STORE: "s3",
-  S3_BUCKET: BUCKET,
-  S3_ENDPOINT: aws.fauxqs.address,
-  AWS_REGION: REGION,
-  AWS_ACCESS_KEY_ID: "test-access-key",
-  AWS_SECRET_ACCESS_KEY: "test-secret-key",
-  QUEUE: "sqs",
-  SQS_PARSE_QUEUE_URL: aws.queues.parse.url,
-  SQS_MATCH_QUEUE_URL: aws.queues.match.url,
-  SQS_PARSE_DLQ_URL: aws.queues.parse.dlqUrl,
-  SQS_MATCH_DLQ_URL: aws.queues.match.dlqUrl,
-  SQS_ENDPOINT: aws.fauxqs.address,
-  AUTH: "cognito",
-  COGNITO_USER_POOL_ID: POOL_ID,
-  COGNITO_CLIENT_ID: CLIENT_ID,
-  COGNITO_ENDPOINT: cognito.endpoint,
-  COGNITO_JWKS_URL: cognito.jwksUrl,
-})
+/**
+ * What the tenant stack gives the containers (infra/src/environment.ts, the same function `pulumi up`
+ * runs), filled with the fakes' addresses, plus only what the test's world adds: the emulator endpoints
+ * and static credentials (in AWS the task role and AWS's own endpoints), which the stack never sets.
+ * A setting the app needs in AWS that the stack forgot is then missing here too.
+ */
+export const stackSettings = (aws: FakeAws, cognito: FakeCognito, args: { readonly maxReceiveCount: number; readonly matcherUrl: string }) => {
+  const fromStack = appEnvironment<string>({
+    bucketName: BUCKET,
+    region: REGION,
+    parseQueueUrl: aws.queues.parse.url,
+    matchQueueUrl: aws.queues.match.url,
+    parseDeadLetterQueueUrl: aws.queues.parse.dlqUrl,
+    matchDeadLetterQueueUrl: aws.queues.match.dlqUrl,
+    maxReceiveCount: args.maxReceiveCount,
+    userPoolId: POOL_ID,
+    userPoolClientId: CLIENT_ID,
+    matcherUrl: args.matcherUrl,
+    publicUrl: "https://tenant.scopeline.example",
+    // Unused: the test's DATABASE_URL takes precedence over PGHOST.
+    databaseHost: "aurora.invalid",
+    databasePort: "5432",
+    databaseName: "scopeline",
+  })
+  const local: Partial<Record<SettingName, string>> = {
+    S3_ENDPOINT: aws.fauxqs.address,
+    SQS_ENDPOINT: aws.fauxqs.address,
+    AWS_ACCESS_KEY_ID: "test-access-key",
+    AWS_SECRET_ACCESS_KEY: "test-secret-key",
+    COGNITO_ENDPOINT: cognito.endpoint,
+    COGNITO_JWKS_URL: cognito.jwksUrl,
+  }
+  return { ...Object.fromEntries(fromStack.map((v) => [v.name, v.value])), ...local }
+}
 
 /**
  * A switchable stand-in in front of the matcher: while `down`, every request is a 503 (an outage);
@@ -179,11 +195,17 @@ export const awsSettings = (aws: FakeAws, cognito: FakeCognito): Record<string, 
  */
 export const startSwitchableProxy = (upstream: string) => {
   let down = false
+  /** How many times each distinct request body was answered 503: a job's keys are asked once per delivery. */
+  const refused = new Map<string, number>()
   const server = Bun.serve({
     port: 0,
     hostname: "127.0.0.1",
     fetch: async (request) => {
-      if (down) return Response.json({ error: { code: "unavailable", message: "matcher outage (test)" } }, { status: 503 })
+      if (down) {
+        const body = await request.text()
+        refused.set(body, (refused.get(body) ?? 0) + 1)
+        return Response.json({ error: { code: "unavailable", message: "matcher outage (test)" } }, { status: 503 })
+      }
       const url = new URL(request.url)
       return fetch(`${upstream.replace(/\/+$/, "")}${url.pathname}${url.search}`, {
         method: request.method,
@@ -194,6 +216,8 @@ export const startSwitchableProxy = (upstream: string) => {
   })
   return {
     url: `http://127.0.0.1:${server.port}`,
+    /** The most deliveries that reached the matcher for any one request while it was down. */
+    refusedRounds: () => Math.max(0, ...refused.values()),
     setDown: (value: boolean) => {
       down = value
     },

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, test } from "bun:test"
 import * as pulumi from "@pulumi/pulumi"
 import { tenantDefaults, type TenantConfig } from "../../infra/src/config.ts"
+import { declaration, settingNames } from "@scopeline/settings/Settings"
 import { statements, json, list, ofType, one, policyDocuments, record, strings, text, unmarkedWildcardGrants } from "./support/inspect.ts"
 import { createRecorder, explicitNames, registeredUrns, unwrap, type RecordedResource } from "./support/mocks.ts"
 
@@ -55,6 +56,8 @@ const keyArn = (tenant: Tenant) => state(one(of(tenant), "aws:kms/key:Key", `${t
 const bucketOf = (tenant: Tenant) => one(of(tenant), "aws:s3/bucket:Bucket", `${tenant}-uploads`)
 const queuesOf = (tenant: Tenant) => ofType(of(tenant), "aws:sqs/queue:Queue")
 const isDeadLetter = (q: RecordedResource) => q.name.endsWith("-dlq")
+const containerOf = (tenant: Tenant, kind: string) =>
+  record(list(json(one(of(tenant), "aws:ecs/taskDefinition:TaskDefinition", `${tenant}-${kind}-task`).inputs.containerDefinitions))[0])
 const forBucket = (tenant: Tenant, type: string) => {
   const found = ofType(of(tenant), type).filter((r) => r.inputs.bucket === bucketOf(tenant).id)
   expect(found).toHaveLength(1)
@@ -321,8 +324,8 @@ describe.each(tenantNames)("tenant %s", (tenant) => {
   test("containers receive the app's environment contract and database credentials as secrets", () => {
     const expected = [
       "AUTH", "AWS_REGION", "BLOB_STORE", "COGNITO_CLIENT_ID", "COGNITO_REGION", "COGNITO_USER_POOL_ID", "LOG_LEVEL",
-      "MATCHER_URL", "PGDATABASE", "PGHOST", "PGPORT", "PGSSLMODE", "PORT", "PUBLIC_URL", "QUEUE", "S3_BUCKET",
-      "SQS_MATCH_DLQ_URL", "SQS_MATCH_QUEUE_URL", "SQS_PARSE_DLQ_URL", "SQS_PARSE_QUEUE_URL",
+      "MATCHER_URL", "PGDATABASE", "PGHOST", "PGPORT", "PGSSLMODE", "PORT", "PUBLIC_URL", "QUEUE", "QUEUE_MAX_RECEIVES", "S3_BUCKET",
+      "SQS_MATCH_DLQ_URL", "SQS_MATCH_QUEUE_URL", "SQS_PARSE_DLQ_URL", "SQS_PARSE_QUEUE_URL", "TRUSTED_PROXY",
     ]
     const secretArn = text(record(list(one(of(tenant), "aws:rds/cluster:Cluster", `${tenant}-db`).state.masterUserSecrets)[0]).secretArn)
     for (const [kind, app] of [["server", "server"], ["parse-worker", "worker"], ["match-worker", "worker"]] as const) {
@@ -340,6 +343,32 @@ describe.each(tenantNames)("tenant %s", (tenant) => {
       expect(secrets.PGPASSWORD).toBe(`${secretArn}:password::`)
       // Secrets never travel as plain environment.
       expect(Object.keys(env).some((name) => /PASSWORD|SECRET|API_KEY/.test(name))).toBe(false)
+    }
+  })
+
+  test("every setting the apps read without a safe default in AWS is given to each container, and none meant only for local runs", () => {
+    for (const [kind, app] of [["server", "server"], ["parse-worker", "worker"], ["match-worker", "worker"]] as const) {
+      const container = containerOf(tenant, kind)
+      const given = [
+        ...list(container.environment).map((e) => text(record(e).name)),
+        ...list(container.secrets).map((e) => text(record(e).name)),
+      ]
+      const undeclared = given.filter((name) => !(settingNames as ReadonlyArray<string>).includes(name))
+      expect(undeclared).toEqual([])
+      const needed = settingNames.filter((name) => declaration(name).aws === "stack" && declaration(name).readBy.includes(app))
+      expect(needed.filter((name) => !given.includes(name))).toEqual([])
+      expect(given.filter((name) => settingNames.some((n) => n === name && declaration(n).aws === "local"))).toEqual([])
+    }
+  })
+
+  test("QUEUE_MAX_RECEIVES of every container equals the queues' redrive maxReceiveCount", () => {
+    const counts = queuesOf(tenant)
+      .filter((q) => !isDeadLetter(q))
+      .map((q) => record(json(q.inputs.redrivePolicy, `${q.name}.redrivePolicy`)).maxReceiveCount)
+    expect(counts).toEqual([tenants[tenant].maxReceiveCount, tenants[tenant].maxReceiveCount])
+    for (const kind of ["server", "parse-worker", "match-worker"]) {
+      const env = list(containerOf(tenant, kind).environment).map((e) => record(e))
+      expect(env.filter((e) => e.name === "QUEUE_MAX_RECEIVES").map((e) => e.value)).toEqual([String(tenants[tenant].maxReceiveCount)])
     }
   })
 

@@ -16,6 +16,7 @@ import { Effect, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
 import { configLayer } from "../support/config.ts"
 import { testCluster } from "../support/postgres.ts"
 import { sqlLayer } from "../support/seed.ts"
+import { QueueSettings } from "@scopeline/settings/QueueSettings"
 
 let catalogue: Promise<ReadonlyArray<CatalogueFactor>> | undefined
 /** The published factor files, read once per test file (the matcher ranks them, the DB stores them). */
@@ -63,7 +64,7 @@ export type MatchServices = MatchUpload | AiMatcherClient | MatchRepo | Emission
 /** The match job's services against a database, configured like the worker (settings = env vars). */
 export const matchLayer = (databaseUrl: string, settings: Record<string, string>) =>
   MatchUpload.DefaultWithoutDependencies.pipe(
-    Layer.provideMerge(Layer.mergeAll(AiMatcherClient.Default, MatchCache.Default, MatchRepo.Default, FactorsRepo.Default, EmissionsRepo.Default)),
+    Layer.provideMerge(Layer.mergeAll(AiMatcherClient.Default, MatchCache.Default, MatchRepo.Default, FactorsRepo.Default, EmissionsRepo.Default, QueueSettings.Default)),
     Layer.provideMerge(sqlLayer(databaseUrl)),
     Layer.provide(configLayer(settings)),
   )
