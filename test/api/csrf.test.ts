@@ -3,7 +3,7 @@ import { makeApp } from "@scopeline/server/app"
 import type { ServerServices } from "@scopeline/server/ServerServices"
 import { makeResponder } from "@scopeline/ui/respond"
 import { Runtime } from "effect"
-import { apiClient, type ApiClient } from "../support/api.ts"
+import { apiClient } from "../support/api.ts"
 import { seedDemo } from "../support/seed.ts"
 import { startServer, type TestServer } from "../support/server.ts"
 
@@ -17,12 +17,10 @@ const routes = makeApp(makeResponder(Runtime.defaultRuntime as Runtime.Runtime<n
   .map((route) => ({ method: route.method, path: route.path.replace(/:(\w+)/g, (_, name: string) => (name === "queue" ? "parse" : "1")) }))
 
 let server: TestServer
-let admin: ApiClient
 
 beforeAll(async () => {
   server = await startServer()
   await seedDemo(server.databaseUrl)
-  admin = await apiClient(server.url, "admin@demo.scopeline.dev")
 })
 afterAll(() => server.stop())
 
@@ -37,12 +35,14 @@ describe("CSRF on every state-changing page form", () => {
   for (const route of routes) {
     for (const [name, submitted] of [["without a token", undefined], ["with a foreign token", OTHER]] as const) {
       test(`${route.method} ${route.path} ${name} is refused with 403`, async () => {
+        // A session of its own: a sign-out that slipped through must not sign the other tests out.
+        const { jwt } = await apiClient(server.url, "admin@demo.scopeline.dev")
         const form = new URLSearchParams({ login: "admin@demo.scopeline.dev", password: "x" })
         if (submitted) form.set("_csrf", submitted)
         const response = await fetch(`${server.url}${route.path}`, {
           method: route.method,
           redirect: "manual",
-          headers: { "content-type": "application/x-www-form-urlencoded", cookie: `scopeline_session=${admin.jwt}; scopeline_csrf=${TOKEN}` },
+          headers: { "content-type": "application/x-www-form-urlencoded", cookie: `scopeline_session=${jwt}; scopeline_csrf=${TOKEN}` },
           body: form,
         })
         expect(response.status).toBe(403)
