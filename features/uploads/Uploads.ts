@@ -1,7 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { can } from "@scopeline/accounts"
 import { UploadsRepo } from "./UploadsRepo.ts"
-import { Conflict, Forbidden, NotFound } from "@scopeline/ui/ApiError"
+import { UploadNotFound, UploadNotYetStored, UploadNotYours } from "./errors.ts"
 import { encodeJob, ParseJob } from "./Jobs.ts"
 import { type Upload, UploadId } from "./Upload.ts"
 import type { Principal } from "@scopeline/accounts"
@@ -59,7 +59,7 @@ export class Uploads extends Effect.Service<Uploads>()("scopeline/Uploads", {
             : Option.flatMap(blobs.keyOfUrl(reference.presignedUrl, reference.requestOrigin), uploadIdOfKey)
         const upload = yield* Option.match(id, { onNone: () => Effect.succeed(Option.none<Upload>()), onSome: repo.findById })
         return yield* Option.match(upload, {
-          onNone: () => Effect.fail(new NotFound({ message: "There is no such upload." })),
+          onNone: () => Effect.fail(new UploadNotFound({ message: "There is no such upload." })),
           onSome: Effect.succeed,
         })
       })
@@ -70,7 +70,7 @@ export class Uploads extends Effect.Service<Uploads>()("scopeline/Uploads", {
         if (upload.status !== "pending_upload") return false
         const stored = yield* blobs.head(upload.s3ObjectUrl).pipe(Effect.orDie)
         if (Option.isNone(stored)) {
-          return yield* new Conflict({
+          return yield* new UploadNotYetStored({
             message: "The file has not arrived in storage yet. Upload it to the URL you were given, then confirm.",
             details: { upload_id: upload.id, status: upload.status },
           })
@@ -95,7 +95,7 @@ export class Uploads extends Effect.Service<Uploads>()("scopeline/Uploads", {
       const upload = yield* resolve(reference)
       // Accountants confirm their own uploads; whoever may administer may confirm any.
       if (upload.accountant !== principal.userId && !can(principal.role, "administer")) {
-        return yield* new Forbidden({ message: "This upload belongs to another user." })
+        return yield* new UploadNotYours({ message: "This upload belongs to another user." })
       }
       return yield* markArrived(upload)
     })
@@ -106,7 +106,7 @@ export class Uploads extends Effect.Service<Uploads>()("scopeline/Uploads", {
       if (Option.isNone(id)) return false
       const upload = yield* repo.findById(id.value)
       if (Option.isNone(upload)) return false
-      return yield* markArrived(upload.value).pipe(Effect.catchTag("Conflict", () => Effect.succeed(false)))
+      return yield* markArrived(upload.value).pipe(Effect.catchTag("UploadNotYetStored", () => Effect.succeed(false)))
     })
 
     return { begin, confirm, confirmStored, maxBytes, urlTtlSeconds }

@@ -1,3 +1,4 @@
+import { TokenUnreadable } from "../Tokens.ts"
 import { BadRequest, Unauthorized } from "@scopeline/ui/ApiError"
 import { readCookie, SESSION_COOKIE, verifyCsrf } from "@scopeline/ui/session"
 import { Effect } from "effect"
@@ -14,7 +15,7 @@ export const authenticate = (request: Request) =>
     if (header !== null) {
       const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
       if (!match) {
-        return yield* new BadRequest({ message: "The Authorization header must be `Bearer <token>`." })
+        return yield* new TokenUnreadable({ message: "The Authorization header must be `Bearer <token>`." })
       }
       return yield* auth.verify(match[1]!)
     }

@@ -1,3 +1,4 @@
+import { ActivityNotFound } from "../errors.ts"
 import { requirePermission } from "@scopeline/accounts"
 import {
   ActivitiesQuery,
@@ -10,7 +11,7 @@ import {
   MAX_PAGE_SIZE,
 } from "../ActivitiesQuery.ts"
 import { type EmissionsBucket, EmissionsRepo } from "../EmissionsRepo.ts"
-import { BadRequest, NotFound } from "@scopeline/ui/ApiError"
+import { BadRequest } from "@scopeline/ui/ApiError"
 import { ActivityStatus, UploadId, UploadProgress } from "@scopeline/uploads"
 import { Effect, Option, Schema } from "effect"
 import { Elysia } from "elysia"
@@ -144,7 +145,7 @@ export const activitiesApi = (respond: Responder<ActivitiesServices>) =>
         Effect.gen(function* () {
           const principal = yield* authenticate(request)
           yield* requirePermission(principal, "view")
-          const notFound = new NotFound({ message: "There is no activity with this id." })
+          const notFound = new ActivityNotFound({ message: "There is no activity with this id." })
           // A malformed id cannot name an activity: the same 404 as an unknown one.
           const id = yield* Schema.decodeUnknown(ActivityId)(params.id).pipe(Effect.mapError(() => notFound))
           const row = yield* (yield* ActivitiesQuery).findById(id)

@@ -1,6 +1,6 @@
+import { FactorNotFound } from "../errors.ts"
 import { requirePermission } from "@scopeline/accounts"
 import { FactorSearch, FactorsRepo } from "../FactorsRepo.ts"
-import { NotFound } from "@scopeline/ui/ApiError"
 import { type EmissionFactor, EmissionFactorId } from "../EmissionFactor.ts"
 import { Effect, Option, Schema } from "effect"
 import { Elysia } from "elysia"
@@ -71,7 +71,7 @@ export const factorJson = (factor: EmissionFactor) => ({
 /** The factor with this id, or NotFound (also for a malformed id, which cannot name a factor). */
 export const findFactor = (id: string) =>
   Effect.gen(function* () {
-    const notFound = new NotFound({ message: "There is no emission factor with this id." })
+    const notFound = new FactorNotFound({ message: "There is no emission factor with this id." })
     const factorId = yield* Schema.decodeUnknown(EmissionFactorId)(id).pipe(Effect.mapError(() => notFound))
     const found = yield* (yield* FactorsRepo).findById(factorId)
     return yield* Option.match(found, { onNone: () => Effect.fail(notFound), onSome: Effect.succeed })

@@ -1,5 +1,6 @@
+import { DeadLetterNotFound, QueueNotFound } from "../errors.ts"
 import { requirePermission } from "@scopeline/accounts"
-import { type ApiError, BadRequest, NotFound } from "@scopeline/ui/ApiError"
+import { type ApiError, BadRequest } from "@scopeline/ui/ApiError"
 import type { Principal } from "@scopeline/accounts"
 import { type DeadLetter, Queue, type QueueName } from "@scopeline/queue/Queue"
 import { Effect, Schema } from "effect"
@@ -46,7 +47,7 @@ export const replayDeadLetter = (queueName: QueueName | undefined, id: string, b
         return name
       }
     }
-    return yield* new NotFound({ message: "There is no dead letter with this id (it may have been replayed already)." })
+    return yield* new DeadLetterNotFound({ message: "There is no dead letter with this id (it may have been replayed already)." })
   })
 
 export const deadLetterJson = (letter: DeadLetter) => ({
@@ -107,7 +108,7 @@ export const opsApi = (respond: Responder<OpsServices>) => {
             request,
             isQueueName(params.segment)
               ? Effect.succeed(params.segment)
-              : Effect.fail(new NotFound({ message: `There is no queue named "${params.segment}".` })),
+              : Effect.fail(new QueueNotFound({ message: `There is no queue named "${params.segment}".` })),
             params.id,
           ),
         ),

@@ -68,7 +68,7 @@ export const opsPage = (respond: Responder<OpsServices>) => {
             const notice = queueName
               ? yield* replayDeadLetter(queueName, params.id, principal).pipe(
                   Effect.as(`Replayed ${queueName} message ${params.id}: it is back on its queue.`),
-                  Effect.catchTag("NotFound", () => Effect.succeed(`Message ${params.id} is no longer a dead letter.`)),
+                  Effect.catchTag("DeadLetterNotFound", () => Effect.succeed(`Message ${params.id} is no longer a dead letter.`)),
                 )
               : `There is no queue named "${params.queue}".`
             const letters = yield* deadLettersOf(yield* Queue)

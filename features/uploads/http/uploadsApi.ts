@@ -1,6 +1,6 @@
 import { requirePermission } from "@scopeline/accounts"
 import { UploadsRepo } from "../UploadsRepo.ts"
-import { NotFound } from "@scopeline/ui/ApiError"
+import { UploadNotFound } from "../errors.ts"
 import type { Upload } from "../Upload.ts"
 import { UploadId } from "../Upload.ts"
 import { Uploads } from "../Uploads.ts"
@@ -60,7 +60,7 @@ export const findUpload = (id: string) =>
     const parsed = Schema.decodeUnknownOption(UploadId)(id)
     const upload = Option.isSome(parsed) ? yield* (yield* UploadsRepo).findById(parsed.value) : Option.none()
     return yield* Option.match(upload, {
-      onNone: () => Effect.fail(new NotFound({ message: "There is no such upload." })),
+      onNone: () => Effect.fail(new UploadNotFound({ message: "There is no such upload." })),
       onSome: Effect.succeed,
     })
   })

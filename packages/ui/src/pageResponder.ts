@@ -4,24 +4,16 @@ import type { Responder } from "./respond.ts"
 import { errorPage } from "./render.tsx"
 import { cookie, SESSION_COOKIE } from "./session.ts"
 
-const titles: Record<ApiError["_tag"], string> = {
-  BadRequest: "That request could not be understood",
-  Unauthorized: "Please sign in",
-  Forbidden: "Not allowed",
-  NotFound: "Not found",
-  Conflict: "Conflict",
-  PayloadTooLarge: "Too large",
-  TooManyRequests: "Too many attempts",
-}
-
-const statuses: Record<ApiError["_tag"], number> = {
-  BadRequest: 400,
-  Unauthorized: 401,
-  Forbidden: 403,
-  NotFound: 404,
-  Conflict: 409,
-  PayloadTooLarge: 413,
-  TooManyRequests: 429,
+/** A page's heading for an error, by its status: the message under it says what happened. */
+const titles: Record<number, string> = {
+  400: "That request could not be understood",
+  401: "Please sign in",
+  403: "Not allowed",
+  404: "Not found",
+  409: "Conflict",
+  410: "No longer available",
+  413: "Too large",
+  429: "Too many attempts",
 }
 
 /**
@@ -36,9 +28,7 @@ export const pageResponder = <R>(respond: Responder<R>) => ({
         return outcome.response
       case "ApiError": {
         const error = outcome.error
-        const sessionProblem =
-          error._tag === "Unauthorized" || (error._tag === "BadRequest" && error.message.includes("token"))
-        if (sessionProblem) {
+        if (error.endsSession === true) {
           const next = new URL(request.url).pathname
           const location = next === "/" ? "/login" : `/login?next=${encodeURIComponent(next)}`
           return new Response(null, {
@@ -46,7 +36,7 @@ export const pageResponder = <R>(respond: Responder<R>) => ({
             headers: { location, "set-cookie": cookie(request, SESSION_COOKIE, "", 0) },
           })
         }
-        return errorPage(request, statuses[error._tag], titles[error._tag], error.message)
+        return errorPage(request, error.status, titles[error.status] ?? "That did not work", error.message)
       }
       case "Unavailable":
         return errorPage(

@@ -1,4 +1,4 @@
-import { type ApiError, codeOf, isApiError, statusOf } from "./ApiError.ts"
+import { type ApiError, isApiError } from "./ApiError.ts"
 import { SqlError } from "@effect/sql/SqlError"
 import { Cause, Effect, Exit, Option, Runtime } from "effect"
 
@@ -100,9 +100,9 @@ export const makeResponder = <R>(runtime: Runtime.Runtime<R>) => {
 
 export const apiErrorResponse = (error: ApiError): Response =>
   json(
-    errorBody(codeOf[error._tag], error.message, error.details),
-    statusOf[error._tag],
-    error._tag === "TooManyRequests" ? { "retry-after": String(error.retryAfterSeconds) } : undefined,
+    errorBody(error.code, error.message, error.details),
+    error.status,
+    error.retryAfterSeconds === undefined ? undefined : { "retry-after": String(error.retryAfterSeconds) },
   )
 
 export type Responder<R> = ReturnType<typeof makeResponder<R>>
