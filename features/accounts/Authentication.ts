@@ -5,6 +5,7 @@ import { Effect, Option, Schema } from "effect"
 import { LoginThrottle } from "./LoginThrottle.ts"
 import { Passwords } from "@scopeline/identity/Passwords"
 import { Tokens } from "./Tokens.ts"
+import { SessionRevocations, sessionSignedOut } from "./SessionRevocations.ts"
 
 export const Credentials = Schema.Struct({
   login: Schema.String.pipe(Schema.trimmed(), Schema.minLength(1), Schema.maxLength(320)),
@@ -23,17 +24,19 @@ export class Authentication extends Effect.Service<Authentication>()("scopeline/
     const passwords = yield* Passwords
     const throttle = yield* LoginThrottle
     const tokens = yield* Tokens
+    const revocations = yield* SessionRevocations
     // Verifying against a real hash for unknown logins keeps response times equal, so timing does
     // not reveal which logins exist.
     const decoyHash = yield* passwords.hash(crypto.randomUUID())
 
-    const login = Effect.fn("Authentication.login")(function* (credentials: Credentials) {
-      yield* throttle.claimAttempt(credentials.login)
+    /** `from` is the client's address (`clientAddressOf`), which throttling counts failures by. */
+    const login = Effect.fn("Authentication.login")(function* (credentials: Credentials, from: string) {
+      yield* throttle.claimAttempt(credentials.login, from)
       const user = yield* users.findCredentials(credentials.login)
       const hash = Option.flatMapNullable(user, (u) => u.passwordHash)
       const valid = yield* passwords.verify(credentials.password, Option.getOrElse(hash, () => decoyHash))
       if (Option.isNone(user) || Option.isNone(hash) || !valid) return yield* invalidCredentials
-      yield* throttle.clear(credentials.login)
+      yield* throttle.clear(credentials.login, from)
       const principal = new Principal({ userId: user.value.id, role: user.value.role })
       const jwt = yield* tokens.issue(principal)
       return { jwt, principal }
@@ -44,13 +47,23 @@ export class Authentication extends Effect.Service<Authentication>()("scopeline/
      * out and a changed role applies at once, not when the token expires.
      */
     const verify = Effect.fn("Authentication.verify")(function* (token: string) {
-      const claimed = yield* tokens.verify(token)
-      const user = yield* users.findById(claimed.userId)
+      const verified = yield* tokens.verify(token)
+      if (yield* revocations.isRevoked(verified.tokenId)) return yield* sessionSignedOut
+      const user = yield* users.findById(verified.principal.userId)
       if (Option.isNone(user)) return yield* new Unauthorized({ message: "This account no longer exists." })
       return new Principal({ userId: user.value.id, role: user.value.role })
     })
 
-    return { login, verify }
+    /**
+     * Revokes the token on the server, so the same cookie or bearer token is refused from now on.
+     * A token that is already invalid has nothing left to revoke: signing out still succeeds.
+     */
+    const signOut = Effect.fn("Authentication.signOut")(function* (token: string) {
+      const verified = yield* tokens.verify(token).pipe(Effect.option)
+      if (Option.isSome(verified)) yield* revocations.revoke(verified.value.tokenId, verified.value.expiresAt)
+    })
+
+    return { login, verify, signOut }
   }),
-  dependencies: [UsersRepo.Default, Passwords.Default, LoginThrottle.Default, Tokens.Default],
+  dependencies: [UsersRepo.Default, Passwords.Default, LoginThrottle.Default, Tokens.Default, SessionRevocations.Default],
 }) {}

@@ -6,7 +6,8 @@ import { Config, ConfigError, Data, Effect, Either, Layer, Option, Redacted, Sch
 import { createRemoteJWKSet, errors, jwtVerify } from "jose"
 import { createHmac } from "node:crypto"
 import { Authentication, type Credentials } from "./Authentication.ts"
-import { assertParsable } from "./Tokens.ts"
+import { assertParsable, TokenUnreadable } from "./Tokens.ts"
+import { SessionRevocations, sessionSignedOut } from "./SessionRevocations.ts"
 
 /**
  * Settings of AUTH=cognito (env vars of the same name):
@@ -93,12 +94,12 @@ const invalidToken = new Unauthorized({ message: "The token is not valid." })
 const invalidCredentials = new Unauthorized({ message: "The login or password is incorrect." })
 
 /** jose's verdict as our errors: structurally broken is 400, well-formed but unacceptable is 401 (as Tokens.verify). */
-const verificationFailure = (error: unknown): Effect.Effect<never, BadRequest | Unauthorized> => {
+const verificationFailure = (error: unknown): Effect.Effect<never, TokenUnreadable | Unauthorized> => {
   if (error instanceof errors.JWTExpired) {
     return Effect.fail(new Unauthorized({ message: "The token has expired. Sign in again." }))
   }
   if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) {
-    return Effect.fail(new BadRequest({ message: "The token cannot be parsed." }))
+    return Effect.fail(new TokenUnreadable({ message: "The token cannot be parsed." }))
   }
   // Bad signature, unknown key, wrong issuer, missing claims: not a token we accept.
   if (
@@ -127,6 +128,7 @@ const InitiateAuthRetry = Schedule.exponential("100 millis").pipe(
 const makeCognitoAuthentication = Effect.gen(function* () {
   const config = yield* CognitoConfig
   const users = yield* CognitoUsersRepo
+  const revocations = yield* SessionRevocations
   // Fetched on first use, cached, and refetched when a token names an unknown `kid` (key rotation).
   const jwks = createRemoteJWKSet(config.jwksUrl)
 
@@ -137,6 +139,8 @@ const makeCognitoAuthentication = Effect.gen(function* () {
       catch: (error) => error,
     }).pipe(Effect.catchAll(verificationFailure))
     const claims = yield* Schema.decodeUnknown(CognitoClaims)(payload).pipe(Effect.mapError(() => invalidToken))
+    // Cognito's ID and access tokens carry a `jti`; one signed out here stays refused until it expires.
+    if (typeof payload.jti === "string" && (yield* revocations.isRevoked(payload.jti))) return yield* sessionSignedOut
     const audience = claims.token_use === "id" ? claims.aud : claims.client_id
     if (audience !== config.clientId) {
       return yield* new Unauthorized({ message: "The token was issued for another application." })
@@ -255,17 +259,27 @@ const makeCognitoAuthentication = Effect.gen(function* () {
     // Verifying our own fresh token provisions the user and yields the principal; a token Cognito just
     // issued that we cannot parse is Cognito's fault, not the user's.
     const principal = yield* verify(jwt).pipe(
-      Effect.catchTag("BadRequest", (cause) => Effect.die(new CognitoUnavailable({ operation: "InitiateAuth", cause }))),
+      Effect.catchTag("TokenUnreadable", (cause) => Effect.die(new CognitoUnavailable({ operation: "InitiateAuth", cause }))),
     )
     return { jwt, principal }
   })
 
-  return Authentication.make({ login, verify })
+  /** Our own deny-list, as in local mode: the token stays valid at Cognito but not here. */
+  const signOut = Effect.fn("CognitoAuth.signOut")(function* (token: string) {
+    const verified = yield* Effect.tryPromise(() =>
+      jwtVerify(token, jwks, { issuer: config.issuer, algorithms: ["RS256"], requiredClaims: ["exp"] }),
+    ).pipe(Effect.option)
+    if (Option.isNone(verified)) return
+    const { jti, exp } = verified.value.payload
+    if (typeof jti === "string" && typeof exp === "number") yield* revocations.revoke(jti, new Date(exp * 1000))
+  })
+
+  return Authentication.make({ login, verify, signOut })
 })
 
 /** The Authentication service of AWS mode (AUTH=cognito): Cognito signs users in and issues the tokens. */
 export const CognitoAuthenticationLive = Layer.effect(Authentication, makeCognitoAuthentication).pipe(
-  Layer.provide(CognitoUsersRepo.Default),
+  Layer.provide(Layer.merge(CognitoUsersRepo.Default, SessionRevocations.Default)),
 )
 
 /** AUTH=local (default; local users, argon2id, HS256) or AUTH=cognito. */

@@ -1,15 +1,32 @@
 import { AppConfig } from "@scopeline/settings/AppConfig"
-import { BadRequest, Unauthorized } from "@scopeline/ui/ApiError"
+import { httpError, Unauthorized } from "@scopeline/ui/ApiError"
 import { Role } from "./Role.ts"
 import { Principal, UserId } from "./User.ts"
 import { Effect, Schema } from "effect"
 import { decodeProtectedHeader, errors, jwtVerify, SignJWT } from "jose"
 import { JwtSecret } from "@scopeline/identity/JwtSecret"
 
+/** A token that is not a JWT at all (400): the session it came with cannot go on, so pages ask to sign in. */
+export class TokenUnreadable extends httpError("TokenUnreadable", 400, "bad_request") {
+  get endsSession(): boolean {
+    return true
+  }
+}
+
 const ISSUER = "scopeline"
 
-/** The claims we sign: `sub` and `uuid` both hold the user's id (the seed names it `uuid`). */
-const Claims = Schema.Struct({ sub: UserId, uuid: UserId, role: Role })
+/**
+ * The claims we sign: `sub` and `uuid` both hold the user's id (the seed names it `uuid`); `jti` names
+ * the session so signing out can revoke exactly it; `exp` and `iat` bound its life.
+ */
+const Claims = Schema.Struct({ sub: UserId, uuid: UserId, role: Role, jti: Schema.String, exp: Schema.Number, iat: Schema.Number })
+
+/** A token whose signature, issuer and lifetime were checked: who it is for, and which session. */
+export interface VerifiedToken {
+  readonly principal: Principal
+  readonly tokenId: string
+  readonly expiresAt: Date
+}
 
 /**
  * Rejects what is not a JWT at all (400, as the seed's error table says) before verifying the
@@ -18,11 +35,11 @@ const Claims = Schema.Struct({ sub: UserId, uuid: UserId, role: Role })
 export const assertParsable = (token: string) =>
   Effect.try({
     try: () => decodeProtectedHeader(token),
-    catch: () => new BadRequest({ message: "The token cannot be parsed." }),
+    catch: () => new TokenUnreadable({ message: "The token cannot be parsed." }),
   }).pipe(
     Effect.filterOrFail(
       () => token.split(".").length === 3,
-      () => new BadRequest({ message: "The token cannot be parsed." }),
+      () => new TokenUnreadable({ message: "The token cannot be parsed." }),
     ),
   )
 
@@ -38,26 +55,34 @@ export class Tokens extends Effect.Service<Tokens>()("scopeline/Tokens", {
           .setSubject(principal.userId)
           .setIssuer(ISSUER)
           .setIssuedAt()
+          .setJti(crypto.randomUUID())
           .setExpirationTime(`${jwtTtlSeconds}s`)
           .sign(key),
       )
     })
 
-    const verify = Effect.fn("Tokens.verify")(function* (token: string) {
+    const verify = Effect.fn("Tokens.verify")(function* (token: string): Effect.fn.Return<VerifiedToken, TokenUnreadable | Unauthorized> {
       yield* assertParsable(token)
       const { payload } = yield* Effect.tryPromise({
-        try: () => jwtVerify(token, key, { issuer: ISSUER, algorithms: ["HS256"] }),
+        // A token without `exp` would never expire, so even a correctly signed one is refused. (One
+        // without `jti`, which could never be revoked, is refused by the Claims schema below, after
+        // jose has said whether it expired: that message is the more useful one.)
+        try: () => jwtVerify(token, key, { issuer: ISSUER, algorithms: ["HS256"], requiredClaims: ["exp", "iat"] }),
         catch: (error) =>
           error instanceof errors.JWTExpired
             ? new Unauthorized({ message: "The token has expired. Sign in again." })
             : error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid
-              ? new BadRequest({ message: "The token cannot be parsed." })
+              ? new TokenUnreadable({ message: "The token cannot be parsed." })
               : new Unauthorized({ message: "The token is not valid." }),
       })
       const claims = yield* Schema.decodeUnknown(Claims)(payload).pipe(
         Effect.mapError(() => new Unauthorized({ message: "The token is not valid." })),
       )
-      return new Principal({ userId: claims.sub, role: claims.role })
+      return {
+        principal: new Principal({ userId: claims.sub, role: claims.role }),
+        tokenId: claims.jti,
+        expiresAt: new Date(claims.exp * 1000),
+      }
     })
 
     return { issue, verify, ttlSeconds: jwtTtlSeconds }

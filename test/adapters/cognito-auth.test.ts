@@ -77,7 +77,7 @@ const cognitoToken = (sub: string, options: TokenOptions = {}) => {
 
 const verify = (token: string) => runtime.runPromiseExit(Effect.flatMap(Authentication, (auth) => auth.verify(token)))
 const login = (login: string, password: string) =>
-  runtime.runPromiseExit(Effect.flatMap(Authentication, (auth) => auth.login({ login, password })))
+  runtime.runPromiseExit(Effect.flatMap(Authentication, (auth) => auth.login({ login, password }, "127.0.0.1")))
 
 const failureOf = <A, E>(exit: Exit.Exit<A, E>) => {
   if (Exit.isSuccess(exit)) throw new Error(`expected a failure, got ${JSON.stringify(exit.value)}`)
@@ -311,7 +311,7 @@ describe("Cognito token verification", () => {
 
   test("something that is not a JWT is 400", async () => {
     for (const garbage of ["garbage", "a.b.c", "", "eyJhbGciOiJSUzI1NiJ9.bm90IGpzb24"]) {
-      expect({ garbage, error: failureOf(await verify(garbage)) }).toMatchObject({ garbage, error: { _tag: "BadRequest" } })
+      expect({ garbage, error: failureOf(await verify(garbage)) }).toMatchObject({ garbage, error: { _tag: "TokenUnreadable" } })
     }
   })
 

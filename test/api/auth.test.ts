@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { SQL } from "bun"
 import { SignJWT } from "jose"
+import { Duration } from "effect"
+import { delayFor, MAX_DELAY, SLOW_AFTER_FAILURES } from "@scopeline/accounts/LoginThrottle"
 import { DEMO_TEST_PASSWORD as PASSWORD, seedDemo } from "../support/seed.ts"
 import { startServer, type TestServer } from "../support/server.ts"
 
@@ -73,7 +75,7 @@ describe("POST /v1/auth/login", () => {
 })
 
 describe("lockout", () => {
-  test("locks a login for 15 minutes after 5 failures, even with the right password", async () => {
+  test("locks a login for 15 minutes after 5 failures from one address, even with the right password", async () => {
     // Its own server and database: the lockout must not leak into the other tests.
     const own = await startServer()
     await seedDemo(own.databaseUrl)
@@ -251,5 +253,149 @@ describe("system API", () => {
   test("healthz and readyz answer", async () => {
     expect((await get("/healthz")).status).toBe(200)
     expect((await get("/readyz")).status).toBe(200)
+  })
+})
+
+describe("signing out", () => {
+  const signInForm = async () => {
+    const form = await fetch(`${server.url}/login`)
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1]!
+    const csrfCookie = form.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ")
+    const signedIn = await fetch(`${server.url}/login`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie: csrfCookie },
+      body: new URLSearchParams({ _csrf: csrf, login: "viewer@demo.scopeline.dev", password: PASSWORD }),
+    })
+    expect(signedIn.status).toBe(303)
+    const session = signedIn.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ")
+    return { csrf, cookie: `${csrfCookie}; ${session}` }
+  }
+
+  test("signing out of the page revokes the session: the same cookie is refused afterwards", async () => {
+    const { csrf, cookie } = await signInForm()
+    expect((await fetch(`${server.url}/v1/me`, { headers: { cookie } })).status).toBe(200)
+    const signedOut = await fetch(`${server.url}/logout`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie },
+      body: new URLSearchParams({ _csrf: csrf }),
+    })
+    expect(signedOut.status).toBe(303)
+    // A copy of the cookie kept from before (the browser itself dropped it) no longer signs anyone in.
+    const replayed = await fetch(`${server.url}/v1/me`, { headers: { cookie } })
+    expect(replayed.status).toBe(401)
+    expect(((await replayed.json()) as { error: { message: string } }).error.message).toContain("signed out")
+    const page = await fetch(`${server.url}/activities`, { headers: { cookie }, redirect: "manual" })
+    expect(page.status).toBe(303)
+    expect(page.headers.get("location")).toStartWith("/login")
+  })
+
+  test("POST /v1/auth/logout revokes the bearer token; other sessions of the user go on", async () => {
+    const other = await tokenFor("viewer@demo.scopeline.dev")
+    const token = await tokenFor("viewer@demo.scopeline.dev")
+    const logout = await fetch(`${server.url}/v1/auth/logout`, { method: "POST", headers: { authorization: `Bearer ${token}` } })
+    expect(logout.status).toBe(204)
+    expect((await get("/v1/me", token)).status).toBe(401)
+    expect((await get("/v1/me", other)).status).toBe(200)
+    expect((await get("/v1/me", await tokenFor("viewer@demo.scopeline.dev"))).status).toBe(200)
+  })
+
+  test("a correctly signed token without an expiry is refused (401)", async () => {
+    const claims = JSON.parse(Buffer.from((await tokenFor("viewer@demo.scopeline.dev")).split(".")[1]!, "base64url").toString())
+    const key = new TextEncoder().encode(server.settings.JWT_SECRET)
+    const forever = await new SignJWT({ uuid: claims.uuid, role: claims.role })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject(claims.sub)
+      .setIssuer("scopeline")
+      .setIssuedAt()
+      .setJti(crypto.randomUUID())
+      .sign(key)
+    expect((await get("/v1/me", forever)).status).toBe(401)
+  })
+})
+
+describe("throttling by address", () => {
+  /** A server behind a (pretend) proxy, so each request can name the client address it comes from. */
+  const behindProxy = async () => {
+    const own = await startServer({ TRUSTED_PROXY: "true" })
+    await seedDemo(own.databaseUrl)
+    const attempt = (from: string, login: string, password: string) =>
+      fetch(`${own.url}/v1/auth/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-forwarded-for": from },
+        body: JSON.stringify({ credentials: { login, password } }),
+      })
+    return { own, attempt }
+  }
+
+  test("a stranger's wrong passwords lock the stranger out, not the owner signing in from elsewhere", async () => {
+    const { own, attempt } = await behindProxy()
+    try {
+      for (let i = 0; i < 5; i++) expect((await attempt("203.0.113.1", "admin@demo.scopeline.dev", `wrong-${i}`)).status).toBe(401)
+      const stranger = await attempt("203.0.113.1", "admin@demo.scopeline.dev", PASSWORD)
+      expect(stranger.status).toBe(429)
+      expect(Number(stranger.headers.get("retry-after"))).toBeGreaterThan(800)
+      expect((await attempt("198.51.100.7", "admin@demo.scopeline.dev", PASSWORD)).status).toBe(200)
+      // The owner's success does not reset the stranger's count.
+      expect((await attempt("203.0.113.1", "admin@demo.scopeline.dev", PASSWORD)).status).toBe(429)
+    } finally {
+      await own.stop()
+    }
+  })
+
+  test("30 failed logins on different accounts from one address, and that address is refused", async () => {
+    const { own, attempt } = await behindProxy()
+    try {
+      for (let i = 0; i < 30; i++) expect((await attempt("203.0.113.2", `nobody-${i}@demo.scopeline.dev`, "guess")).status).toBe(401)
+      const next = await attempt("203.0.113.2", "viewer@demo.scopeline.dev", "guess")
+      expect(next.status).toBe(429)
+      expect(Number(next.headers.get("retry-after"))).toBeGreaterThan(0)
+      expect((await attempt("198.51.100.8", "viewer@demo.scopeline.dev", PASSWORD)).status).toBe(200)
+    } finally {
+      await own.stop()
+    }
+  })
+
+  test("a guess spread over many addresses slows the login down but never locks its owner out", async () => {
+    const { own, attempt } = await behindProxy()
+    try {
+      for (let i = 0; i < 12; i++) expect((await attempt(`203.0.113.${10 + i}`, "viewer@demo.scopeline.dev", "guess")).status).toBe(401)
+      const started = performance.now()
+      expect((await attempt("198.51.100.9", "viewer@demo.scopeline.dev", PASSWORD)).status).toBe(200)
+      // 12 failures: 100 ms × 2² before the password is even checked.
+      expect(performance.now() - started).toBeGreaterThanOrEqual(400)
+    } finally {
+      await own.stop()
+    }
+  })
+
+  test("without TRUSTED_PROXY, X-Forwarded-For is ignored: naming a new address per request gains nothing", async () => {
+    const own = await startServer()
+    await seedDemo(own.databaseUrl)
+    try {
+      const attempt = (from: string, password: string) =>
+        fetch(`${own.url}/v1/auth/login`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-forwarded-for": from },
+          body: JSON.stringify({ credentials: { login: "viewer@demo.scopeline.dev", password } }),
+        })
+      for (let i = 0; i < 5; i++) expect((await attempt(`203.0.113.${i}`, "guess")).status).toBe(401)
+      expect((await attempt("203.0.113.99", "guess")).status).toBe(429)
+    } finally {
+      await own.stop()
+    }
+  })
+
+  test("the per-login delay grows with failures and stays bounded", () => {
+    expect(Duration.toMillis(delayFor(SLOW_AFTER_FAILURES - 1))).toBe(0)
+    let previous = 0
+    for (let failures = SLOW_AFTER_FAILURES; failures < 10_000; failures += 7) {
+      const millis = Duration.toMillis(delayFor(failures))
+      expect(millis).toBeGreaterThanOrEqual(previous)
+      expect(millis).toBeLessThanOrEqual(Duration.toMillis(MAX_DELAY))
+      previous = millis
+    }
+    expect(previous).toBe(Duration.toMillis(MAX_DELAY))
   })
 })

@@ -8,7 +8,7 @@ import { BlobStoreLive } from "@scopeline/storage/BlobStoreLive"
 import { makeResponder } from "@scopeline/ui/respond"
 import { ActivitiesRepo, UploadProgress, Uploads, UploadsRepo } from "@scopeline/uploads"
 import { Config, Effect, Layer } from "effect"
-import { makeApp } from "./app.ts"
+import { makeApp, makeFetch } from "./app.ts"
 import type { ServerServices } from "./ServerServices.ts"
 /**
  * The published factor catalogue (data/factors), upserted at start-up: repeatable, and a new
@@ -53,13 +53,28 @@ export const serve = (options: { readonly port?: number; readonly onListen?: (in
     Effect.gen(function* () {
       const config = yield* AppConfig
       const runtime = yield* Effect.runtime<ServerServices>()
+      // Behind a load balancer the client's address is in X-Forwarded-For; believed only when said so.
+      const trustProxy = yield* Config.boolean("TRUSTED_PROXY").pipe(Config.withDefault(false))
       const app = makeApp(makeResponder(runtime))
       const port = options.port ?? config.port
-      yield* Effect.acquireRelease(
-        Effect.sync(() => app.listen({ port, hostname: "0.0.0.0" })),
-        (listening) => Effect.promise(() => listening.stop(true)),
+      // Bun.serve with our own fetch (not app.listen) so every request and response passes makeFetch.
+      const listening = yield* Effect.acquireRelease(
+        Effect.sync(() =>
+          Bun.serve({
+            port,
+            hostname: "0.0.0.0",
+            // Uploads stream to the local blob store; the body limit sits above the largest allowed file.
+            maxRequestBodySize: 1024 * 1024 * 1024,
+            // Elysia's own default; an upload's live progress holds a request open between updates.
+            idleTimeout: 30,
+            // Bun's development mode answers an uncaught error with a page showing the stack trace.
+            development: false,
+            fetch: makeFetch(app, { trustProxy }),
+          }),
+        ),
+        (server) => Effect.promise(() => server.stop(true)),
       )
-      const bound = app.server?.port ?? port
+      const bound = listening.port ?? port
       const info = { url: `http://127.0.0.1:${bound}`, port: bound }
       yield* Effect.logInfo("server listening").pipe(Effect.annotateLogs(info))
       options.onListen?.(info)

@@ -18,13 +18,43 @@ import { opsPage } from "@scopeline/ops"
 import { errorPage } from "@scopeline/ui/render"
 import type { ServerServices } from "./ServerServices.ts"
 import { staticAssets } from "@scopeline/ui/static"
+import { pathOf, withSecurityHeaders } from "@scopeline/ui/securityHeaders"
+import { rememberClientAddress } from "@scopeline/ui/clientAddress"
+import type { Server } from "bun"
 
-const isApiPath = (request: Request) => new URL(request.url).pathname.startsWith("/v1/")
+// By string, not `new URL`: this also runs for requests whose Host header makes the URL unparsable.
+const isApiPath = (request: Request) => pathOf(request).startsWith("/v1/")
+
+/**
+ * A Host header that is not a host (`Host: a b`, `Host: 127.0.0.1:abc`) gives Bun a `request.url`
+ * that `new URL` refuses, and every route parses it; such a request is refused before any of them.
+ */
+const unparsableAddress = (request: Request): Response => {
+  const message = "The request's Host header is not a valid host name."
+  return isApiPath(request)
+    ? json(errorBody("bad_request", message), 400)
+    : new Response(`<!doctype html><title>Bad request</title><h1>Bad request</h1><p>${message}</p>`, {
+        status: 400,
+        headers: { "content-type": "text/html; charset=utf-8" },
+      })
+}
+
+/**
+ * The server's fetch handler around the app: the only code that sees every request and every
+ * response (Elysia's hooks skip some, such as its own 404 and early answers from `onRequest`), so
+ * the Host check, the client address and the security headers live here, once.
+ */
+export const makeFetch =
+  (app: { readonly handle: (request: Request) => Promise<Response> }, options: { readonly trustProxy: boolean }) =>
+  async (request: Request, server: Server<undefined>): Promise<Response> => {
+    if (!URL.canParse(request.url)) return withSecurityHeaders(request, unparsableAddress(request))
+    rememberClientAddress(request, server.requestIP(request)?.address, options.trustProxy)
+    return withSecurityHeaders(request, await app.handle(request))
+  }
 
 /** The whole HTTP surface: the /v1 JSON API and the htmx pages, as separate plugins. */
-export const makeApp = (respond: Responder<ServerServices>, options: { readonly maxRequestBodySize?: number } = {}) =>
-  // Uploads stream to the local blob store; the body limit sits above the largest allowed file.
-  new Elysia({ name: "scopeline", serve: { maxRequestBodySize: options.maxRequestBodySize ?? 1024 * 1024 * 1024 } })
+export const makeApp = (respond: Responder<ServerServices>) =>
+  new Elysia({ name: "scopeline" })
     // Errors Elysia raises itself (no route, unreadable body) get the same shapes as ours.
     .onError(({ code, request }) => {
       const status = code === "NOT_FOUND" ? 404 : code === "PARSE" || code === "VALIDATION" ? 400 : 500

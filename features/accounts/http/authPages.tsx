@@ -5,10 +5,11 @@ import { Elysia } from "elysia"
 import { formBody } from "@scopeline/ui/decode"
 import type { Responder } from "@scopeline/ui/respond"
 import { authenticate } from "./guard.ts"
-import { cookie, CSRF_FIELD, csrfToken, SESSION_COOKIE, verifyCsrf } from "@scopeline/ui/session"
+import { cookie, CSRF_FIELD, csrfToken, readCookie, SESSION_COOKIE, verifyCsrf } from "@scopeline/ui/session"
 import type { AccountsServices } from "./services.ts"
 import { pageResponder } from "@scopeline/ui/pageResponder"
 import { renderPage } from "./render.tsx"
+import { clientAddressOf } from "@scopeline/ui/clientAddress"
 
 const field = (form: FormData, name: string) => {
   const value = form.get(name)
@@ -59,7 +60,7 @@ export const authPages = (respond: Responder<AccountsServices>) => {
             const credentials = Schema.decodeUnknownEither(Credentials)({ login, password: field(form, "password") ?? "" })
             if (Either.isLeft(credentials)) return yield* loginPage(request, 400, { login, error: "Enter your email and password." })
             const auth = yield* Authentication
-            const result = yield* auth.login(credentials.right).pipe(Effect.either)
+            const result = yield* auth.login(credentials.right, clientAddressOf(request)).pipe(Effect.either)
             if (Either.isLeft(result)) {
               const status = result.left._tag === "TooManyRequests" ? 429 : 401
               return yield* loginPage(request, status, { login, error: result.left.message })
@@ -84,6 +85,9 @@ export const authPages = (respond: Responder<AccountsServices>) => {
           Effect.gen(function* () {
             const form = yield* formBody(request)
             yield* verifyCsrf(request, field(form, CSRF_FIELD))
+            // Revoked on the server too: a copy of this cookie taken earlier stops working as well.
+            const token = readCookie(request, SESSION_COOKIE)
+            if (token !== undefined) yield* (yield* Authentication).signOut(token)
             return new Response(null, {
               status: 303,
               headers: { location: "/login", "set-cookie": cookie(request, SESSION_COOKIE, "", 0) },
