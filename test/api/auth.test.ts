@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { SQL } from "bun"
-import { SignJWT } from "jose"
+import { decodeJwt, SignJWT } from "jose"
 import { Duration } from "effect"
 import { delayFor, MAX_DELAY, SLOW_AFTER_FAILURES } from "@scopeline/accounts/LoginThrottle"
 import { DEMO_TEST_PASSWORD as PASSWORD, seedDemo } from "../support/seed.ts"
@@ -188,14 +188,19 @@ describe("tokens", () => {
     expect(((await response.json()) as { error: { message: string } }).error.message).toContain("expired")
   })
 
-  test("a token signed with another key is 401", async () => {
-    const forged = await new SignJWT({ uuid: crypto.randomUUID(), role: "admin" })
-      .setProtectedHeader({ alg: "HS256" })
-      .setSubject(crypto.randomUUID())
-      .setIssuer("scopeline")
-      .setExpirationTime("1h")
-      .sign(new TextEncoder().encode("another-secret-another-secret-another-secret"))
-    expect((await get("/v1/me", forged)).status).toBe(401)
+  test("a token signed with another key is 401, though its claims are a real user's and would be accepted", async () => {
+    const login = await fetch(`${server.url}/v1/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ credentials: { login: "viewer@demo.scopeline.dev", password: PASSWORD } }),
+    })
+    const { jwt } = (await login.json()) as { jwt: string }
+    const claims = decodeJwt(jwt)
+    const signedWith = (secret: string) =>
+      new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).sign(new TextEncoder().encode(secret))
+    // The same claims under the server's own key pass: only the key differs between the two.
+    expect((await get("/v1/me", await signedWith(server.settings.JWT_SECRET!))).status).toBe(200)
+    expect((await get("/v1/me", await signedWith("another-secret-another-secret-another-secret"))).status).toBe(401)
   })
 })
 

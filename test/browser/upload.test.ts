@@ -54,6 +54,19 @@ describe("uploading through the page", () => {
     await page.click("text=See the activities")
     await page.waitForSelector("table")
     expect(await page.textContent("main")).toContain("Store electricity - Tampines outlet")
+    // The kg CO2e the page shows is the pipeline's: quantity × the published factor it matched.
+    const shown = await page.textContent('tr:has-text("Store electricity - Tampines outlet"):has-text("41250 kWh") td.emissions')
+    const { activities } = (await page.evaluate(async () => (await fetch("/v1/activities?limit=100")).json())) as {
+      activities: ReadonlyArray<{ description: string; quantity: number; unit: string; emission_factor: { id: string } | null }>
+    }
+    const tampines = activities.find((a) => a.description === "Store electricity - Tampines outlet" && a.quantity === 41250)!
+    const factor = (await page.evaluate(async (id) => (await fetch(`/v1/emission-factors/${id}`)).json(), tampines.emission_factor!.id)) as {
+      unit: string
+      factor: { value: string }
+    }
+    expect([tampines.unit, factor.unit]).toEqual(["kWh", "kWh"])
+    const expected = (41250 * Number(factor.factor.value)).toLocaleString("en-GB", { maximumFractionDigits: 3 })
+    expect(shown?.trim()).toBe(expected)
     await page.close()
   })
 
