@@ -103,3 +103,15 @@ describe("dependencies go one way", () => {
     expect(cycles).toEqual([])
   })
 })
+
+describe("one guard", () => {
+  test("no route checks identity or permission itself: only accounts/http/guard.ts authenticates and asks for permissions", () => {
+    // The sign-in page may ask who is signed in (to skip the form); it guards nothing.
+    const allowed = new Set(["features/accounts/http/guard.ts", "features/accounts/Permissions.ts", "features/accounts/http/authPages.tsx"])
+    const offending = sources("features")
+      .filter((file) => !allowed.has(relative(root, file)))
+      .filter((file) => /\b(authenticate|authenticateChange)\(request\)|\brequirePermission\(/.test(readFileSync(file, "utf8")))
+      .map((file) => relative(root, file))
+    expect(offending).toEqual([])
+  })
+})

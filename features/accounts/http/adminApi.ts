@@ -1,9 +1,8 @@
-import { requirePermission } from "../Permissions.ts"
+import { guard } from "./guard.ts"
 import { UsersRepo } from "../UsersRepo.ts"
 import { Effect } from "effect"
 import { Elysia } from "elysia"
 import { json, type Responder } from "@scopeline/ui/respond"
-import { authenticate } from "./guard.ts"
 import type { AccountsServices } from "./services.ts"
 
 /** Administration: who has access, with which role. */
@@ -12,8 +11,7 @@ export const adminApi = (respond: Responder<AccountsServices>) =>
     respond.api(
       request,
       Effect.gen(function* () {
-        const principal = yield* authenticate(request)
-        yield* requirePermission(principal, "administer")
+        const principal = yield* guard(request, "administer")
         const users = yield* (yield* UsersRepo).list()
         return json({
           users: users.map((user) => ({

@@ -1,10 +1,10 @@
+import { guard } from "./guard.ts"
 import { Authentication, LoginRequest } from "../Authentication.ts"
 import { Effect } from "effect"
 import { Elysia } from "elysia"
 import { decodeInput, jsonBody } from "@scopeline/ui/decode"
 import { json, type Responder } from "@scopeline/ui/respond"
 import type { AccountsServices } from "./services.ts"
-import { authenticateChange } from "./guard.ts"
 import { readCookie, SESSION_COOKIE } from "@scopeline/ui/session"
 import { clientAddressOf } from "@scopeline/ui/clientAddress"
 
@@ -31,7 +31,7 @@ export const authApi = (respond: Responder<AccountsServices>) =>
         respond.api(
           request,
           Effect.gen(function* () {
-            yield* authenticateChange(request)
+            yield* guard(request, "view", "change")
             const header = request.headers.get("authorization")
             const token =
               header === null ? readCookie(request, SESSION_COOKIE) : /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1]

@@ -3,6 +3,7 @@ import { BadRequest, Unauthorized } from "@scopeline/ui/ApiError"
 import { readCookie, SESSION_COOKIE, verifyCsrf } from "@scopeline/ui/session"
 import { Effect } from "effect"
 import { Authentication } from "../Authentication.ts"
+import { type Permission, requirePermission } from "../Permissions.ts"
 
 /**
  * The caller's identity from `Authorization: Bearer …` (API clients) or the session cookie (pages).
@@ -31,4 +32,14 @@ export const authenticate = (request: Request) =>
 export const authenticateChange = (request: Request) =>
   authenticate(request).pipe(
     Effect.tap(() => (request.headers.get("authorization") === null ? verifyCsrf(request, undefined) : Effect.void)),
+  )
+
+/**
+ * The one guard every route declares, first: who is calling (token or session, checked against the
+ * account as it is now) and whether their role holds `permission`. "change" is for state-changing
+ * calls: a cookie session must also carry its CSRF token.
+ */
+export const guard = (request: Request, permission: Permission, access: "read" | "change" = "read") =>
+  (access === "change" ? authenticateChange(request) : authenticate(request)).pipe(
+    Effect.tap((principal) => requirePermission(principal, permission)),
   )

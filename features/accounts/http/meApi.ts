@@ -1,9 +1,9 @@
+import { guard } from "./guard.ts"
 import { UsersRepo } from "../UsersRepo.ts"
 import { Unauthorized } from "@scopeline/ui/ApiError"
 import { Effect, Option } from "effect"
 import { Elysia } from "elysia"
 import { json, type Responder } from "@scopeline/ui/respond"
-import { authenticate } from "./guard.ts"
 import type { AccountsServices } from "./services.ts"
 
 export const meApi = (respond: Responder<AccountsServices>) =>
@@ -11,7 +11,7 @@ export const meApi = (respond: Responder<AccountsServices>) =>
     respond.api(
       request,
       Effect.gen(function* () {
-        const principal = yield* authenticate(request)
+        const principal = yield* guard(request, "view")
         const users = yield* UsersRepo
         const user = yield* users.findById(principal.userId).pipe(
           Effect.flatMap(

@@ -1,4 +1,5 @@
-import { can, type Permission, requirePermission } from "../Permissions.ts"
+import { guard } from "./guard.ts"
+import { can, type Permission } from "../Permissions.ts"
 import { UsersRepo } from "../UsersRepo.ts"
 import { isEnabled } from "../FeatureFlags.ts"
 import type { Principal, User } from "../User.ts"
@@ -6,7 +7,6 @@ import type { NavItem } from "@scopeline/ui/Layout"
 import { renderShell } from "@scopeline/ui/render"
 import { Effect, Option } from "effect"
 import { Unauthorized } from "@scopeline/ui/ApiError"
-import { authenticate } from "./guard.ts"
 
 /** Navigation, declared once; each entry shows only to roles holding its permission. */
 const navigation: ReadonlyArray<NavItem & { readonly permission: Permission }> = [
@@ -38,8 +38,7 @@ export const currentUser = (principal: Principal) =>
 /** The caller of a page: signed in, holding `permission`, with their account as it is now. */
 export const signedIn = (request: Request, permission: Permission) =>
   Effect.gen(function* () {
-    const principal = yield* authenticate(request)
-    yield* requirePermission(principal, permission)
+    const principal = yield* guard(request, permission)
     const user = yield* currentUser(principal)
     return { principal, user }
   })

@@ -1,5 +1,5 @@
+import { guard } from "@scopeline/accounts"
 import { ActivityNotFound } from "../errors.ts"
-import { requirePermission } from "@scopeline/accounts"
 import {
   ActivitiesQuery,
   ActivityId,
@@ -17,7 +17,6 @@ import { Effect, Option, Schema } from "effect"
 import { Elysia } from "elysia"
 import { decodeInput, QueryInt, queryParams } from "@scopeline/ui/decode"
 import { json, type Responder } from "@scopeline/ui/respond"
-import { authenticate } from "@scopeline/accounts"
 import type { ActivitiesServices } from "./services.ts"
 
 
@@ -121,8 +120,7 @@ export const activitiesApi = (respond: Responder<ActivitiesServices>) =>
       respond.api(
         request,
         Effect.gen(function* () {
-          const principal = yield* authenticate(request)
-          yield* requirePermission(principal, "view")
+          const principal = yield* guard(request, "view")
           const params = yield* decodeInput(ActivityListParams, "query")(queryParams(request))
           const query = yield* ActivitiesQuery
           const page = yield* query.list(yield* listRequest(params))
@@ -143,8 +141,7 @@ export const activitiesApi = (respond: Responder<ActivitiesServices>) =>
       respond.api(
         request,
         Effect.gen(function* () {
-          const principal = yield* authenticate(request)
-          yield* requirePermission(principal, "view")
+          const principal = yield* guard(request, "view")
           const notFound = new ActivityNotFound({ message: "There is no activity with this id." })
           // A malformed id cannot name an activity: the same 404 as an unknown one.
           const id = yield* Schema.decodeUnknown(ActivityId)(params.id).pipe(Effect.mapError(() => notFound))
@@ -160,8 +157,7 @@ export const activitiesApi = (respond: Responder<ActivitiesServices>) =>
       respond.api(
         request,
         Effect.gen(function* () {
-          const principal = yield* authenticate(request)
-          yield* requirePermission(principal, "view")
+          const principal = yield* guard(request, "view")
           const params = yield* decodeInput(TotalsParams, "query")(queryParams(request))
           const totals = yield* (yield* EmissionsRepo).totals(params.upload_id ? { uploadId: params.upload_id } : {})
           return json({

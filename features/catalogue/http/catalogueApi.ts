@@ -1,12 +1,11 @@
+import { guard } from "@scopeline/accounts"
 import { FactorNotFound } from "../errors.ts"
-import { requirePermission } from "@scopeline/accounts"
 import { FactorSearch, FactorsRepo } from "../FactorsRepo.ts"
 import { type EmissionFactor, EmissionFactorId } from "../EmissionFactor.ts"
 import { Effect, Option, Schema } from "effect"
 import { Elysia } from "elysia"
 import { decodeInput, QueryInt, queryParams } from "@scopeline/ui/decode"
 import { json, type Responder } from "@scopeline/ui/respond"
-import { authenticate } from "@scopeline/accounts"
 import type { CatalogueServices } from "./services.ts"
 
 const Text = Schema.String.pipe(Schema.maxLength(200))
@@ -84,8 +83,7 @@ export const catalogueApi = (respond: Responder<CatalogueServices>) =>
       respond.api(
         request,
         Effect.gen(function* () {
-          const principal = yield* authenticate(request)
-          yield* requirePermission(principal, "view")
+          const principal = yield* guard(request, "view")
           const params = yield* decodeInput(FactorSearchParams, "query")(queryParams(request))
           const page = yield* (yield* FactorsRepo).search(factorSearch(params))
           return json({
@@ -101,8 +99,7 @@ export const catalogueApi = (respond: Responder<CatalogueServices>) =>
       respond.api(
         request,
         Effect.gen(function* () {
-          const principal = yield* authenticate(request)
-          yield* requirePermission(principal, "view")
+          const principal = yield* guard(request, "view")
           return json(factorJson(yield* findFactor(params.id)))
         }),
       ),

@@ -1,3 +1,4 @@
+import { signedIn } from "@scopeline/accounts"
 import { can } from "@scopeline/accounts"
 import { AppConfig } from "@scopeline/settings/AppConfig"
 import { isEnabled } from "@scopeline/accounts"
@@ -6,10 +7,9 @@ import { HomePage } from "../views/HomePage.tsx"
 import { Effect } from "effect"
 import { Elysia } from "elysia"
 import type { Responder } from "@scopeline/ui/respond"
-import { authenticate } from "@scopeline/accounts"
 import type { HomeServices } from "./services.ts"
 import { pageResponder } from "@scopeline/ui/pageResponder"
-import { currentUser, navFor, renderPage } from "@scopeline/accounts"
+import { navFor, renderPage } from "@scopeline/accounts"
 
 export const homePage = (respond: Responder<HomeServices>) => {
   const { page } = pageResponder(respond)
@@ -17,8 +17,7 @@ export const homePage = (respond: Responder<HomeServices>) => {
     page(
       request,
       Effect.gen(function* () {
-        const principal = yield* authenticate(request)
-        const user = yield* currentUser(principal)
+        const { principal, user } = yield* signedIn(request, "view")
         const config = yield* AppConfig
         const actions = navFor(principal)
           .filter((item) => item.href !== "/")

@@ -1,4 +1,4 @@
-import { requirePermission } from "@scopeline/accounts"
+import { guard } from "@scopeline/accounts"
 import { AppConfig } from "@scopeline/settings/AppConfig"
 import { enabledFlags, isEnabled } from "@scopeline/accounts"
 import { productTips } from "../HomeContent.ts"
@@ -6,7 +6,6 @@ import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import { Elysia } from "elysia"
 import { errorBody, json, type Responder } from "@scopeline/ui/respond"
-import { authenticate } from "@scopeline/accounts"
 import type { HomeServices } from "./services.ts"
 
 /** GET /v1/system/essentials, /v1/system/feature_flags and /v1/home, as in the seed. */
@@ -25,7 +24,7 @@ export const systemApi = (respond: Responder<HomeServices>) =>
       respond.api(
         request,
         Effect.gen(function* () {
-          const principal = yield* authenticate(request)
+          const principal = yield* guard(request, "view")
           return json(enabledFlags(principal))
         }),
       ),
@@ -34,8 +33,7 @@ export const systemApi = (respond: Responder<HomeServices>) =>
       respond.api(
         request,
         Effect.gen(function* () {
-          const principal = yield* authenticate(request)
-          yield* requirePermission(principal, "view")
+          const principal = yield* guard(request, "view")
           const config = yield* AppConfig
           return json({
             announcement: config.announcement,

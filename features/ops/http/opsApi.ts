@@ -1,5 +1,5 @@
+import { guard } from "@scopeline/accounts"
 import { DeadLetterNotFound, QueueNotFound } from "../errors.ts"
-import { requirePermission } from "@scopeline/accounts"
 import { type ApiError, BadRequest } from "@scopeline/ui/ApiError"
 import type { Principal } from "@scopeline/accounts"
 import { type DeadLetter, Queue, type QueueName } from "@scopeline/queue/Queue"
@@ -7,7 +7,6 @@ import { Effect, Schema } from "effect"
 import { Elysia } from "elysia"
 import { decodeInput, queryParams } from "@scopeline/ui/decode"
 import { json, type Responder } from "@scopeline/ui/respond"
-import { authenticate, authenticateChange } from "@scopeline/accounts"
 import type { OpsServices } from "./services.ts"
 
 export const QUEUES: ReadonlyArray<QueueName> = ["parse", "match"]
@@ -67,8 +66,7 @@ export const opsApi = (respond: Responder<OpsServices>) => {
   // The queue is resolved after the permission check, so callers without access learn nothing from it.
   const replay = (request: Request, queueName: Effect.Effect<QueueName | undefined, ApiError>, id: string) =>
     Effect.gen(function* () {
-      const principal = yield* authenticateChange(request)
-      yield* requirePermission(principal, "operate")
+      const principal = yield* guard(request, "operate", "change")
       const replayedTo = yield* replayDeadLetter(yield* queueName, id, principal)
       return json({ replayed: { id, queue: replayedTo } })
     })
@@ -77,8 +75,7 @@ export const opsApi = (respond: Responder<OpsServices>) => {
       respond.api(
         request,
         Effect.gen(function* () {
-          const principal = yield* authenticate(request)
-          yield* requirePermission(principal, "operate")
+          const principal = yield* guard(request, "operate")
           const letters = yield* deadLettersOf(yield* Queue)
           return json({ dead_letters: letters.map(deadLetterJson) })
         }),
@@ -88,8 +85,7 @@ export const opsApi = (respond: Responder<OpsServices>) => {
       respond.api(
         request,
         Effect.gen(function* () {
-          const principal = yield* authenticate(request)
-          yield* requirePermission(principal, "operate")
+          const principal = yield* guard(request, "operate")
           const depths = yield* queueDepths(yield* Queue)
           return json({
             queues: depths.map((q) => ({ name: q.name, visible: q.visible, in_flight: q.inFlight, dead_letters: q.deadLetters })),

@@ -1,5 +1,5 @@
+import { guard } from "@scopeline/accounts"
 import { SqlClient } from "@effect/sql"
-import { requirePermission } from "@scopeline/accounts"
 import { AppConfig } from "@scopeline/settings/AppConfig"
 import type { DeadLetter } from "@scopeline/queue/Queue"
 import { Queue } from "@scopeline/queue/Queue"
@@ -8,7 +8,6 @@ import { Effect } from "effect"
 import { Elysia } from "elysia"
 import { deadLettersOf, QUEUES, queueDepths, replayDeadLetter } from "./opsApi.ts"
 import type { Responder } from "@scopeline/ui/respond"
-import { authenticateChange } from "@scopeline/accounts"
 import type { OpsServices } from "./services.ts"
 import { pageResponder } from "@scopeline/ui/pageResponder"
 import { renderPage, signedIn } from "@scopeline/accounts"
@@ -61,8 +60,7 @@ export const opsPage = (respond: Responder<OpsServices>) => {
           request,
           Effect.gen(function* () {
             // Cookie sessions must echo the CSRF token (htmx sends it from <body hx-headers:inherited>).
-            const principal = yield* authenticateChange(request)
-            yield* requirePermission(principal, "operate")
+            const principal = yield* guard(request, "operate", "change")
             const queueName = QUEUES.find((name) => name === params.queue)
             // Someone else may have replayed it a moment ago: say so in the list rather than fail.
             const notice = queueName

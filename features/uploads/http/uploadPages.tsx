@@ -1,5 +1,5 @@
+import { guard } from "@scopeline/accounts"
 import { can } from "@scopeline/accounts"
-import { requirePermission } from "@scopeline/accounts"
 import { UploadsRepo } from "../UploadsRepo.ts"
 import { isEnabled } from "@scopeline/accounts"
 import { isSettled, type Upload } from "../Upload.ts"
@@ -11,7 +11,6 @@ import { Elysia } from "elysia"
 import { activityCounts, findUpload, PageQuery } from "./uploadsApi.ts"
 import { decodeInput } from "@scopeline/ui/decode"
 import { html, type Responder } from "@scopeline/ui/respond"
-import { authenticate } from "@scopeline/accounts"
 import type { UploadsServices } from "./services.ts"
 import { pageResponder } from "@scopeline/ui/pageResponder"
 import { currentUser, renderPage, signedIn } from "@scopeline/accounts"
@@ -31,8 +30,7 @@ const statusProps = (upload: Upload, counts: Record<string, number>): UploadStat
 
 const loadStatus = (request: Request, id: string) =>
   Effect.gen(function* () {
-    const principal = yield* authenticate(request)
-    yield* requirePermission(principal, "view")
+    const principal = yield* guard(request, "view")
     const upload = yield* findUpload(id)
     const counts = yield* activityCounts(upload.id)
     return { principal, props: statusProps(upload, counts) }

@@ -1,4 +1,4 @@
-import { requirePermission } from "@scopeline/accounts"
+import { guard } from "@scopeline/accounts"
 import { UploadsRepo } from "../UploadsRepo.ts"
 import { UploadNotFound } from "../errors.ts"
 import type { Upload } from "../Upload.ts"
@@ -9,7 +9,6 @@ import { Effect, Option, Schema } from "effect"
 import { Elysia } from "elysia"
 import { decodeInput, jsonBody, QueryInt } from "@scopeline/ui/decode"
 import { CORRELATION_HEADER, json, type Responder } from "@scopeline/ui/respond"
-import { authenticate, authenticateChange } from "@scopeline/accounts"
 import type { UploadsServices } from "./services.ts"
 
 const NotifyRequest = Schema.Union(
@@ -72,8 +71,7 @@ export const uploadsApi = (respond: Responder<UploadsServices>) =>
       respond.api(
         request,
         Effect.gen(function* () {
-          const principal = yield* authenticateChange(request)
-          yield* requirePermission(principal, "upload")
+          const principal = yield* guard(request, "upload", "change")
           const { filename } = yield* decodeInput(NewUploadQuery, "query")(query)
           const uploads = yield* Uploads
           const { uploadId, target } = yield* uploads.begin(principal, {
@@ -98,8 +96,7 @@ export const uploadsApi = (respond: Responder<UploadsServices>) =>
         respond.api(
           request,
           Effect.gen(function* () {
-            const principal = yield* authenticateChange(request)
-            yield* requirePermission(principal, "upload")
+            const principal = yield* guard(request, "upload", "change")
             const body = yield* jsonBody(request).pipe(Effect.flatMap(decodeInput(NotifyRequest, "notify request")))
             const uploads = yield* Uploads
             yield* uploads.confirm(principal, "upload_id" in body ? { uploadId: body.upload_id } : { presignedUrl: body.presigned_url, requestOrigin: new URL(request.url).origin })
@@ -112,8 +109,7 @@ export const uploadsApi = (respond: Responder<UploadsServices>) =>
       respond.api(
         request,
         Effect.gen(function* () {
-          const principal = yield* authenticate(request)
-          yield* requirePermission(principal, "view")
+          const principal = yield* guard(request, "view")
           const page = yield* decodeInput(PageQuery, "query")(query)
           const { uploads, total } = yield* (yield* UploadsRepo).list(page)
           return json({ offset: page.offset, limit: page.limit, total, uploads: uploads.map((u) => uploadJson(u)) })
@@ -124,8 +120,7 @@ export const uploadsApi = (respond: Responder<UploadsServices>) =>
       respond.api(
         request,
         Effect.gen(function* () {
-          const principal = yield* authenticate(request)
-          yield* requirePermission(principal, "view")
+          const principal = yield* guard(request, "view")
           const upload = yield* findUpload(params.id)
           const counts = yield* activityCounts(upload.id)
           return json({ ...uploadJson(upload, counts), row_errors: upload.rowErrors ?? [] })
