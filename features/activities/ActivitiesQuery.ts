@@ -13,6 +13,15 @@ export const MAX_PAGE_SIZE = 1000
 export const DEFAULT_PAGE_SIZE = 25
 
 /**
+ * The file's other columns, kept as JSON.parse gives them. A decoder that rebuilt the object (as
+ * Schema.Record does) would assign a column named "__proto__" as a prototype and lose it.
+ */
+const OriginalColumns = Schema.declare(
+  (u): u is Readonly<Record<string, unknown>> => typeof u === "object" && u !== null && !Array.isArray(u),
+  { identifier: "OriginalColumns" },
+)
+
+/**
  * The sort key of one row of the activities listing (newest first, then file order), matching the
  * `activities_page_idx` index. `createdAt` is microseconds since the epoch as a decimal string:
  * a JS Date keeps only milliseconds, and a key that rounds would skip or repeat rows.
@@ -62,7 +71,7 @@ export class ActivityRow extends Schema.Class<ActivityRow>("ActivityRow")({
   geography: Schema.NullOr(Schema.String),
   reference: Schema.NullOr(Schema.String),
   // As JSON text: the client's snake→camel result transform would otherwise rename the user's own keys.
-  extra: Schema.NullOr(Schema.parseJson(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
+  extra: Schema.NullOr(Schema.parseJson(OriginalColumns)),
   status: ActivityStatus,
   matchSource: Schema.NullOr(Schema.String),
   confidence: Schema.NullOr(Schema.String),

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { apiClient, type ApiClient } from "../support/api.ts"
+import { insertActivities, insertUpload, testSql } from "../support/factories.ts"
 import { seedDemo } from "../support/seed.ts"
 import { startServer, type TestServer } from "../support/server.ts"
 
@@ -121,5 +122,23 @@ describe("validation errors say what is wrong, once, and never echo the value", 
   test("an out-of-range optional parameter gets one problem, not a second 'Expected undefined'", async () => {
     const body = (await badRequest(await viewer.get("/v1/activities?limit=0"))) as unknown as { error: { details: Array<{ path: string; message: string }> } }
     expect(body.error.details).toEqual([{ path: "limit", message: expect.stringContaining("between 1 and") }])
+  })
+})
+
+describe("original columns come back as the file named them", () => {
+  test("a column named __proto__ is in the activity's extra data, like any other", async () => {
+    const sql = testSql(server.databaseUrl)
+    try {
+      const upload = await insertUpload(sql, "accountant@demo.scopeline.dev")
+      // JSON.parse makes "__proto__" an own property; an object literal would set the prototype instead.
+      const extra = JSON.parse('{"Site":"North","__proto__":"p1"}') as Record<string, string>
+      await insertActivities(sql, upload, [{ description: "Diesel", quantity: "1", unit: "L", date: "2024-01-01", extra }])
+      const response = await viewer.get(`/v1/activities?upload_id=${upload}`)
+      expect(response.status).toBe(200)
+      const text = await response.text()
+      expect(text).toContain('"extra":{"Site":"North","__proto__":"p1"}')
+    } finally {
+      await sql.close()
+    }
   })
 })
