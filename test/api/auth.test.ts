@@ -274,7 +274,11 @@ describe("signing out", () => {
     })
     expect(signedIn.status).toBe(303)
     const session = signedIn.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ")
-    return { csrf, cookie: `${csrfCookie}; ${session}` }
+    // Signing in rotates the CSRF token: the first page of the new session hands out its own.
+    const home = await fetch(`${server.url}/`, { headers: { cookie: `${csrfCookie}; ${session}` } })
+    const rotated = /name="_csrf" value="([^"]+)"/.exec(await home.text())![1]!
+    const rotatedCookie = home.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ")
+    return { csrf: rotated, cookie: `${rotatedCookie}; ${session}` }
   }
 
   test("signing out of the page revokes the session: the same cookie is refused afterwards", async () => {

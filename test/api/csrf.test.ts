@@ -2,9 +2,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { makeApp } from "@scopeline/server/app"
 import type { ServerServices } from "@scopeline/server/ServerServices"
 import { makeResponder } from "@scopeline/ui/respond"
+import { csrfTokenFor } from "@scopeline/ui/session"
 import { Runtime } from "effect"
 import { apiClient } from "../support/api.ts"
-import { seedDemo } from "../support/seed.ts"
+import { DEMO_TEST_PASSWORD, seedDemo } from "../support/seed.ts"
 import { startServer, type TestServer } from "../support/server.ts"
 
 /**
@@ -49,4 +50,46 @@ describe("CSRF on every state-changing page form", () => {
       })
     }
   }
+})
+
+describe("CSRF tokens are bound to the session", () => {
+  const replayWith = async (session: string, token: string) =>
+    (
+      await fetch(`${server.url}/v1/admin/dead-letters/parse/1/replay`, {
+        method: "POST",
+        headers: { cookie: `scopeline_session=${session}; scopeline_csrf=${token}`, "x-csrf-token": token },
+      })
+    ).status
+
+  test("a token planted in the cookie and echoed is refused; one made for this session passes", async () => {
+    const { jwt } = await apiClient(server.url, "admin@demo.scopeline.dev")
+    expect(await replayWith(jwt, "e".repeat(43))).toBe(403)
+    // 404: past the CSRF check, there is no dead letter 1.
+    expect(await replayWith(jwt, csrfTokenFor(jwt))).toBe(404)
+  })
+
+  test("a token made for another session is refused", async () => {
+    const [mine, theirs] = await Promise.all([apiClient(server.url, "admin@demo.scopeline.dev"), apiClient(server.url, "admin@demo.scopeline.dev")])
+    expect(await replayWith(mine.jwt, csrfTokenFor(theirs.jwt))).toBe(403)
+  })
+
+  test("signing in rotates the token: the sign-in page's token does not serve the new session", async () => {
+    const loginPage = await fetch(`${server.url}/login`)
+    const before = /name="_csrf" value="([^"]+)"/.exec(await loginPage.text())![1]!
+    const signIn = await fetch(`${server.url}/login`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie: `scopeline_csrf=${before}` },
+      body: new URLSearchParams({ _csrf: before, login: "admin@demo.scopeline.dev", password: DEMO_TEST_PASSWORD }),
+    })
+    expect(signIn.status).toBe(303)
+    const session = /scopeline_session=([^;]+)/.exec(signIn.headers.get("set-cookie") ?? "")![1]!
+    expect(await replayWith(session, before)).toBe(403)
+    const page = await fetch(`${server.url}/ops`, { headers: { cookie: `scopeline_session=${session}; scopeline_csrf=${before}` } })
+    const after = /name="csrf-token" content="([^"]+)"|name="_csrf" value="([^"]+)"/.exec(await page.text())
+    const token = after?.[1] ?? after?.[2]
+    expect(token).toBeDefined()
+    expect(token).not.toBe(before)
+    expect(await replayWith(session, token!)).toBe(404)
+  })
 })

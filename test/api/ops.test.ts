@@ -1,3 +1,4 @@
+import { csrfTokenFor } from "@scopeline/ui/session"
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import type { SQL } from "bun"
 import { apiClient, type ApiClient } from "../support/api.ts"
@@ -105,7 +106,7 @@ describe("dead letters", () => {
 
   test("a cookie session must send the CSRF token to replay", async () => {
     const id = await insertDeadLetter(sql, "parse", { upload_id: "csrf" }, "x")
-    const csrf = "c".repeat(43)
+    const csrf = csrfTokenFor(admin.jwt)
     const cookie = `scopeline_session=${admin.jwt}; scopeline_csrf=${csrf}`
     const url = `${server.url}/v1/admin/dead-letters/parse/${id}/replay`
     expect((await fetch(url, { method: "POST", headers: { cookie } })).status).toBe(403)

@@ -12,7 +12,8 @@ export const LoginPage = (props: LoginPageProps) => (
         {props.error}
       </p>
     )}
-    <form method="post" action="/login" id="login-form">
+    {/* A full page load, not a boosted swap: signing in rotates the CSRF token, which the page body carries. */}
+    <form method="post" action="/login" id="login-form" hx-boost="false">
       <input type="hidden" name="_csrf" value={props.csrfToken} />
       <label>
         Email

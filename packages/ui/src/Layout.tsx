@@ -58,7 +58,7 @@ export const Layout = (props: PropsWithChildren<LayoutProps>) => (
             </label>
           )}
           {!!props.viewer && (
-            <form method="post" action="/logout" class="logout">
+            <form method="post" action="/logout" class="logout" hx-boost="false">
               <input type="hidden" name="_csrf" value={props.csrfToken} />
               <span class="who" title={props.viewer.email} safe>
                 {props.viewer.name}
