@@ -1,32 +1,18 @@
-import { startMatcher } from "@scopeline/matcher/server"
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { join } from "node:path"
 import type { Browser, Page } from "playwright-core"
-import { launchBrowser } from "../support/browser.ts"
-import { DEMO_TEST_PASSWORD, seedDemo } from "../support/seed.ts"
-import { startServer, type TestServer } from "../support/server.ts"
-import { startWorker, type TestWorker } from "../support/worker.ts"
+import { DEMO_TEST_PASSWORD } from "../support/seed.ts"
+import type { TestServer } from "../support/server.ts"
+import { type RunningProduct, SAMPLE, startProduct } from "../support/product.ts"
 
+let product: RunningProduct
 let server: TestServer
-let worker: TestWorker
-let matcher: Awaited<ReturnType<typeof startMatcher>>
 let browser: Browser
 
-const SAMPLE = join(import.meta.dir, "../../data/samples/supermarket-sg-2024-q1.csv")
-
 beforeAll(async () => {
-  matcher = await startMatcher({ port: 0 })
-  server = await startServer({ LOAD_CATALOGUE: "true", MATCHER_URL: matcher.url })
-  await seedDemo(server.databaseUrl)
-  worker = await startWorker(server.settings)
-  browser = await launchBrowser()
+  product = await startProduct()
+  ;({ server, browser } = product)
 }, 60_000)
-afterAll(async () => {
-  await browser?.close()
-  await worker?.stop()
-  await server?.stop()
-  await matcher?.stop()
-})
+afterAll(() => product?.stop())
 
 /**
  * Everything the browser says about the Content-Security-Policy: Chromium logs each blocked script,

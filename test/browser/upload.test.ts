@@ -1,35 +1,22 @@
-import { startMatcher } from "@scopeline/matcher/server"
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { join } from "node:path"
 import type { Browser } from "playwright-core"
-import { launchBrowser, signInPage } from "../support/browser.ts"
-import { DEMO_TEST_PASSWORD, seedDemo } from "../support/seed.ts"
-import { startServer, type TestServer } from "../support/server.ts"
-import { startWorker, type TestWorker } from "../support/worker.ts"
+import { signInPage } from "../support/browser.ts"
+import { DEMO_TEST_PASSWORD } from "../support/seed.ts"
+import type { TestServer } from "../support/server.ts"
+import { type RunningProduct, SAMPLE, startProduct } from "../support/product.ts"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 
+let product: RunningProduct
 let server: TestServer
-let worker: TestWorker
-let matcher: Awaited<ReturnType<typeof startMatcher>>
 let browser: Browser
 
-const SAMPLE = join(import.meta.dir, "../../data/samples/supermarket-sg-2024-q1.csv")
-
 beforeAll(async () => {
-  matcher = await startMatcher({ port: 0 })
-  // This server loads the real factor catalogue, as `bun run dev` does.
-  server = await startServer({ LOAD_CATALOGUE: "true", MATCHER_URL: matcher.url })
-  await seedDemo(server.databaseUrl)
-  worker = await startWorker(server.settings)
-  browser = await launchBrowser()
+  product = await startProduct()
+  ;({ server, browser } = product)
 }, 60_000)
-afterAll(async () => {
-  await browser?.close()
-  await worker?.stop()
-  await server?.stop()
-  await matcher?.stop()
-})
+afterAll(() => product?.stop())
 
 const signIn = (email: string) => signInPage(browser, server.url, email, DEMO_TEST_PASSWORD)
 
