@@ -1,5 +1,5 @@
 import { TokenUnreadable } from "../Tokens.ts"
-import { BadRequest, Unauthorized } from "@scopeline/ui/ApiError"
+import { Unauthorized } from "@scopeline/ui/ApiError"
 import { readCookie, SESSION_COOKIE, verifyCsrf } from "@scopeline/ui/session"
 import { Effect } from "effect"
 import { Authentication } from "../Authentication.ts"

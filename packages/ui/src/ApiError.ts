@@ -49,7 +49,6 @@ export class Unauthorized extends httpError("Unauthorized", 401, "unauthorized")
 export class Forbidden extends httpError("Forbidden", 403, "forbidden") {}
 export class NotFound extends httpError("NotFound", 404, "not_found") {}
 export class Conflict extends httpError("Conflict", 409, "conflict") {}
-export class Gone extends httpError("Gone", 410, "gone") {}
 export class PayloadTooLarge extends httpError("PayloadTooLarge", 413, "payload_too_large") {}
 export class TooManyRequests extends Schema.TaggedError<TooManyRequests>()("TooManyRequests", {
   ...fields,

@@ -45,10 +45,10 @@ export const MAX_BODY_BYTES = 1024 * 1024
 const MAX_JSON_DEPTH = 32
 
 /**
- * The body as text, read at most MAX_BODY_BYTES: a larger declared or streamed body is refused (413)
+ * The body's bytes, read at most MAX_BODY_BYTES: a larger declared or streamed body is refused (413)
  * as soon as it passes the limit, never buffered whole first.
  */
-export const readBody = (request: Request) =>
+const readBody = (request: Request) =>
   Effect.gen(function* () {
     const tooLarge = new PayloadTooLarge({
       message: `The request body is larger than ${MAX_BODY_BYTES / 1024} KiB.`,
@@ -56,7 +56,7 @@ export const readBody = (request: Request) =>
     })
     const declared = Number(request.headers.get("content-length") ?? "0")
     if (declared > MAX_BODY_BYTES) return yield* tooLarge
-    if (request.body === null) return ""
+    if (request.body === null) return Buffer.alloc(0)
     const reader = request.body.getReader()
     const chunks: Array<Uint8Array> = []
     let size = 0
@@ -73,7 +73,7 @@ export const readBody = (request: Request) =>
       }
       chunks.push(value)
     }
-    return Buffer.concat(chunks).toString("utf8")
+    return Buffer.concat(chunks)
   })
 
 /** The first problem that makes a decoded value unsafe to pass on: NUL characters, or nesting too deep. */
@@ -95,7 +95,7 @@ const unsafeJson = (value: unknown, depth = 0): string | undefined => {
  */
 export const jsonBody = (request: Request) =>
   Effect.gen(function* () {
-    const text = yield* readBody(request)
+    const text = (yield* readBody(request)).toString("utf8")
     const parsed = yield* Effect.try({
       try: () => JSON.parse(text) as unknown,
       catch: () => new BadRequest({ message: "The request body must be valid JSON." }),
@@ -108,9 +108,10 @@ export const jsonBody = (request: Request) =>
 /** Reads a form (URL-encoded or multipart) within MAX_BODY_BYTES; a NUL character in a field is a 400. */
 export const formBody = (request: Request) =>
   Effect.gen(function* () {
-    const text = yield* readBody(request)
+    // Bytes, not text: a multipart body may hold a file that is not UTF-8.
+    const bytes = yield* readBody(request)
     const form = yield* Effect.tryPromise({
-      try: () => new Response(text, { headers: { "content-type": request.headers.get("content-type") ?? "" } }).formData(),
+      try: () => new Response(bytes, { headers: { "content-type": request.headers.get("content-type") ?? "" } }).formData(),
       catch: () => new BadRequest({ message: "The form could not be read." }),
     })
     for (const [name, value] of form) {
