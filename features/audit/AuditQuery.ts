@@ -1,0 +1,35 @@
+import { Category, EventCursor, type EventFilter } from "@scopeline/events"
+import { QueryInt } from "@scopeline/ui/decode"
+import { Schema } from "effect"
+
+const Id = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200), Schema.pattern(/^[\w.:@-]+$/, { message: () => "is not an id" }))
+const Instant = Schema.String.pipe(
+  Schema.pattern(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?)?$/, {
+    message: () => "must be an ISO 8601 date or date-time (2026-01-31, 2026-01-31T12:00:00Z)",
+  }),
+  Schema.compose(Schema.Date),
+)
+
+/** The query of GET /v1/admin/audit-events and of the /admin/audit page's filters. */
+export const AuditEventsQuery = Schema.Struct({
+  category: Schema.optional(Category),
+  action: Schema.optional(Schema.String.pipe(Schema.pattern(/^[a-z][a-z0-9_]{0,63}$/, { message: () => "is not an action name" }))),
+  actor_id: Schema.optional(Schema.UUID),
+  object_id: Schema.optional(Id),
+  correlation_id: Schema.optional(Id),
+  from: Schema.optional(Instant),
+  to: Schema.optional(Instant),
+  limit: Schema.optionalWith(QueryInt.pipe(Schema.between(1, 200)), { default: () => 50 }),
+  cursor: Schema.optional(EventCursor),
+})
+export type AuditEventsQuery = typeof AuditEventsQuery.Type
+
+export const filterOf = (query: AuditEventsQuery): EventFilter => ({
+  ...(query.category === undefined ? {} : { category: query.category }),
+  ...(query.action === undefined ? {} : { action: query.action }),
+  ...(query.actor_id === undefined ? {} : { actorId: query.actor_id }),
+  ...(query.object_id === undefined ? {} : { objectId: query.object_id }),
+  ...(query.correlation_id === undefined ? {} : { correlationId: query.correlation_id }),
+  ...(query.from === undefined ? {} : { from: query.from }),
+  ...(query.to === undefined ? {} : { to: query.to }),
+})

@@ -1,0 +1,5 @@
+export * from "./AuditEvent.ts"
+export * from "./AuditLog.ts"
+export * from "./AuditRepo.ts"
+export * from "./AuditRetention.ts"
+export * from "./Releases.ts"
