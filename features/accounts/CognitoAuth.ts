@@ -5,9 +5,15 @@ import { Email, Principal } from "./User.ts"
 import { Config, ConfigError, Data, Effect, Either, Layer, Option, Redacted, Schedule, Schema } from "effect"
 import { createRemoteJWKSet, errors, jwtVerify } from "jose"
 import { createHmac } from "node:crypto"
-import { Authentication, type Credentials } from "./Authentication.ts"
+import { Authentication, type Credentials, principalOf } from "./Authentication.ts"
+import { UsersRepo } from "./UsersRepo.ts"
+import type { SqlClient } from "@effect/sql"
+import type { SqlError } from "@effect/sql/SqlError"
+import type { AuditLog } from "@scopeline/events"
 import { assertParsable, TokenUnreadable } from "./Tokens.ts"
-import { SessionRevocations, sessionSignedOut } from "./SessionRevocations.ts"
+import { NewPasswordRequired, WeakPassword } from "./errors.ts"
+import { checkPassword } from "./PasswordRules.ts"
+import { SessionRevocations } from "./SessionRevocations.ts"
 
 /**
  * Settings of AUTH=cognito (env vars of the same name):
@@ -35,6 +41,8 @@ export const CognitoConfig = Config.all({
     }
     const issuer = Option.getOrElse(raw.issuer, () => `https://cognito-idp.${region.value}.amazonaws.com/${raw.userPoolId}`)
     return Either.right({
+      userPoolId: raw.userPoolId,
+      region: region.value,
       clientId: raw.clientId,
       clientSecret: raw.clientSecret,
       issuer,
@@ -83,6 +91,7 @@ export const roleOfGroups = (groups: ReadonlyArray<string>): Option.Option<Role>
 const InitiateAuthResponse = Schema.Struct({
   AuthenticationResult: Schema.optional(Schema.Struct({ IdToken: Schema.String })),
   ChallengeName: Schema.optional(Schema.String),
+  Session: Schema.optional(Schema.String),
 })
 const CognitoErrorBody = Schema.Struct({
   __type: Schema.String,
@@ -128,6 +137,7 @@ const InitiateAuthRetry = Schedule.exponential("100 millis").pipe(
 const makeCognitoAuthentication = Effect.gen(function* () {
   const config = yield* CognitoConfig
   const users = yield* CognitoUsersRepo
+  const accounts = yield* UsersRepo
   const revocations = yield* SessionRevocations
   // Fetched on first use, cached, and refetched when a token names an unknown `kid` (key rotation).
   const jwks = createRemoteJWKSet(config.jwksUrl)
@@ -139,8 +149,6 @@ const makeCognitoAuthentication = Effect.gen(function* () {
       catch: (error) => error,
     }).pipe(Effect.catchAll(verificationFailure))
     const claims = yield* Schema.decodeUnknown(CognitoClaims)(payload).pipe(Effect.mapError(() => invalidToken))
-    // Cognito's ID and access tokens carry a `jti`; one signed out here stays refused until it expires.
-    if (typeof payload.jti === "string" && (yield* revocations.isRevoked(payload.jti))) return yield* sessionSignedOut
     const audience = claims.token_use === "id" ? claims.aud : claims.client_id
     if (audience !== config.clientId) {
       return yield* new Unauthorized({ message: "The token was issued for another application." })
@@ -168,7 +176,15 @@ const makeCognitoAuthentication = Effect.gen(function* () {
           "Your account could not be set up: sign in with your email first, or ask an administrator if this email is already registered.",
       })
     }
-    return new Principal({ userId: user.value.id, role: user.value.role })
+    // The account as it is now: deactivated, deleted or signed out everywhere is refused here too,
+    // and so is a token signed out here (Cognito's tokens carry a `jti`; it stays refused until it expires).
+    return yield* principalOf(accounts, {
+      principal: new Principal({ userId: user.value.id, role: user.value.role }),
+      tokenId: typeof payload.jti === "string" ? payload.jti : "",
+      expiresAt: new Date((payload.exp ?? 0) * 1000),
+      issuedAt: new Date((payload.iat ?? payload.exp ?? 0) * 1000),
+      issuedAtExact: false,
+    })
   })
 
   const secretHash = (username: string) =>
@@ -176,8 +192,11 @@ const makeCognitoAuthentication = Effect.gen(function* () {
       createHmac("sha256", Redacted.value(secret)).update(username + config.clientId).digest("base64"),
     )
 
-  /** USER_PASSWORD_AUTH needs no AWS signature: the app client id is the only credential it takes. */
-  const initiateAuth = (credentials: Credentials) =>
+  /**
+   * Cognito's sign-in API (InitiateAuth, RespondToAuthChallenge) needs no AWS signature: the app client
+   * id is the only credential it takes.
+   */
+  const idpCall = (operation: "InitiateAuth" | "RespondToAuthChallenge", body: unknown) =>
     Effect.tryPromise({
       try: (signal) =>
         fetch(config.endpoint, {
@@ -185,17 +204,9 @@ const makeCognitoAuthentication = Effect.gen(function* () {
           signal,
           headers: {
             "content-type": "application/x-amz-json-1.1",
-            "x-amz-target": "AWSCognitoIdentityProviderService.InitiateAuth",
+            "x-amz-target": `AWSCognitoIdentityProviderService.${operation}`,
           },
-          body: JSON.stringify({
-            AuthFlow: "USER_PASSWORD_AUTH",
-            ClientId: config.clientId,
-            AuthParameters: {
-              USERNAME: credentials.login,
-              PASSWORD: credentials.password,
-              ...Option.match(secretHash(credentials.login), { onNone: () => ({}), onSome: (hash) => ({ SECRET_HASH: hash }) }),
-            },
-          }),
+          body: JSON.stringify(body),
         }).then(async (response) => ({ response, body: await response.json().catch(() => null) })),
       catch: (cause) => new RetryableIdpFailure({ cause }),
     }).pipe(
@@ -205,14 +216,33 @@ const makeCognitoAuthentication = Effect.gen(function* () {
         ({ response }) => new RetryableIdpFailure({ cause: `HTTP ${response.status}` }),
       ),
       Effect.retry(InitiateAuthRetry),
-      Effect.catchTag("RetryableIdpFailure", (error) =>
-        Effect.die(new CognitoUnavailable({ operation: "InitiateAuth", cause: error.cause })),
-      ),
+      Effect.catchTag("RetryableIdpFailure", (error) => Effect.die(new CognitoUnavailable({ operation, cause: error.cause }))),
     )
 
-  const login = Effect.fn("CognitoAuth.login")(function* (credentials: Credentials) {
-    const { response, body } = yield* initiateAuth(credentials)
-    if (!response.ok) {
+  const withSecretHash = (login: string, parameters: Record<string, string>) => ({
+    ...parameters,
+    ...Option.match(secretHash(login), { onNone: () => ({}), onSome: (hash) => ({ SECRET_HASH: hash }) }),
+  })
+
+  const initiateAuth = (credentials: Credentials) =>
+    idpCall("InitiateAuth", {
+      AuthFlow: "USER_PASSWORD_AUTH",
+      ClientId: config.clientId,
+      AuthParameters: withSecretHash(credentials.login, { USERNAME: credentials.login, PASSWORD: credentials.password }),
+    })
+
+  /** A user Cognito created with a temporary password (an invitation) chooses their own on first sign-in. */
+  const chooseNewPassword = (login: string, session: string, newPassword: string) =>
+    idpCall("RespondToAuthChallenge", {
+      ChallengeName: "NEW_PASSWORD_REQUIRED",
+      ClientId: config.clientId,
+      Session: session,
+      ChallengeResponses: withSecretHash(login, { USERNAME: login, NEW_PASSWORD: newPassword }),
+    })
+
+  /** Cognito's refusal as our error: one answer for unknown and wrong logins, so none is revealed. */
+  const refusal = (response: Response, body: unknown) =>
+    Effect.gen(function* () {
       const error = yield* Schema.decodeUnknown(CognitoErrorBody)(body).pipe(
         Effect.orElseSucceed(() => ({ __type: response.headers.get("x-amzn-errortype") ?? "", message: undefined, Message: undefined })),
       )
@@ -234,6 +264,9 @@ const makeCognitoAuthentication = Effect.gen(function* () {
         case "UserNotConfirmedException":
         case "PasswordResetRequiredException":
           return yield* invalidCredentials
+        // The pool's own password policy, stricter than ours in some way.
+        case "InvalidPasswordException":
+          return yield* new WeakPassword({ message: `The new password is refused: ${message}`, details: { field: "new_password", rule: "identity_provider" } })
         case "TooManyRequestsException":
         case "LimitExceededException":
           return yield* new TooManyRequests({
@@ -245,12 +278,30 @@ const makeCognitoAuthentication = Effect.gen(function* () {
           // a deployment mistake, not the user's.
           return yield* Effect.die(new CognitoUnavailable({ operation: "InitiateAuth", cause: { type, message } }))
       }
+    })
+
+  const decodeAuth = (body: unknown) =>
+    Schema.decodeUnknown(InitiateAuthResponse)(body).pipe(Effect.orDieWith((cause) => new CognitoUnavailable({ operation: "InitiateAuth", cause })))
+
+  const login = Effect.fn("CognitoAuth.login")(function* (credentials: Credentials) {
+    const first = yield* initiateAuth(credentials)
+    if (!first.response.ok) return yield* refusal(first.response, first.body)
+    let result = yield* decodeAuth(first.body)
+    if (result.AuthenticationResult === undefined && result.ChallengeName === "NEW_PASSWORD_REQUIRED") {
+      // The temporary password of Cognito's invitation was right; now the person chooses their own.
+      if (credentials.new_password === undefined) {
+        return yield* new NewPasswordRequired({
+          message: "Welcome! Your temporary password is right. Choose your own password to finish signing in.",
+          details: { challenge: "NEW_PASSWORD_REQUIRED", field: "new_password" },
+        })
+      }
+      yield* checkPassword(credentials.new_password, credentials.login, "new_password")
+      const answered = yield* chooseNewPassword(credentials.login, result.Session ?? "", credentials.new_password)
+      if (!answered.response.ok) return yield* refusal(answered.response, answered.body)
+      result = yield* decodeAuth(answered.body)
     }
-    const result = yield* Schema.decodeUnknown(InitiateAuthResponse)(body).pipe(
-      Effect.orDieWith((cause) => new CognitoUnavailable({ operation: "InitiateAuth", cause })),
-    )
     if (result.AuthenticationResult === undefined) {
-      // A challenge (NEW_PASSWORD_REQUIRED, MFA, …) must be completed in Cognito's own UI first.
+      // Another challenge (MFA, …) must be completed in Cognito's own UI first.
       return yield* new Unauthorized({
         message: `Your account needs an extra sign-in step (${result.ChallengeName ?? "challenge"}) that this form does not support. Complete it in the identity provider first.`,
       })
@@ -279,13 +330,15 @@ const makeCognitoAuthentication = Effect.gen(function* () {
 
 /** The Authentication service of AWS mode (AUTH=cognito): Cognito signs users in and issues the tokens. */
 export const CognitoAuthenticationLive = Layer.effect(Authentication, makeCognitoAuthentication).pipe(
-  Layer.provide(Layer.merge(CognitoUsersRepo.Default, SessionRevocations.Default)),
+  Layer.provide(Layer.mergeAll(CognitoUsersRepo.Default, SessionRevocations.Default, UsersRepo.Default)),
 )
 
 /** AUTH=local (default; local users, argon2id, HS256) or AUTH=cognito. */
 export const AuthenticationLive = Layer.unwrapEffect(
   Config.literal("local", "cognito")("AUTH").pipe(
     Config.withDefault("local" as const),
-    Effect.map((mode) => (mode === "cognito" ? CognitoAuthenticationLive : Authentication.Default)),
+    Effect.map((mode): Layer.Layer<Authentication, ConfigError.ConfigError | SqlError, SqlClient.SqlClient | AuditLog> =>
+      mode === "cognito" ? CognitoAuthenticationLive : Authentication.Default,
+    ),
   ),
 )

@@ -19,7 +19,7 @@ export type Permission = keyof typeof permissions
 export const can = (role: Role, permission: Permission): boolean =>
   (permissions[permission] as ReadonlyArray<Role>).includes(role)
 
-export const requirePermission = (principal: Principal, permission: Permission) =>
+export const requirePermission = (principal: Principal, permission: Permission): Effect.Effect<void, Forbidden> =>
   can(principal.role, permission)
     ? Effect.void
     : Effect.fail(

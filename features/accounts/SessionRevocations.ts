@@ -5,9 +5,9 @@ import { Effect } from "effect"
 export const sessionSignedOut = new Unauthorized({ message: "This session was signed out. Sign in again." })
 
 /**
- * The deny-list of signed-out tokens, by their `jti`. Checked on every authenticated request (one
- * primary-key lookup, next to the account lookup that already happens there), so a sign-out applies
- * at once on every server instance.
+ * The deny-list of signed-out tokens, by their `jti`. Checked on every authenticated request, in
+ * the same query that reads the account (`UsersRepo.findSession`), so a sign-out applies at once on
+ * every server instance.
  */
 export class SessionRevocations extends Effect.Service<SessionRevocations>()("scopeline/SessionRevocations", {
   effect: Effect.gen(function* () {
@@ -19,11 +19,6 @@ export class SessionRevocations extends Effect.Service<SessionRevocations>()("sc
       yield* sql`DELETE FROM revoked_tokens WHERE expires_at < now()`
     }, Effect.orDie)
 
-    const isRevoked = Effect.fn("SessionRevocations.isRevoked")(function* (tokenId: string) {
-      const rows = yield* sql<{ revoked: boolean }>`SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ${tokenId}) AS revoked`
-      return rows[0]?.revoked === true
-    }, Effect.orDie)
-
-    return { revoke, isRevoked }
+    return { revoke }
   }),
 }) {}

@@ -19,13 +19,25 @@ const ISSUER = "scopeline"
  * The claims we sign: `sub` and `uuid` both hold the user's id (the seed names it `uuid`); `jti` names
  * the session so signing out can revoke exactly it; `exp` and `iat` bound its life.
  */
-const Claims = Schema.Struct({ sub: UserId, uuid: UserId, role: Role, jti: Schema.String, exp: Schema.Number, iat: Schema.Number })
+const Claims = Schema.Struct({
+  sub: UserId,
+  uuid: UserId,
+  role: Role,
+  jti: Schema.String,
+  exp: Schema.Number,
+  iat: Schema.Number,
+  // `iat` has whole seconds; this has the millisecond, so a sign-out-everywhere cut-off is exact.
+  iat_ms: Schema.optional(Schema.Number),
+})
 
 /** A token whose signature, issuer and lifetime were checked: who it is for, and which session. */
 export interface VerifiedToken {
   readonly principal: Principal
   readonly tokenId: string
   readonly expiresAt: Date
+  readonly issuedAt: Date
+  /** True when `issuedAt` has milliseconds (our tokens); false when only whole seconds (Cognito's). */
+  readonly issuedAtExact: boolean
 }
 
 /**
@@ -45,12 +57,13 @@ export const assertParsable = (token: string) =>
 
 export class Tokens extends Effect.Service<Tokens>()("scopeline/Tokens", {
   effect: Effect.gen(function* () {
-    const { key } = yield* JwtSecret
+    const secret = yield* JwtSecret
     const { jwtTtlSeconds } = yield* AppConfig
 
     const issue = Effect.fn("Tokens.issue")(function* (principal: Principal) {
+      const key = yield* secret.key
       return yield* Effect.promise(() =>
-        new SignJWT({ uuid: principal.userId, role: principal.role })
+        new SignJWT({ uuid: principal.userId, role: principal.role, iat_ms: Date.now() })
           .setProtectedHeader({ alg: "HS256", typ: "JWT" })
           .setSubject(principal.userId)
           .setIssuer(ISSUER)
@@ -63,6 +76,7 @@ export class Tokens extends Effect.Service<Tokens>()("scopeline/Tokens", {
 
     const verify = Effect.fn("Tokens.verify")(function* (token: string): Effect.fn.Return<VerifiedToken, TokenUnreadable | Unauthorized> {
       yield* assertParsable(token)
+      const key = yield* secret.key
       const { payload } = yield* Effect.tryPromise({
         // A token without `exp` would never expire, so even a correctly signed one is refused. (One
         // without `jti`, which could never be revoked, is refused by the Claims schema below, after
@@ -82,6 +96,8 @@ export class Tokens extends Effect.Service<Tokens>()("scopeline/Tokens", {
         principal: new Principal({ userId: claims.sub, role: claims.role }),
         tokenId: claims.jti,
         expiresAt: new Date(claims.exp * 1000),
+        issuedAt: new Date(claims.iat_ms ?? claims.iat * 1000),
+        issuedAtExact: claims.iat_ms !== undefined,
       }
     })
 

@@ -21,6 +21,7 @@ export class User extends Schema.Class<User>("User")({
   marketingOptedIn: Schema.Boolean,
   timeFormat: TimeFormat,
   timezone: Schema.String,
+  active: Schema.Boolean,
 }) {}
 
 /** The authenticated caller, as carried by a verified token. */

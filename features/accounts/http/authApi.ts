@@ -1,12 +1,33 @@
 import { guard } from "./guard.ts"
 import { Authentication, LoginRequest } from "../Authentication.ts"
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
 import { Elysia } from "elysia"
 import { decodeInput, jsonBody } from "@scopeline/ui/decode"
 import { json, type Responder } from "@scopeline/ui/respond"
+import { documented } from "@scopeline/ui/RouteDoc"
 import type { AccountsServices } from "./services.ts"
 import { readCookie, SESSION_COOKIE } from "@scopeline/ui/session"
 import { clientAddressOf } from "@scopeline/ui/clientAddress"
+
+/** The OpenAPI entries of the routes below, one per route, attached to it as its `detail`. */
+export const authApiDocs = {
+  login: documented({
+    summary: "Sign in: a session token for the Authorization header",
+    description: "Throttled per address and per (address, login): see docs/security.md.",
+    tag: "sign-in",
+    access: "public",
+    body: LoginRequest,
+    responses: { 200: { description: "The session token (JWT).", schema: Schema.Struct({ jwt: Schema.String }) } },
+    errors: [401, 413, 429],
+  }),
+  logout: documented({
+    summary: "Sign out: the token is refused from now on",
+    tag: "sign-in",
+    access: "view",
+    changes: true,
+    responses: { 204: { description: "Signed out." } },
+  }),
+}
 
 export const authApi = (respond: Responder<AccountsServices>) =>
   new Elysia({ name: "api.auth", prefix: "/v1/auth" })
@@ -22,7 +43,7 @@ export const authApi = (respond: Responder<AccountsServices>) =>
             return json({ jwt })
           }),
         ),
-      { parse: "none" },
+      { parse: "none", detail: authApiDocs.login },
     )
     // Signs the bearer token (or the session cookie) out on the server: it is refused from then on.
     .post(
@@ -39,5 +60,5 @@ export const authApi = (respond: Responder<AccountsServices>) =>
             return new Response(null, { status: 204 })
           }),
         ),
-      { parse: "none" },
+      { parse: "none", detail: authApiDocs.logout },
     )

@@ -2,7 +2,7 @@ import { Authentication, Credentials } from "../Authentication.ts"
 import { LoginPage } from "../views/LoginPage.tsx"
 import { Effect, Either, Schema } from "effect"
 import { Elysia } from "elysia"
-import { formBody } from "@scopeline/ui/decode"
+import { formBody, formText } from "@scopeline/ui/decode"
 import type { Responder } from "@scopeline/ui/respond"
 import { authenticate } from "./guard.ts"
 import { cookie, CSRF_FIELD, csrfToken, readCookie, SESSION_COOKIE, verifyCsrf } from "@scopeline/ui/session"
@@ -11,10 +11,7 @@ import { pageResponder } from "@scopeline/ui/pageResponder"
 import { renderPage } from "./render.tsx"
 import { clientAddressOf } from "@scopeline/ui/clientAddress"
 
-const field = (form: FormData, name: string) => {
-  const value = form.get(name)
-  return typeof value === "string" ? value : undefined
-}
+const field = formText
 
 /**
  * Only a path on this site: an open redirect after sign-in would be a phishing aid. Browsers drop
@@ -34,7 +31,7 @@ export const safeNext = (next: string | null | undefined, origin = "http://scope
 
 export const authPages = (respond: Responder<AccountsServices>) => {
   const { page } = pageResponder(respond)
-  const loginPage = (request: Request, status: number, props: { login?: string; error?: string }) =>
+  const loginPage = (request: Request, status: number, props: { login?: string; error?: string; newPassword?: boolean }) =>
     Effect.promise(() =>
       renderPage(request, { title: "Sign in", status }, <LoginPage csrfToken={csrfToken(request).token} {...props} />),
     )
@@ -57,22 +54,23 @@ export const authPages = (respond: Responder<AccountsServices>) => {
             const form = yield* formBody(request)
             yield* verifyCsrf(request, field(form, CSRF_FIELD))
             const login = field(form, "login") ?? ""
-            const credentials = Schema.decodeUnknownEither(Credentials)({ login, password: field(form, "password") ?? "" })
+            const newPassword = field(form, "new_password")
+            const credentials = Schema.decodeUnknownEither(Credentials)({
+              login,
+              password: field(form, "password") ?? "",
+              ...(newPassword === undefined || newPassword === "" ? {} : { new_password: newPassword }),
+            })
             if (Either.isLeft(credentials)) return yield* loginPage(request, 400, { login, error: "Enter your email and password." })
             const auth = yield* Authentication
             const result = yield* auth.login(credentials.right, clientAddressOf(request)).pipe(Effect.either)
             if (Either.isLeft(result)) {
-              const status = result.left._tag === "TooManyRequests" ? 429 : 401
-              return yield* loginPage(request, status, { login, error: result.left.message })
+              const error = result.left
+              // An invited person's first sign-in (AWS mode), or their new password refused: ask again.
+              const choosing = error._tag === "NewPasswordRequired" || error._tag === "WeakPassword"
+              return yield* loginPage(request, error.status, { login, error: error.message, ...(choosing ? { newPassword: true } : {}) })
             }
             const next = safeNext(new URL(request.url).searchParams.get("next"), new URL(request.url).origin)
-            return new Response(null, {
-              status: 303,
-              headers: {
-                location: next,
-                "set-cookie": cookie(request, SESSION_COOKIE, result.right.jwt, respondTtl(result.right.jwt)),
-              },
-            })
+            return sessionStarted(request, result.right.jwt, next)
           }),
         ),
       { parse: "none" },
@@ -97,6 +95,10 @@ export const authPages = (respond: Responder<AccountsServices>) => {
       { parse: "none" },
     )
 }
+
+/** A new session: the browser goes to `location` holding `jwt` as its session cookie. */
+export const sessionStarted = (request: Request, jwt: string, location: string) =>
+  new Response(null, { status: 303, headers: { location, "set-cookie": cookie(request, SESSION_COOKIE, jwt, respondTtl(jwt)) } })
 
 /** The cookie lives exactly as long as the token inside it. */
 const respondTtl = (jwt: string): number => {

@@ -1,9 +1,12 @@
 import { TokenUnreadable } from "../Tokens.ts"
-import { Unauthorized } from "@scopeline/ui/ApiError"
+import { Forbidden, Unauthorized } from "@scopeline/ui/ApiError"
 import { readCookie, SESSION_COOKIE, verifyCsrf } from "@scopeline/ui/session"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import { Authentication } from "../Authentication.ts"
 import { type Permission, requirePermission } from "../Permissions.ts"
+import { type ActorInput, AuditLog } from "@scopeline/events"
+import { type ApiKeyScope, ApiKeys, isApiKey, type KeyCaller, keyActor } from "../ApiKeys.ts"
+import type { Principal } from "../User.ts"
 
 /**
  * The caller's identity from `Authorization: Bearer …` (API clients) or the session cookie (pages).
@@ -25,21 +28,118 @@ export const authenticate = (request: Request) =>
     return yield* auth.verify(token)
   })
 
+// For state-changing calls a browser (cookie session) must also echo its CSRF token in the
+// `x-csrf-token` header; API clients holding a bearer token are not exposed to CSRF.
+
+/** The bearer token of the request, if it sends one. */
+const bearerOf = (request: Request) => /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get("authorization") ?? "")?.[1]
+
 /**
- * For state-changing API calls: a browser (cookie session) must also echo its CSRF token in the
- * `x-csrf-token` header; API clients holding a bearer token are not exposed to CSRF.
+ * An API key on a route for people: a key may call only the routes its scopes name (`guardCaller`),
+ * so anything else is a 403, recorded against the key (or a 401 for a key that is not valid).
  */
-export const authenticateChange = (request: Request) =>
-  authenticate(request).pipe(
-    Effect.tap(() => (request.headers.get("authorization") === null ? verifyCsrf(request, undefined) : Effect.void)),
+const refuseApiKey = (request: Request) => {
+  const token = bearerOf(request)
+  if (token === undefined || !isApiKey(token)) return Effect.void
+  return Effect.gen(function* () {
+    const key = yield* knownKey(request, token)
+    const error = new Forbidden({ message: "An API key may call only the routes its scopes allow; sign in as a person for this one." })
+    yield* recordDenied(request, keyActor(key), error, "api key on a route for people")
+    return yield* error
+  })
+}
+
+/** The key behind `token`, or a 401 (recorded) for one that is unknown or revoked. */
+const knownKey = (request: Request, token: string) =>
+  Effect.gen(function* () {
+    const key = yield* (yield* ApiKeys).authenticate(token)
+    if (Option.isSome(key)) return key.value
+    const error = new Unauthorized({ message: "This API key is not valid: it is unknown or was revoked." })
+    yield* tokenRejected(request, error)
+    return yield* error
+  })
+
+const recordDenied = (request: Request, actor: ActorInput, error: { readonly code: string; readonly message: string }, reason: string) =>
+  AuditLog.pipe(
+    Effect.flatMap((audit) =>
+      audit.recordRefusal({
+        category: "security",
+        action: "permission_denied",
+        actor,
+        object: { type: "request", id: new URL(request.url).pathname },
+        outcome: { status: "failure", errorCode: error.code, message: error.message },
+        details: { method: request.method, path: new URL(request.url).pathname, reason },
+      }),
+    ),
   )
+
+export type Caller = { readonly _tag: "User"; readonly principal: Principal } | KeyCaller
+
+/**
+ * The guard of a route that machines may call too: an API key holding `scope` (and allowed for
+ * `siteId`, when given), or a signed-in person holding `permission`. Keys are not ambient, so they
+ * need no CSRF token; people's cookie sessions do, for a "change".
+ */
+export const guardCaller = (
+  request: Request,
+  options: { readonly permission: Permission; readonly scope: ApiKeyScope; readonly siteId?: string; readonly access?: "read" | "change" },
+) =>
+  Effect.gen(function* () {
+    const token = bearerOf(request)
+    if (token === undefined || !isApiKey(token)) {
+      const principal = yield* guard(request, options.permission, options.access ?? "change")
+      return { _tag: "User", principal } satisfies Caller as Caller
+    }
+    const key = yield* knownKey(request, token)
+    yield* (yield* ApiKeys).authorise(key, options.scope, options.siteId).pipe(
+      Effect.tapError((error) => recordDenied(request, keyActor(key), error, `requires ${options.scope}`)),
+    )
+    return { _tag: "ApiKey", key } satisfies Caller as Caller
+  })
+
+const requestDetails = (request: Request) => ({ method: request.method, path: new URL(request.url).pathname })
+
+const presentsToken = (request: Request) =>
+  request.headers.get("authorization") !== null || readCookie(request, SESSION_COOKIE) !== undefined
+
+/** A token was presented and refused (expired, forged, signed out, for a deactivated account). */
+const tokenRejected = (request: Request, error: { readonly code: string; readonly message: string }) =>
+  presentsToken(request)
+    ? AuditLog.pipe(
+        Effect.flatMap((audit) =>
+          audit.recordRefusal({
+            category: "security",
+            action: "token_rejected",
+            actor: {},
+            object: { type: "request", id: requestDetails(request).path },
+            outcome: { status: "failure", errorCode: error.code, message: error.message },
+            details: requestDetails(request),
+          }),
+        ),
+      )
+    : Effect.void
+
+const permissionDenied = (request: Request, principal: Principal, error: { readonly code: string; readonly message: string }, reason: string) =>
+  recordDenied(request, { userId: principal.userId, role: principal.role }, error, reason)
 
 /**
  * The one guard every route declares, first: who is calling (token or session, checked against the
  * account as it is now) and whether their role holds `permission`. "change" is for state-changing
- * calls: a cookie session must also carry its CSRF token.
+ * calls: a cookie session must also carry its CSRF token. Every refusal is a security event
+ * (written so that losing it never changes the refusal's status).
  */
 export const guard = (request: Request, permission: Permission, access: "read" | "change" = "read") =>
-  (access === "change" ? authenticateChange(request) : authenticate(request)).pipe(
-    Effect.tap((principal) => requirePermission(principal, permission)),
+  refuseApiKey(request).pipe(
+    Effect.zipRight(authenticate(request)),
+    Effect.tapError((error) => tokenRejected(request, error)),
+    Effect.tap((principal) =>
+      requirePermission(principal, permission).pipe(
+        Effect.tapError((error) => permissionDenied(request, principal, error, `requires ${permission}`)),
+      ),
+    ),
+    Effect.tap((principal) =>
+      access === "change" && request.headers.get("authorization") === null
+        ? verifyCsrf(request, undefined).pipe(Effect.tapError((error) => permissionDenied(request, principal, error, "csrf")))
+        : Effect.void,
+    ),
   )

@@ -2,19 +2,27 @@ import { guard } from "./guard.ts"
 import { can, type Permission } from "../Permissions.ts"
 import { UsersRepo } from "../UsersRepo.ts"
 import { isEnabled } from "../FeatureFlags.ts"
+import { checkedAccountOf } from "../Authentication.ts"
 import type { Principal, User } from "../User.ts"
 import type { NavItem } from "@scopeline/ui/Layout"
 import { renderShell } from "@scopeline/ui/render"
+import type { ReaderPreferences } from "@scopeline/ui/format"
 import { Effect, Option } from "effect"
 import { Unauthorized } from "@scopeline/ui/ApiError"
 
 /** Navigation, declared once; each entry shows only to roles holding its permission. */
 const navigation: ReadonlyArray<NavItem & { readonly permission: Permission }> = [
   { href: "/", label: "Home", permission: "view" },
+  { href: "/dashboard", label: "Dashboard", permission: "view" },
   { href: "/uploads", label: "Uploads", permission: "view" },
   { href: "/activities", label: "Activities", permission: "view" },
   { href: "/catalogue", label: "Catalogue", permission: "view" },
+  { href: "/exports", label: "Exports", permission: "view" },
+  { href: "/sites", label: "Sites", permission: "view" },
   { href: "/ops", label: "Operations", permission: "operate" },
+  { href: "/admin/users", label: "Team", permission: "administer" },
+  { href: "/admin/audit", label: "Audit log", permission: "administer" },
+  { href: "/admin/integrations", label: "Integrations", permission: "administer" },
 ]
 
 export const navFor = (principal: Principal): ReadonlyArray<NavItem> =>
@@ -23,24 +31,34 @@ export const navFor = (principal: Principal): ReadonlyArray<NavItem> =>
 export const displayName = (user: User) =>
   [user.firstName, user.lastName].filter((part) => part !== null && part !== "").join(" ") || user.email
 
-/** The signed-in user's record; a token for a deleted account ends the session. */
-export const currentUser = (principal: Principal) =>
-  UsersRepo.pipe(
-    Effect.flatMap((users) => users.findById(principal.userId)),
-    Effect.flatMap(
-      Option.match({
-        onNone: () => Effect.fail(new Unauthorized({ message: "This account no longer exists." })),
-        onSome: Effect.succeed,
-      }),
-    ),
-  )
+/**
+ * The signed-in user's record: the one the guard checked the token against in this request (loaded
+ * once per request), or, for a principal from elsewhere, read now. A deleted account ends the session.
+ */
+export const currentUser = (principal: Principal) => {
+  const checked = checkedAccountOf(principal)
+  return checked !== undefined
+    ? Effect.succeed(checked)
+    : UsersRepo.pipe(
+        Effect.flatMap((users) => users.findById(principal.userId)),
+        Effect.flatMap(
+          Option.match({
+            onNone: () => Effect.fail(new Unauthorized({ message: "This account no longer exists." })),
+            onSome: Effect.succeed,
+          }),
+        ),
+      )
+}
+
+/** How this reader wants dates and times shown (see `@scopeline/ui/format`). */
+export const readerOf = (user: User): ReaderPreferences => ({ timezone: user.timezone, timeFormat: user.timeFormat })
 
 /** The caller of a page: signed in, holding `permission`, with their account as it is now. */
 export const signedIn = (request: Request, permission: Permission) =>
   Effect.gen(function* () {
     const principal = yield* guard(request, permission)
     const user = yield* currentUser(principal)
-    return { principal, user }
+    return { principal, user, reader: readerOf(user) }
   })
 
 export interface PageOptions {

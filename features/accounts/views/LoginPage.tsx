@@ -2,6 +2,8 @@ export interface LoginPageProps {
   readonly csrfToken: string
   readonly login?: string
   readonly error?: string
+  /** AWS mode: signed in with Cognito's temporary password; the person now chooses their own. */
+  readonly newPassword?: boolean
 }
 
 export const LoginPage = (props: LoginPageProps) => (
@@ -20,9 +22,15 @@ export const LoginPage = (props: LoginPageProps) => (
         <input type="email" name="login" autocomplete="username" required value={props.login ?? ""} />
       </label>
       <label>
-        Password
+        {props.newPassword ? "Temporary password (from your invitation email)" : "Password"}
         <input type="password" name="password" autocomplete="current-password" required />
       </label>
+      {props.newPassword && (
+        <label>
+          New password (at least 12 characters; not your email, not a common password)
+          <input type="password" name="new_password" autocomplete="new-password" required minlength="12" />
+        </label>
+      )}
       <button type="submit">Sign in</button>
     </form>
   </section>

@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import type { Browser } from "playwright-core"
+import { axeViolations, launchBrowser, signInPage } from "../support/browser.ts"
+import { DEMO_TEST_PASSWORD, seedDemo } from "../support/seed.ts"
+import { startServer, type TestServer } from "../support/server.ts"
+
+let server: TestServer
+let browser: Browser
+
+beforeAll(async () => {
+  server = await startServer()
+  await seedDemo(server.databaseUrl)
+  browser = await launchBrowser()
+})
+afterAll(async () => {
+  await browser?.close()
+  await server?.stop()
+})
+
+describe("running the team from the admin page", () => {
+  test("an admin invites a user; the user accepts through the link and signs in with the new role", async () => {
+    const admin = await signInPage(browser, server.url, "admin@demo.scopeline.dev", DEMO_TEST_PASSWORD)
+    await admin.click("nav >> text=Team")
+    await admin.waitForSelector("#invite-form")
+    expect(await axeViolations(admin)).toEqual([])
+    const email = `olu-${crypto.randomUUID().slice(0, 6)}@example.com`
+    await admin.fill("#invite-form input[name=email]", email)
+    await admin.fill("#invite-form input[name=firstname]", "Olu")
+    await admin.selectOption("#invite-role", "viewer")
+    await admin.click("#invite-form button[type=submit]")
+    await admin.waitForSelector("#invitation-link")
+    const link = await admin.inputValue("#invitation-link")
+    expect(link).toStartWith(`${server.url}/invitations/accept?token=`)
+    expect(await admin.textContent("#invitations")).toContain(email)
+
+    // The invited person, in a browser of their own.
+    const context = await browser.newContext()
+    const invited = await context.newPage()
+    await invited.goto(link)
+    await invited.waitForSelector("#accept-form")
+    expect(await invited.textContent("main")).toContain(email)
+    expect(await invited.inputValue("input[name=firstname]")).toBe("Olu")
+    expect(await axeViolations(invited)).toEqual([])
+    // A weak password is refused on the page, with the rule.
+    await invited.fill("input[name=password]", "password1234")
+    await invited.click("#accept-form button[type=submit]")
+    await invited.waitForSelector("#accept-error")
+    expect(await invited.textContent("#accept-error")).toContain("too common")
+    await invited.fill("input[name=password]", "maple quartz river lamp")
+    await invited.click("#accept-form button[type=submit]")
+    await invited.waitForSelector("#announcement")
+    expect(await invited.textContent(".role")).toBe("viewer")
+    await context.close()
+
+    // Signing in afresh with the chosen password: the role is the invited one.
+    const again = await signInPage(browser, server.url, email, "maple quartz river lamp")
+    expect(await again.textContent(".role")).toBe("viewer")
+    expect(await again.isVisible("nav >> text=Team")).toBe(false)
+    await again.close()
+
+    // The admin's page now lists them as a member, and the link no longer works.
+    await admin.goto(`${server.url}/admin/users`)
+    expect(await admin.textContent("#members")).toContain(email)
+    const used = await browser.newPage()
+    const response = await used.goto(link)
+    expect(response?.status()).toBe(410)
+    expect(await used.textContent("main")).toContain("already been used")
+    await used.close()
+    await admin.close()
+  })
+
+  test("an admin changes a role and deactivates an account from the page; the last admin is protected", async () => {
+    const admin = await signInPage(browser, server.url, "admin@demo.scopeline.dev", DEMO_TEST_PASSWORD)
+    await admin.goto(`${server.url}/admin/users`)
+    const row = 'tr[data-user="viewer@demo.scopeline.dev"]'
+    await admin.selectOption(`${row} select[name=role]`, "accountant")
+    await admin.click(`${row} button:has-text("Save role")`)
+    await admin.waitForSelector("#team-notice .notice")
+    expect(await admin.textContent("#team-notice")).toContain("viewer@demo.scopeline.dev is now accountant")
+    await admin.click(`${row} button:has-text("Deactivate")`)
+    await admin.waitForSelector(`${row} .status.failed`)
+    expect(await admin.textContent(`${row}`)).toContain("deactivated")
+
+    const self = 'tr[data-user="admin@demo.scopeline.dev"]'
+    await admin.click(`${self} button:has-text("Deactivate")`)
+    await admin.waitForSelector("#team-error")
+    expect(await admin.textContent("#team-error")).toContain("last active admin")
+    await admin.close()
+  })
+
+  test("the audit log page lists what happened and filters by actor", async () => {
+    const admin = await signInPage(browser, server.url, "admin@demo.scopeline.dev", DEMO_TEST_PASSWORD)
+    await admin.click("nav >> text=Audit log")
+    await admin.waitForSelector("table.audit-events")
+    expect(await axeViolations(admin)).toEqual([])
+    expect(await admin.locator('tr[data-action="role_changed"]').count()).toBeGreaterThanOrEqual(1)
+    await admin.selectOption("#audit-category", "security")
+    await admin.fill("input[name=action]", "user_deactivated")
+    await admin.click("#audit-filters button[type=submit]")
+    await admin.waitForURL(/action=user_deactivated/)
+    const actions = await admin.locator("table.audit-events tbody tr").evaluateAll((rows) => rows.map((row) => row.getAttribute("data-action")))
+    expect(actions.length).toBeGreaterThanOrEqual(1)
+    expect(new Set(actions)).toEqual(new Set(["user_deactivated"]))
+    await admin.close()
+  })
+
+  test("a user sets their name, timezone and 12-hour time on the account page, and pages follow them", async () => {
+    const admin = await signInPage(browser, server.url, "admin@demo.scopeline.dev", DEMO_TEST_PASSWORD)
+    await admin.click("header a.who")
+    await admin.waitForSelector("#profile-form")
+    expect(await axeViolations(admin)).toEqual([])
+    await admin.fill("#profile-form input[name=firstname]", "Adaeze")
+    await admin.selectOption("#timezone", "Asia/Singapore")
+    await admin.selectOption("#time_format", "12")
+    await admin.click("#profile-form button[type=submit]")
+    await admin.waitForSelector("#account-notice .notice")
+    expect(await admin.textContent("header .who")).toContain("Adaeze")
+    await admin.goto(`${server.url}/admin/users`)
+    const signedInAt = await admin.textContent('tr[data-user="admin@demo.scopeline.dev"] time')
+    expect(signedInAt).toMatch(/^\d{4}-\d{2}-\d{2} \d{1,2}:\d{2} (AM|PM) Asia\/Singapore$/)
+    await admin.close()
+  })
+})
