@@ -42,11 +42,28 @@ export const plainDecimal = (text: string): string | undefined => {
   return sign === "-" && /[1-9]/.test(body) ? `-${body}` : body
 }
 
-/** Decodes a CSV cell ("7.9E-2", "35") into a plain decimal string, exactly. */
+/**
+ * The published figure behind a flat-file cell: the flat files are exported from spreadsheets that
+ * hold each factor as a double and print it with 17 significant digits (`0.059130000000000002` for the
+ * 0.05913 of the publication). The shortest decimal that reads back as the same double is what the
+ * publication shows, so that is what we store. `undefined` for text that is not a number, and for one
+ * a double cannot hold (overflow to Infinity, underflow to 0), which a factor never is.
+ */
+export const publishedDecimal = (text: string): string | undefined => {
+  const plain = plainDecimal(text)
+  if (plain === undefined) return undefined
+  const double = Number(plain)
+  // Underflow would silently store 0; overflow needs no check, "Infinity" is no decimal.
+  if (double === 0 && /[1-9]/.test(plain)) return undefined
+  // ECMAScript's Number-to-String is the shortest round-trip form (it may use an exponent: 1e-7).
+  return plainDecimal(String(double))
+}
+
+/** Decodes a CSV cell ("7.9E-2", "0.059130000000000002") into the published figure as a plain decimal. */
 export const DecimalFromCsv = Schema.transformOrFail(Schema.String, DecimalString, {
   strict: true,
   decode: (text, _, ast) => {
-    const plain = plainDecimal(text)
+    const plain = publishedDecimal(text)
     return plain === undefined
       ? ParseResult.fail(new ParseResult.Type(ast, text, `"${text}" is not a number`))
       : ParseResult.succeed(DecimalString.make(plain))
@@ -63,6 +80,21 @@ export type FactorRef = typeof FactorRef.Type
 
 export const factorRef = (source: string, year: number, sourceId: string): FactorRef =>
   FactorRef.make(`${source}:${year}:${sourceId}`)
+
+/**
+ * What a factor says about gases and GHG Protocol categories (issue 11). Optional with null defaults:
+ * a factor from a source that publishes none of it is complete without them.
+ */
+const gasAndCategoryFields = {
+  /** kg CO2e of each gas per unit, where the publication breaks the total down; null otherwise. */
+  co2Factor: Schema.optionalWith(Schema.NullOr(DecimalString), { default: () => null }),
+  ch4Factor: Schema.optionalWith(Schema.NullOr(DecimalString), { default: () => null }),
+  n2oFactor: Schema.optionalWith(Schema.NullOr(DecimalString), { default: () => null }),
+  /** The global-warming potentials behind the CO2e figures ("IPCC AR5 GWP100"), as the publication states them. */
+  gwpSet: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null }),
+  /** Scope 3 only: the GHG Protocol category 1–15 (ghgCategories.ts). */
+  scope3Category: Schema.optionalWith(Schema.NullOr(Schema.Int.pipe(Schema.between(1, 15))), { default: () => null }),
+}
 
 /**
  * One factor as published, with its provenance: enough for an auditor to find the row in the
@@ -92,9 +124,9 @@ export class CatalogueFactor extends Schema.Class<CatalogueFactor>("CatalogueFac
   attribution: Schema.String,
   publication: Schema.String,
   sourceFile: Schema.String,
+  ...gasAndCategoryFields,
 }) {}
 
-/** A catalogue factor as stored, with its database id. */
 /** A factor as stored, with its database id (hand-entered rows may lack provenance and a dimension). */
 export class EmissionFactor extends Schema.Class<EmissionFactor>("EmissionFactor")({
   id: EmissionFactorId,
@@ -117,6 +149,8 @@ export class EmissionFactor extends Schema.Class<EmissionFactor>("EmissionFactor
   attribution: Schema.NullOr(Schema.String),
   publication: Schema.NullOr(Schema.String),
   sourceFile: Schema.NullOr(Schema.String),
+  ...gasAndCategoryFields,
+  ghgScope: Schema.NullOr(Schema.Int),
   createdAt: Schema.DateFromSelf,
   updatedAt: Schema.DateFromSelf,
 }) {}

@@ -33,7 +33,8 @@ export interface UpsertCounts {
 
 const columns = `id, ref, source, source_id, year, name, activity_type, category_path, scope, unit, dimension,
   factor_value::text AS factor_value, factor_unit, ghg_unit, geography, is_primary, licence, attribution,
-  publication, source_file, created_at, updated_at`
+  publication, source_file, co2_factor::text AS co2_factor, ch4_factor::text AS ch4_factor,
+  n2o_factor::text AS n2o_factor, gwp_set, ghg_scope, scope3_category, created_at, updated_at`
 
 const SearchRow = Schema.Struct({ ...EmissionFactor.fields, total: Schema.NumberFromString })
 const UpsertRow = Schema.Struct({ inserted: Schema.Boolean })
@@ -62,6 +63,11 @@ const toRecord = (f: typeof CatalogueFactor.Encoded) => ({
   ghg_unit: f.ghgUnit,
   is_primary: f.isPrimary,
   dimension: f.dimension,
+  co2_factor: f.co2Factor ?? null,
+  ch4_factor: f.ch4Factor ?? null,
+  n2o_factor: f.n2oFactor ?? null,
+  gwp_set: f.gwpSet ?? null,
+  scope3_category: f.scope3Category ?? null,
 })
 
 export class FactorsRepo extends Effect.Service<FactorsRepo>()("scopeline/FactorsRepo", {
@@ -75,30 +81,37 @@ export class FactorsRepo extends Effect.Service<FactorsRepo>()("scopeline/Factor
       Result: UpsertRow,
       execute: (factors) => sql`
         INSERT INTO emission_factors (name, activity_type, unit, factor_value, factor_unit, source, source_id, year,
-          geography, category_path, scope, licence, attribution, publication, source_file, ghg_unit, is_primary, dimension)
+          geography, category_path, scope, licence, attribution, publication, source_file, ghg_unit, is_primary, dimension,
+          co2_factor, ch4_factor, n2o_factor, gwp_set, scope3_category)
         SELECT r.name, r.activity_type, r.unit, r.factor_value::numeric, r.factor_unit, r.source, r.source_id, r.year,
           r.geography, coalesce(r.category_path, '{}'), r.scope, r.licence, r.attribution, r.publication, r.source_file,
-          r.ghg_unit, r.is_primary, r.dimension
+          r.ghg_unit, r.is_primary, r.dimension, r.co2_factor::numeric, r.ch4_factor::numeric, r.n2o_factor::numeric,
+          r.gwp_set, r.scope3_category
         FROM jsonb_to_recordset(${JSON.stringify(factors.map(toRecord))}::jsonb) AS r(
           name TEXT, activity_type TEXT, unit TEXT, factor_value TEXT, factor_unit TEXT, source TEXT, source_id TEXT,
           year INTEGER, geography TEXT, category_path TEXT[], scope TEXT, licence TEXT, attribution TEXT,
-          publication TEXT, source_file TEXT, ghg_unit TEXT, is_primary BOOLEAN, dimension TEXT)
+          publication TEXT, source_file TEXT, ghg_unit TEXT, is_primary BOOLEAN, dimension TEXT, co2_factor TEXT,
+          ch4_factor TEXT, n2o_factor TEXT, gwp_set TEXT, scope3_category SMALLINT)
         ON CONFLICT (source, source_id, year) DO UPDATE SET
           name = EXCLUDED.name, activity_type = EXCLUDED.activity_type, unit = EXCLUDED.unit,
           factor_value = EXCLUDED.factor_value, factor_unit = EXCLUDED.factor_unit, geography = EXCLUDED.geography,
           category_path = EXCLUDED.category_path, scope = EXCLUDED.scope, licence = EXCLUDED.licence,
           attribution = EXCLUDED.attribution, publication = EXCLUDED.publication, source_file = EXCLUDED.source_file,
           ghg_unit = EXCLUDED.ghg_unit, is_primary = EXCLUDED.is_primary, dimension = EXCLUDED.dimension,
-          updated_at = now()
+          co2_factor = EXCLUDED.co2_factor, ch4_factor = EXCLUDED.ch4_factor, n2o_factor = EXCLUDED.n2o_factor,
+          gwp_set = EXCLUDED.gwp_set, scope3_category = EXCLUDED.scope3_category, updated_at = now()
         WHERE (emission_factors.name, emission_factors.activity_type, emission_factors.unit, emission_factors.factor_value,
                emission_factors.factor_unit, emission_factors.geography, emission_factors.category_path,
                emission_factors.scope, emission_factors.licence, emission_factors.attribution,
                emission_factors.publication, emission_factors.source_file, emission_factors.ghg_unit,
-               emission_factors.is_primary, emission_factors.dimension)
+               emission_factors.is_primary, emission_factors.dimension, emission_factors.co2_factor,
+               emission_factors.ch4_factor, emission_factors.n2o_factor, emission_factors.gwp_set,
+               emission_factors.scope3_category)
           IS DISTINCT FROM
               (EXCLUDED.name, EXCLUDED.activity_type, EXCLUDED.unit, EXCLUDED.factor_value, EXCLUDED.factor_unit,
                EXCLUDED.geography, EXCLUDED.category_path, EXCLUDED.scope, EXCLUDED.licence, EXCLUDED.attribution,
-               EXCLUDED.publication, EXCLUDED.source_file, EXCLUDED.ghg_unit, EXCLUDED.is_primary, EXCLUDED.dimension)
+               EXCLUDED.publication, EXCLUDED.source_file, EXCLUDED.ghg_unit, EXCLUDED.is_primary, EXCLUDED.dimension,
+               EXCLUDED.co2_factor, EXCLUDED.ch4_factor, EXCLUDED.n2o_factor, EXCLUDED.gwp_set, EXCLUDED.scope3_category)
         RETURNING (xmax = 0) AS inserted`,
     })
 

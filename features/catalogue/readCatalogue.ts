@@ -1,5 +1,6 @@
 import { countryByIso3, countryByName } from "./countries.ts"
-import { CatalogueFactor, DecimalFromCsv, factorRef } from "./EmissionFactor.ts"
+import { CatalogueFactor, DecimalFromCsv, type DecimalString, factorRef } from "./EmissionFactor.ts"
+import { desnzScope3Category } from "./ghgCategories.ts"
 import { parseUnit } from "./units/Units.ts"
 import { parse } from "csv-parse"
 import { Chunk, Data, Effect, Option, ParseResult, Schema, Stream } from "effect"
@@ -24,8 +25,15 @@ const DESNZ_ATTRIBUTION = "Contains public sector information licensed under the
 const EMBER_PUBLICATION = "Ember — Yearly electricity data, via the Green Web Foundation co2.js grid intensity dataset"
 const EMBER_ATTRIBUTION = "Ember — Yearly electricity data (CC BY-SA 4.0)"
 // Only totals are catalogue factors; the per-gas rows ("kg CO2e of CO2 per unit") break the same
-// activity down and would double count if matched.
+// activity down and would double count if matched. They are kept as the total's parts instead.
 const TOTAL_GHG_UNIT = "kg CO2e"
+const GAS_GHG_UNITS = { "kg CO2e of CO2 per unit": "co2Factor", "kg CO2e of CH4 per unit": "ch4Factor", "kg CO2e of N2O per unit": "n2oFactor" } as const
+type GasField = (typeof GAS_GHG_UNITS)[keyof typeof GAS_GHG_UNITS]
+// The 2023 methodology paper: GWP100 values from the IPCC Fifth Assessment Report, without climate-carbon
+// feedbacks (the refrigerant rows confirm it: HFC-134a is 1300, AR5's value; AR4 has 1430, AR6 1530).
+export const DESNZ_GWP_SET = "IPCC AR5 GWP100 (without climate-carbon feedbacks)"
+// Ember publishes CO2e intensities only and names no GWP set per value.
+export const EMBER_GWP_SET = "not stated by the publication (CO2e only)"
 
 const DesnzRow = Schema.Struct({
   ID: Schema.NonEmptyTrimmedString,
@@ -114,18 +122,61 @@ const desnzFactor = (row: DesnzRow, file: string, line: number): Effect.Effect<O
         attribution: DESNZ_ATTRIBUTION,
         publication: DESNZ_PUBLICATION,
         sourceFile: file,
+        gwpSet: DESNZ_GWP_SET,
+        scope3Category: desnzScope3Category(row.Scope, level1),
       }),
     )
   })
 
-/** The DESNZ 2023 flat file: one factor per `kg CO2e` total row that has a value. */
+/**
+ * A per-gas row's part, keyed by the total's row id: DESNZ numbers a total `…_1` and its CO2, CH4 and
+ * N2O rows `…_2`, `…_3`, `…_4` (checked on the 2023 file: every per-gas row has its total so).
+ */
+const gasPart = (row: DesnzRow, file: string, line: number) =>
+  Effect.gen(function* () {
+    const field = GAS_GHG_UNITS[row["GHG/Unit"].trim() as keyof typeof GAS_GHG_UNITS]
+    const rawValue = row["GHG Conversion Factor 2023"].trim()
+    const base = /^(.+)_[234]$/.exec(row.ID)
+    if (field === undefined || rawValue === "" || !base) return Option.none()
+    const value = yield* decodeRow(DecimalFromCsv, file)({ line, record: rawValue })
+    return Option.some({ totalId: `${base[1]}_1`, field, value })
+  })
+
+/**
+ * The DESNZ 2023 flat file: one factor per `kg CO2e` total row that has a value, with the CO2, CH4
+ * and N2O parts the file publishes for it. The parts follow their total in the file, but nothing
+ * promises that, so the file is read whole (≈8,000 rows) before factors are emitted.
+ */
 export const readDesnz = (path: string = join(FACTORS_DIR, DESNZ_FILE)): Stream.Stream<CatalogueFactor, CatalogueError> => {
   const file = basename(path)
+  const parts = new Map<string, Partial<Record<GasField, DecimalString>>>()
   return csvRecords(path).pipe(
     Stream.mapEffect((input) =>
-      decodeRow(DesnzRow, file)(input).pipe(Effect.flatMap((row) => desnzFactor(row, file, input.line))),
+      decodeRow(DesnzRow, file)(input).pipe(
+        Effect.tap((row) =>
+          gasPart(row, file, input.line).pipe(
+            Effect.map(Option.map(({ totalId, field, value }) => parts.set(totalId, { ...parts.get(totalId), [field]: value }))),
+          ),
+        ),
+        Effect.flatMap((row) => desnzFactor(row, file, input.line)),
+      ),
     ),
     Stream.filterMap((factor) => factor),
+    Stream.runCollect,
+    Effect.map((factors) =>
+      Chunk.map(factors, (factor) => {
+        const gases = parts.get(factor.sourceId)
+        return gases === undefined
+          ? factor
+          : CatalogueFactor.make({
+              ...factor,
+              co2Factor: gases.co2Factor ?? null,
+              ch4Factor: gases.ch4Factor ?? null,
+              n2oFactor: gases.n2oFactor ?? null,
+            })
+      }),
+    ),
+    Stream.fromIterableEffect,
   )
 }
 
@@ -169,6 +220,7 @@ export const readEmber = (path: string = join(FACTORS_DIR, EMBER_FILE)): Stream.
                 attribution: EMBER_ATTRIBUTION,
                 publication: EMBER_PUBLICATION,
                 sourceFile: file,
+                gwpSet: EMBER_GWP_SET,
               }),
             ),
           )

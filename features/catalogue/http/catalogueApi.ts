@@ -6,6 +6,7 @@ import { Effect, Option, Schema } from "effect"
 import { Elysia } from "elysia"
 import { decodeInput, QueryInt, queryParams } from "@scopeline/ui/decode"
 import { json, type Responder } from "@scopeline/ui/respond"
+import { documented } from "@scopeline/ui/RouteDoc"
 import type { CatalogueServices } from "./services.ts"
 
 const Text = Schema.String.pipe(Schema.maxLength(200))
@@ -76,6 +77,64 @@ export const findFactor = (id: string) =>
     return yield* Option.match(found, { onNone: () => Effect.fail(notFound), onSome: Effect.succeed })
   })
 
+const Nullable = Schema.NullOr
+
+/** A factor as the API shows it (`factorJson`). */
+export const FactorJson = Schema.Struct({
+  id: Schema.String,
+  url: Schema.String,
+  ref: Schema.String,
+  name: Schema.String,
+  activity_type: Schema.String,
+  category_path: Schema.Array(Schema.String),
+  scope: Nullable(Schema.String),
+  unit: Schema.String,
+  dimension: Schema.String,
+  factor: Schema.Struct({
+    value: Schema.String.annotations({ description: "the published digits, as a decimal string" }),
+    unit: Schema.String,
+    ghg_unit: Schema.String,
+  }),
+  geography: Schema.String,
+  is_primary: Schema.Boolean,
+  provenance: Schema.Struct({
+    source: Schema.String,
+    publication: Schema.String,
+    year: Schema.Number,
+    geography: Schema.String,
+    licence: Schema.String,
+    attribution: Schema.String,
+    source_id: Schema.String,
+    source_file: Schema.String,
+    ref: Schema.String,
+  }),
+  updated_at: Schema.String,
+}).annotations({ identifier: "EmissionFactor" })
+
+/** The OpenAPI entries of the routes below, one per route, attached to it as its `detail`. */
+export const catalogueApiDocs = {
+  search: documented({
+    summary: "Search the emission factor catalogue",
+    tag: "catalogue",
+    access: "view",
+    query: FactorSearchParams,
+    responses: {
+      200: {
+        description: "One page of matching factors.",
+        schema: Schema.Struct({ offset: Schema.Number, limit: Schema.Number, total: Schema.Number, emission_factors: Schema.Array(FactorJson) }),
+      },
+    },
+  }),
+  get: documented({
+    summary: "One emission factor, with its provenance",
+    tag: "catalogue",
+    access: "view",
+    params: Schema.Struct({ id: Schema.String }),
+    responses: { 200: { description: "The factor.", schema: FactorJson } },
+    errors: [404],
+  }),
+}
+
 /** GET /v1/emission-factors (search) and GET /v1/emission-factors/:id. */
 export const catalogueApi = (respond: Responder<CatalogueServices>) =>
   new Elysia({ name: "api.catalogue", prefix: "/v1/emission-factors" })
@@ -94,6 +153,7 @@ export const catalogueApi = (respond: Responder<CatalogueServices>) =>
           })
         }),
       ),
+      { detail: catalogueApiDocs.search },
     )
     .get("/:id", ({ request, params }) =>
       respond.api(
@@ -103,4 +163,5 @@ export const catalogueApi = (respond: Responder<CatalogueServices>) =>
           return json(factorJson(yield* findFactor(params.id)))
         }),
       ),
+      { detail: catalogueApiDocs.get },
     )

@@ -1,3 +1,4 @@
+import { formatCount, formatFactorValue } from "@scopeline/ui/format"
 import { Pager } from "@scopeline/ui/Pager"
 export interface FactorRowView {
   readonly id: string
@@ -32,7 +33,7 @@ export const CatalogueResults = (props: CataloguePageProps) => (
     <p class="muted" safe>
       {props.total === 0
         ? "No factors match."
-        : `${props.offset + 1}–${props.offset + props.rows.length} of ${props.total} factors`}
+        : `${formatCount(props.offset + 1)}–${formatCount(props.offset + props.rows.length)} of ${formatCount(props.total)} factors`}
     </p>
     {props.rows.length > 0 && (
       <table class="factors">
@@ -57,7 +58,7 @@ export const CatalogueResults = (props: CataloguePageProps) => (
               <td safe>{row.scope ?? ""}</td>
               <td safe>{row.unit}</td>
               <td class="num" safe>
-                {row.value}
+                {formatFactorValue(row.value)}
               </td>
               <td safe>{row.geography}</td>
               <td safe>{`${row.source} ${row.year}`}</td>

@@ -1,3 +1,5 @@
+import { formatFactorValue } from "@scopeline/ui/format"
+
 export interface FactorView {
   readonly id: string
   readonly ref: string
@@ -40,7 +42,9 @@ export const FactorPage = (props: { readonly factor: FactorView }) => {
       </p>
       <h1 safe>{f.name}</h1>
       <p class="factor-value">
-        <strong safe>{f.value}</strong> <span safe>{`${f.factorUnit} per ${f.unit}`}</span>
+        <strong id="factor-value" safe>
+          {formatFactorValue(f.value)}
+        </strong> <span safe>{`${f.factorUnit} per ${f.unit}`}</span>
       </p>
       <h2>Classification</h2>
       <dl class="facts">
