@@ -2,8 +2,11 @@ import { countryByName, resolveCountry } from "@scopeline/catalogue"
 import type { CatalogueFactor } from "@scopeline/catalogue"
 import { normaliseUnitText, parseUnit, type Unit } from "@scopeline/catalogue"
 import { Option } from "effect"
+import { FLIGHT_NUMBER, VEHICLE_MAKES } from "./brands.ts"
 import { airportsIn, citiesIn, haulBand, plainWords, type HaulBand, type Place } from "./places.ts"
-import { BUSINESS_TRAVEL_PHRASES, expandQuery, hasPhrase, synonymsOf, tokenise } from "./text.ts"
+import { confidenceOf, doubtsOf, type ConfidenceFeatures } from "./calibration.ts"
+import { bandFit, factorBand, querySize, withoutSizes, type Interval, type Measure } from "./sizes.ts"
+import { BUSINESS_TRAVEL_PHRASES, expandQuery, hasPhrase, tokenise, triggeredSynonyms, VOCABULARY } from "./text.ts"
 
 export interface MatchQuery {
   readonly description: string
@@ -12,8 +15,15 @@ export interface MatchQuery {
 }
 
 export type MatchOutcome =
-  | { readonly _tag: "Matched"; readonly factor: CatalogueFactor; readonly confidence: number; readonly reason: string }
-  | { readonly _tag: "NoMatch"; readonly reason: string }
+  | {
+    readonly _tag: "Matched"
+    readonly factor: CatalogueFactor
+    readonly confidence: number
+    readonly reason: string
+    readonly features: ConfidenceFeatures
+    readonly candidates?: ReadonlyArray<string>
+  }
+  | { readonly _tag: "NoMatch"; readonly reason: string; readonly candidates?: ReadonlyArray<string> }
 
 interface IndexedFactor {
   readonly factor: CatalogueFactor
@@ -26,6 +36,27 @@ interface IndexedFactor {
   readonly route: WasteRoute | undefined
   /** Factors that only make sense in their own country: grid electricity and hotel stays. */
   readonly geoSpecific: boolean
+  /** The size band in the name ("Rigid (>17 tonnes)", "0–999 TEU"). */
+  readonly band: Interval | undefined
+  /** For an unbanded row among banded siblings ("All rigids", "Average"), the siblings' measure. */
+  readonly sizeFamily: Measure | undefined
+  /** Buying a material and disposing of it are different factors for the same material. */
+  readonly lifecycle: "material" | "waste" | undefined
+  /** For material and waste rows, the material's own words ("steel", "can" of "Metal: steel cans"). */
+  readonly materialTerms: ReadonlySet<string>
+  /**
+   * For refrigerants and other gases, the ways the gas is named ("HCFC-22/R22 = chlorodifluoromethane"
+   * → "hcfc 22", "r22", "chlorodifluoromethane"): one of them must be named whole, or "nitrogen"
+   * would be read as "nitrogen trifluoride".
+   */
+  readonly gasNames: ReadonlyArray<ReadonlyArray<string>> | undefined
+  /** Facts about the name that rules test for every query, read once. */
+  readonly unitText: string
+  readonly isUnderground: boolean
+  readonly isTram: boolean
+  readonly isBusinessClass: boolean
+  readonly isAveragePassenger: boolean
+  readonly isPrimaryMaterial: boolean
 }
 
 /**
@@ -39,6 +70,15 @@ const DEFAULT_WORDS = new Set([
 ])
 // Bare numbers in factor names are size bands ("up to 3.5 tonnes"): matchable, but no evidence against a factor.
 const isNumber = (term: string) => /^\d+$/.test(term)
+
+// Leaders kept to find the best-scoring factor with another value; gaps beyond the cap say nothing more.
+const LEADERS = 8
+// Values this close (gross vs net calorific value is 11%) give emissions an expert would not call wrong.
+const SAME_VALUE = 0.12
+// A band that fits the size and scores within this of the best could as well be the one meant.
+const CLOSE_SCORE = 3
+const canonicalValue = (f: IndexedFactor) => Number(f.factor.factorValue) / f.unit.toCanonical
+const GAP_CAP = 4
 
 // How much an unexplained factor word costs relative to an explained query word.
 const UNMATCHED_WEIGHT = 0.35
@@ -62,6 +102,7 @@ const PREFERENCES: ReadonlyArray<Preference> = [
   { name: /\bRegular taxi\b/, bonus: 0.5, unless: ["black cab"] },
   { name: /\bAverage local bus\b/, bonus: 0.5 },
   { name: /\bAverage laden\b/, bonus: 0.5 },
+  { name: /: First class\b/, bonus: -2, unless: ["first class", "first"] },
   { name: /\bEmissions including only\b/, bonus: 0.3 },
   { name: /: Natural gas$/, bonus: 0.3 },
 ]
@@ -160,23 +201,123 @@ const SCOPE_HINTS: ReadonlyArray<ScopeHint> = [
   },
 ]
 
-/** Share of the description's catalogue words the factor explains, directly or through a synonym. */
+/**
+ * Share of the description's catalogue words the factor explains, directly or through a synonym
+ * whose phrase covers the word ("air" of "air express" is explained by a freight flight).
+ */
 const explainedShare = (
-  words: ReadonlyArray<string>,
+  words: ReadonlyMap<string, ReadonlySet<string>>,
   factorTerms: ReadonlySet<string>,
 ): number => {
-  const explained = words.filter((word) => factorTerms.has(word) || synonymsOf(word).some((t) => factorTerms.has(t)))
-  return explained.length / words.length
+  let explained = 0
+  for (const [word, means] of words) {
+    if (factorTerms.has(word) || [...means].some((t) => factorTerms.has(t))) explained++
+  }
+  return explained / words.size
 }
+
+/** Words that say the material was bought or used, so its production factor applies (Material use). */
+const PURCHASE_PHRASES = [
+  "purchased", "purchase", "purchases", "bought", "buy", "buying", "procured", "procurement", "procure", "supplied",
+  "supply of", "used in", "used for", "use of", "consumed", "consumption of", "raw material", "raw materials",
+  "materials used", "material used", "material use", "ordered", "delivered to site", "recycled content",
+  "closed loop source", "input", "inputs", "stock",
+]
+/** Words that say the material was thrown away, so a disposal factor applies (Waste disposal). */
+const DISPOSAL_PHRASES = [
+  "waste", "disposal", "disposed", "dispose", "collection", "collected", "landfill", "landfilled", "recycling", "recycle",
+  "recycler", "recyclers", "sent for recycling", "incineration", "incinerated", "incinerator", "efw", "energy from waste",
+  "energy recovery", "composting", "composted", "compost", "anaerobic digestion", "ad plant", "skip", "skips", "bin",
+  "bins", "offcut", "offcuts", "rubble", "scrap", "end of life", "discarded", "clearance", "reprocessing", "baled",
+  "baling", "weee", "to recycler", "crushed",
+]
+/** Reused or recycled-content materials: their own Material use rows, not primary production. */
+const SECONDARY_MATERIAL = ["recycled content", "closed loop source", "reused", "re used", "second hand", "secondhand", "reclaimed", "refurbished"]
+
+/** Words of a material row that do not name the material. */
+const GENERIC_MATERIAL_WORDS = new Set(["average", "mixed", "other", "all", "excl", "incl", "forming", "and", "item", "waste", "organic", "refuse", "construction"])
+
+/**
+ * Products that share a word with a factor but are not its activity: bottled water is a bought
+ * product, not mains water; nitrogen or helium cylinders hold gases with no warming potential.
+ */
+const NOT_COVERED = [
+  "bottled water", "mineral water", "spring water", "water bottles", "water cooler", "water coolers",
+  "nitrogen cylinder", "nitrogen cylinders", "liquid nitrogen", "oxygen", "argon", "helium", "medical gases",
+]
+
+/** A bought service, not a material: no material or waste row applies unless the line says it is waste. */
+const SERVICE_WORDS = [
+  "service", "services", "laundering", "laundry", "dry cleaning", "cleaning service", "fee", "fees", "consultancy",
+  "licence", "licences", "license", "licenses", "subscription", "subscriptions", "insurance", "retainer", "rental of",
+  "lease", "leasing", "hire of", "repair", "repairs", "training", "audit", "legal",
+]
+
+/**
+ * Words that place or date a line or name who it was for, common in ledgers and no sign of the
+ * activity: they do not count as words the matcher failed to understand.
+ */
+const LEDGER_WORDS = new Set(tokenise([
+  "office offices store stores shop shops outlet outlets branch site sites depot depots warehouse warehouses dc plant",
+  "factory factories hq head showroom kitchen kitchens canteen school schools hospital ward wards unit units floor level",
+  "building buildings campus centre center lab labs studio yard car park flats apartments block premises estate",
+  "jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june july august september",
+  "october november december week weeks month months year years fy ytd q1 q2 q3 q4 h1 h2 total totals charge charges",
+  "bill bills invoice invoices period periods cost costs spend team teams staff client clients customer customers visit",
+  "visits meeting meetings conference trip trips journey journeys return single way round contract contractor",
+  "contractors supplier suppliers provider delivery deliveries main mains new old various misc miscellaneous general",
+  "north south east west northern southern eastern western central city town region regional national local",
+  "mr mrs ms dr ceo cfo director manager sales ops operations it hr finance marketing admin",
+  // Equipment that burns the fuel or holds the gas: context, not a different activity.
+  "boiler boilers generator generators chiller chillers heater heaters forklift forklifts kiln kilns oven ovens",
+  "furnace furnaces machinery machine machines equipment system systems pump pumps split evaporator condenser",
+  "switchgear cabinet cabinets case cases rack racks vehicle vehicles engine engines tank tanks backup standby",
+  "km kms mile miles night nights litre litres kwh mwh tonne tonnes kg",
+  // How a line was bought or what it was for.
+  "fare fares ticket tickets refill refills fill top up topup event events marquee fair fairs exhibition farm",
+  "driver drivers airport airports bakery display packaging package packages goods product products stock sample samples",
+  "card cards season commuter commuters document documents house show shows supermarket supermarkets pack packs print",
+  "printing wrapping trunking feeder intra europe european asia asian africa african americas emea apac latam",
+  "handymax panamax supramax capesize aframax suezmax vlcc ulcc ulcv",
+  VEHICLE_MAKES.join(" "),
+].join(" ")))
+
+const CABIN_WORDS = ["economy", "first class", "premium", "first"]
+
+/** Words after "business" that make it the purpose of the trip, not the cabin. */
+const NOT_A_CABIN = new Set(tokenise("trip travel meeting visit purpose use journey flight mileage expense lunch development unit park"))
+
+const UNDERGROUND_WORDS = [
+  "tube", "underground", "lul", "jubilee line", "victoria line", "piccadilly line", "central line", "northern line",
+  "district line", "circle line", "bakerloo", "metropolitan line", "waterloo and city",
+]
+const TRAM_WORDS = ["tram", "trams", "metro", "light rail", "dlr", "metrolink", "luas", "supertram", "streetcar", "subway", "mtr"]
 
 const LONDON: Place = { iso2: "GB", lat: 51.5, lon: -0.13 }
 
 const isGridElectricity = (factor: CatalogueFactor) =>
   (factor.source === "Ember" && factor.activityType === "Electricity") || factor.activityType === "UK electricity"
 
+/** Words a ranking rule reads (purchase, route, scope and mode words): understood, though no factor uses them. */
+const RULE_WORDS: ReadonlySet<string> = new Set(
+  [
+    ...PURCHASE_PHRASES, ...DISPOSAL_PHRASES, ...SECONDARY_MATERIAL, ...SERVICE_WORDS, ...UNDERGROUND_WORDS, ...TRAM_WORDS,
+    ...NON_AIR_MODES, ...UK_PLACES, ...HAUL_WORDS, ...OWN_FLEET, ...SCOPE_HINTS.flatMap((h) => h.phrases),
+    ...ROUTE_WORDS.flatMap(([, phrases]) => phrases), "wtt", "well to tank", "upstream", "with rf", "without rf",
+  ].flatMap((phrase) => tokenise(phrase)),
+)
+
+/**
+ * A word the matcher does not understand: not in the vocabulary, no word a rule reads, no ledger
+ * wording, and no number or code ("0412", "dc2", "ba0117" identify a line, they do not describe it).
+ */
+const isUnknownWord = (token: string) =>
+  token.length > 1 && !/^\d+$|^[a-z]+\d+[a-z]?$|\d{2}/.test(token) && !LEDGER_WORDS.has(token) && !RULE_WORDS.has(token) && !VOCABULARY.has(token)
+
 export class Ranker {
   private readonly factors: ReadonlyArray<IndexedFactor>
   private readonly idf: ReadonlyMap<string, number>
+  private readonly materialWords: ReadonlySet<string>
 
   constructor(catalogue: ReadonlyArray<CatalogueFactor>) {
     const indexed: Array<IndexedFactor> = []
@@ -187,7 +328,27 @@ export class Ranker {
       const counts = new Map<string, number>()
       for (const t of nameTokens) counts.set(t, (counts.get(t) ?? 0) + 1)
       const nameLower = factor.name.toLowerCase()
+      const isSized = factor.activityType === "Freighting goods" || factor.activityType === "Delivery vehicles" ||
+        factor.activityType === "UK electricity for EVs" || factor.activityType === "Managed assets- vehicles" ||
+        factor.activityType.startsWith("WTT- delivery")
       indexed.push({
+        band: isSized ? factorBand(factor.name) : undefined,
+        sizeFamily: undefined,
+        lifecycle: factor.activityType === "Material use" ? "material" : factor.activityType === "Waste disposal" ? "waste" : undefined,
+        materialTerms: new Set(
+          factor.activityType === "Material use" || factor.activityType === "Waste disposal"
+            ? tokenise(factor.categoryPath[2] ?? "").filter((t) => !GENERIC_MATERIAL_WORDS.has(t) && !isNumber(t))
+            : [],
+        ),
+        unitText: normaliseUnitText(factor.unit),
+        isUnderground: nameLower.endsWith("london underground"),
+        isTram: nameLower.endsWith("light rail and tram"),
+        isBusinessClass: nameLower.includes(": business class"),
+        isAveragePassenger: nameLower.includes(": average passenger"),
+        isPrimaryMaterial: nameLower.endsWith("primary material production"),
+        gasNames: factor.activityType === "Refrigerant & other"
+          ? (factor.categoryPath[2] ?? "").split(/[=/()]/).map((part) => tokenise(part)).filter((part) => part.length > 0)
+          : undefined,
         factor,
         unit: unit.value,
         terms: new Set(nameTokens),
@@ -205,10 +366,19 @@ export class Ranker {
           factor.activityType.startsWith("UK electricity"),
       })
     }
+    // "All rigids" sits among "Rigid (>17 tonnes)" and its kin: a stated size should prefer the band.
+    const familyOf = (f: IndexedFactor) => `${f.factor.unit}|${f.factor.categoryPath.slice(0, 2).join(">")}`
+    const familyMeasure = new Map<string, Measure>()
+    for (const f of indexed) if (f.band) familyMeasure.set(familyOf(f), f.band.measure)
+    for (let i = 0; i < indexed.length; i++) {
+      const f = indexed[i]!
+      if (!f.band && familyMeasure.has(familyOf(f))) indexed[i] = { ...f, sizeFamily: familyMeasure.get(familyOf(f)) }
+    }
     const df = new Map<string, number>()
     for (const f of indexed) for (const term of f.terms) df.set(term, (df.get(term) ?? 0) + 1)
     const n = indexed.length
     this.idf = new Map([...df].map(([term, count]) => [term, Math.log(1 + n / count)]))
+    this.materialWords = new Set(indexed.flatMap((f) => [...f.materialTerms]))
     this.factors = indexed
   }
 
@@ -216,7 +386,19 @@ export class Ranker {
     return this.factors.length
   }
 
-  match(query: MatchQuery): MatchOutcome {
+  /**
+   * The best factor for the query, or no match with a reason. With `candidates > 0` the outcome also
+   * lists that many top-scoring factor refs, best first, so evaluation can measure top-k recall.
+   */
+  match(query: MatchQuery, candidates = 0): MatchOutcome {
+    if (candidates <= 0) return this.rank(query, undefined)
+    const scored: Array<{ readonly ref: string; readonly score: number }> = []
+    const outcome = this.rank(query, scored)
+    const top = scored.sort((a, b) => b.score - a.score).slice(0, candidates).map((c) => c.ref)
+    return { ...outcome, candidates: top }
+  }
+
+  private rank(query: MatchQuery, scored: Array<{ readonly ref: string; readonly score: number }> | undefined): MatchOutcome {
     const unit = parseUnit(query.unit)
     if (Option.isNone(unit)) return { _tag: "NoMatch", reason: `unknown unit "${query.unit}"` }
     const candidates = this.factors.filter((f) => f.unit.dimension === unit.value.dimension)
@@ -225,21 +407,43 @@ export class Ranker {
     }
     const words = plainWords(query.description)
     const cities = citiesIn(words)
-    const tokens = tokenise(query.description)
+    const size = querySize(query.description)
+    const tokens = tokenise(size ? withoutSizes(query.description) : query.description)
+    if (FLIGHT_NUMBER.test(query.description)) tokens.push("airline")
     // An unrecognised geography is kept as typed: it then matches no country-specific factor, which
     // is a clearer answer than silently falling back to the UK grid.
     const givenGeography = query.geography?.trim()
     const geography = givenGeography
       ? (resolveCountry(givenGeography)?.iso2 ?? givenGeography.toUpperCase())
       : countryInText(words, cities)
-    const flight = this.flightOf(query.description, tokens, cities, givenGeography ? geography : undefined)
+    let triggered = triggeredSynonyms(tokens)
+    const flight = this.flightOf(query.description, tokens, expandQuery(tokens, triggered), cities, givenGeography ? geography : undefined)
     // Airport codes with no other mode named make the line a flight ("LHR-DXB return, economy").
-    if (flight?.implied) tokens.push("flight")
-    const terms = expandQuery(tokens)
+    if (flight?.implied) {
+      tokens.push("flight")
+      triggered = triggeredSynonyms(tokens)
+    }
+    const terms = expandQuery(tokens, triggered)
     if (flight?.band) for (const term of BAND_TERMS[flight.band]) terms.set(term, Math.max(terms.get(term) ?? 0, 1))
     // Words the catalogue never uses (place names, "outlet", "Tampines") are neither evidence nor noise.
-    const explainable = [...new Set(tokens.filter((t) => this.idf.has(t) || synonymsOf(t).length > 0))]
-    if (explainable.length === 0) return { _tag: "NoMatch", reason: `nothing in "${query.description}" matches the catalogue` }
+    const explainable = new Map<string, Set<string>>()
+    tokens.forEach((token, i) => {
+      const means = triggered.filter((t) => t.positions.has(i)).flatMap((t) => t.means)
+      if (!this.idf.has(token) && means.length === 0) return
+      const known = explainable.get(token) ?? new Set<string>()
+      for (const term of means) known.add(term)
+      explainable.set(token, known)
+    })
+    if (explainable.size === 0) return { _tag: "NoMatch", reason: `nothing in "${query.description}" matches the catalogue` }
+    const product = NOT_COVERED.find((p) => hasPhrase(tokens, p))
+    if (product) return { _tag: "NoMatch", reason: `the catalogue has no factor for ${product}` }
+    const mentionsDisposal = DISPOSAL_PHRASES.some((p) => hasPhrase(tokens, p))
+    const mentionsPurchase = PURCHASE_PHRASES.some((p) => hasPhrase(tokens, p))
+    // Recycled content is bought, not thrown away; otherwise any disposal word means the waste rows.
+    const lifecycle: "material" | "waste" | undefined =
+      mentionsPurchase && (!mentionsDisposal || SECONDARY_MATERIAL.some((p) => hasPhrase(tokens, p))) ? "material"
+      : mentionsDisposal ? "waste"
+      : undefined
 
     const scopeHints = SCOPE_HINTS.filter(
       (hint) => hint.phrases.some((p) => hasPhrase(tokens, p)) && !hint.unless.some((p) => hasPhrase(tokens, p)),
@@ -254,15 +458,33 @@ export class Ranker {
       mentionsUk: UK_PLACES.some((p) => hasPhrase(tokens, p)),
       mentionsHaul: HAUL_WORDS.some((p) => hasPhrase(tokens, p)),
       wantsWtt: hasPhrase(tokens, "wtt") || hasPhrase(tokens, "well to tank") || hasPhrase(tokens, "upstream"),
+      size,
+      lifecycle,
+      secondaryMaterial: SECONDARY_MATERIAL.some((p) => hasPhrase(tokens, p)),
+      underground: UNDERGROUND_WORDS.some((p) => hasPhrase(tokens, p)),
+      tram: TRAM_WORDS.some((p) => hasPhrase(tokens, p)),
+      terms,
+      cabinNamed: CABIN_WORDS.some((p) => hasPhrase(tokens, p)),
+      businessCabin: tokens.some((t, i) => t === "business" && !NOT_A_CABIN.has(tokens[i + 1] ?? "")) ||
+        ["club class", "club world", "club europe", "upper class", "j class"].some((p) => hasPhrase(tokens, p)),
+      service: SERVICE_WORDS.some((p) => hasPhrase(tokens, p)),
+      materials: [...terms].filter(([term, weight]) => weight >= 0.5 && this.materialWords.has(term)).map(([term]) => term),
     }
 
     let best: { factor: IndexedFactor; score: number; matched: number } | undefined
     let second = Number.NEGATIVE_INFINITY
+    // The best few scores with their values per canonical unit: a runner-up with (nearly) the same
+    // value is no real rival, whatever unit it is published in.
+    const leaders: Array<{ readonly score: number; readonly value: number }> = []
+    // Factors whose band the stated size fits: "3.5t" is both "Class III" and "up to 3.5 tonnes".
+    const fittingBands: Array<{ readonly band: string; readonly score: number; readonly value: number }> = []
     // The text's best country-specific factor when it is for another country: explains a null answer.
     let otherCountry: { readonly matched: number } | undefined
     for (const candidate of candidates) {
       let matched = 0
       for (const [term, weight] of terms) {
+        // A stated size is judged against the band below, not digit by digit.
+        if (size && isNumber(term)) continue
         const count = candidate.counts.get(term)
         if (count) matched += weight * (this.idf.get(term) ?? 0) * (1 + 0.1 * (count - 1))
       }
@@ -272,6 +494,15 @@ export class Ranker {
         if (!terms.has(term) && !DEFAULT_WORDS.has(term) && !isNumber(term)) unmatched += this.idf.get(term) ?? 0
       }
       const score = matched - UNMATCHED_WEIGHT * unmatched + this.adjust(candidate, context)
+      scored?.push({ ref: candidate.factor.ref, score })
+      if (size && candidate.band?.measure === size.measure && bandFit(size, candidate.band) >= 0.99) {
+        fittingBands.push({ band: `${candidate.band.lo}-${candidate.band.hi}`, score, value: canonicalValue(candidate) })
+      }
+      if (leaders.length < LEADERS || score > leaders[leaders.length - 1]!.score) {
+        leaders.push({ score, value: canonicalValue(candidate) })
+        leaders.sort((a, b) => b.score - a.score)
+        if (leaders.length > LEADERS) leaders.pop()
+      }
       if (candidate.geoSpecific && geography !== undefined && candidate.factor.geography !== geography) {
         if (!otherCountry || matched > otherCountry.matched) otherCountry = { matched }
       }
@@ -290,7 +521,11 @@ export class Ranker {
       return { _tag: "NoMatch", reason: "no country given for grid electricity" }
     }
     // Coverage counts words, not idf mass: one rare stray word ("office") must not outweigh "electricity".
-    const coverage = explainedShare(explainable, best.factor.terms)
+    // A stated size is one more thing the description says: explained when the factor's band fits it.
+    const sizeExplained = size && best.factor.band?.measure === size.measure && bandFit(size, best.factor.band) >= 0.5
+    const coverage = size
+      ? (explainedShare(explainable, best.factor.terms) * explainable.size + (sizeExplained ? 1 : 0)) / (explainable.size + 1)
+      : explainedShare(explainable, best.factor.terms)
     const wrongCountry = best.factor.geoSpecific && geography !== undefined && best.factor.factor.geography !== geography
     if (wrongCountry || ((coverage < MIN_COVERAGE || best.score <= 0) && otherCountry && otherCountry.matched >= best.matched)) {
       return { _tag: "NoMatch", reason: `the catalogue has no factor for "${query.description}" in geography ${geography}` }
@@ -301,13 +536,45 @@ export class Ranker {
         reason: `best candidate "${best.factor.factor.name}" explains too little of "${query.description}"`,
       }
     }
-    const margin = Number.isFinite(second) ? Math.min(1, Math.max(0, best.score - second) / 2) : 1
-    const confidence = Math.round(Math.min(0.99, 0.3 + 0.5 * coverage + 0.2 * margin) * 1000) / 1000
+    const bestValue = canonicalValue(best.factor)
+    const rival = leaders.find((l) => Math.abs(l.value - bestValue) > SAME_VALUE * Math.max(Math.abs(l.value), Math.abs(bestValue)))
+    let nameMass = 0
+    let nameMatched = 0
+    for (const term of best.factor.terms) {
+      if (DEFAULT_WORDS.has(term) || isNumber(term)) continue
+      nameMass += this.idf.get(term) ?? 0
+      if (terms.has(term)) nameMatched += this.idf.get(term) ?? 0
+    }
+    const placeWords = new Set([
+      ...cities.flatMap((c) => tokenise(c.name)),
+      ...airportsIn(query.description).map((a) => a.code.toLowerCase()),
+      ...words.filter((w) => countryByName(w) !== undefined),
+    ])
+    const unknown = tokens.filter((t) => !explainable.has(t) && !placeWords.has(t) && isUnknownWord(t))
+    const unknownWords = unknown.length
+    const features: ConfidenceFeatures = {
+      coverage,
+      gap: Number.isFinite(second) ? best.score - second : GAP_CAP,
+      rivalGap: rival ? best.score - rival.score : GAP_CAP,
+      nameCoverage: nameMass === 0 ? 1 : nameMatched / nameMass,
+      unknownWords,
+      guessedRoute: best.factor.route !== undefined && context.route === undefined,
+      sizeAmbiguous: best.factor.band !== undefined && fittingBands.some((b) =>
+        b.band !== `${best.factor.band?.lo}-${best.factor.band?.hi}` && b.score >= best.score - CLOSE_SCORE &&
+        Math.abs(b.value - bestValue) > SAME_VALUE * Math.max(b.value, bestValue)
+      ),
+      guessedMaterial:
+        best.factor.lifecycle !== undefined && !context.materials.some((m) => best.factor.materialTerms.has(m)),
+    }
+    const doubts = doubtsOf(features)
     return {
       _tag: "Matched",
       factor: best.factor.factor,
-      confidence,
-      reason: `matched "${best.factor.factor.name}" (${best.factor.factor.unit}) for ${Math.round(coverage * 100)}% of the description`,
+      confidence: confidenceOf(features),
+      features,
+      reason:
+        `matched "${best.factor.factor.name}" (${best.factor.factor.unit}) for ${Math.round(coverage * 100)}% of the description` +
+        (doubts.length > 0 ? `; unsure: ${doubts.join(", ")}${unknown.length > 0 ? ` (${unknown.join(", ")})` : ""}` : ""),
     }
   }
 
@@ -318,11 +585,12 @@ export class Ranker {
   private flightOf(
     description: string,
     tokens: ReadonlyArray<string>,
+    terms: ReadonlyMap<string, number>,
     cities: ReadonlyArray<Place>,
     home: string | undefined,
   ): { readonly band: HaulBand | undefined; readonly implied: boolean } | undefined {
     const otherMode = NON_AIR_MODES.some((m) => hasPhrase(tokens, m))
-    const saysAir = expandQuery(tokens).has("flight")
+    const saysAir = terms.has("flight")
     if (otherMode && !saysAir) return undefined
     const explicitBand = ["domestic", "short haul", "long haul", "international", "internal"].some((p) => hasPhrase(tokens, p))
     const airports = airportsIn(description)
@@ -350,6 +618,17 @@ export class Ranker {
       readonly mentionsUk: boolean
       readonly mentionsHaul: boolean
       readonly wantsWtt: boolean
+      readonly size: Interval | undefined
+      readonly lifecycle: "material" | "waste" | undefined
+      readonly secondaryMaterial: boolean
+      readonly underground: boolean
+      readonly tram: boolean
+      readonly terms: ReadonlyMap<string, number>
+      readonly businessCabin: boolean
+      readonly cabinNamed: boolean
+      readonly service: boolean
+      /** Material words the query names ("glass", "board"), to hold material and waste rows to them. */
+      readonly materials: ReadonlyArray<string>
     },
   ): number {
     const { factor } = candidate
@@ -373,7 +652,7 @@ export class Ranker {
       if (context.geography === "GB" || context.mentionsUk) adjustment -= 2.5
     }
     // Unit spelled exactly as the factor publishes it; plain kWh of fuel is billed on gross CV.
-    const factorUnit = normaliseUnitText(factor.unit)
+    const factorUnit = candidate.unitText
     if (factorUnit === context.unitText) adjustment += 0.5
     else if (candidate.unit.dimension === "energy" && factorUnit === "kwhgrosscv" && !context.unitText.includes("net")) {
       adjustment += 0.3
@@ -390,9 +669,39 @@ export class Ranker {
         adjustment += candidate.route === "closed loop" ? 1.5 : candidate.route === "open loop" ? 1.3 : -4
       } else adjustment += candidate.route === context.route ? 1 : -4
     }
+    if (context.size) {
+      if (candidate.band && candidate.band.measure === context.size.measure) {
+        const fit = bandFit(context.size, candidate.band)
+        adjustment += fit >= 0.99 ? 3 : 4 * fit - 2
+      } else if (candidate.sizeFamily === context.size.measure) adjustment -= 0.5
+    }
+    if (candidate.lifecycle !== undefined && context.lifecycle !== undefined) {
+      adjustment += candidate.lifecycle === context.lifecycle ? (candidate.lifecycle === "material" ? 2.5 : 0.5) : -4
+    }
+    // A line that says neither is only a material by its nouns; a waste row also needs a disposal.
+    if (candidate.lifecycle === "waste" && context.lifecycle === undefined) adjustment -= 1.5
+    if (candidate.lifecycle !== undefined && context.service && context.lifecycle !== "waste") adjustment -= 3
+    // A material row for another material ("Average construction" for batteries) is a guess.
+    if (candidate.lifecycle !== undefined && context.materials.length > 0 && !context.materials.some((m) => candidate.materialTerms.has(m))) {
+      adjustment -= 2
+    }
+    if (candidate.gasNames && !candidate.gasNames.some((name) => name.every((t) => context.terms.has(t)))) adjustment -= 3
+    if (candidate.lifecycle === "material") {
+      if (candidate.isPrimaryMaterial === context.secondaryMaterial) adjustment -= 1
+    }
+    // "London" or "Manchester" on a rail line is a station, not a sign of the Underground or a tram.
+    if (candidate.isUnderground && !context.underground) adjustment -= 8
+    if (candidate.isTram && !context.tram) adjustment -= 2
     for (const hint of context.scopeHints) {
       if (factor.activityType === hint.prefer) adjustment += 2
       else if (hint.avoid.includes(factor.activityType)) adjustment -= 2
+    }
+    // "Business" names the cabin, except in "business trip", "business travel" and the like.
+    // With no cabin named the average passenger is the default, never the business-class row that a
+    // "business trip" happens to share a word with.
+    if (candidate.isBusinessClass && !context.businessCabin) adjustment -= 2
+    if (candidate.isAveragePassenger && !context.businessCabin && !context.cabinNamed) {
+      adjustment += 0.5
     }
     for (const preference of PREFERENCES) {
       if (preference.name.test(factor.name) && !(preference.unless ?? []).some((p) => hasPhrase(context.tokens, p))) {

@@ -2,6 +2,7 @@
  * Text handling for ranking: tokenising, light stemming and the synonyms table. Kept apart from the
  * scoring so the vocabulary can grow without touching the ranking rules.
  */
+import { BRANDS, NEUTRAL_PHRASES } from "./brands.ts"
 
 const STOP_WORDS = new Set([
   "a", "an", "and", "the", "of", "for", "to", "from", "in", "on", "at", "by", "per", "with", "via", "into",
@@ -45,6 +46,7 @@ const ABBREVIATIONS: ReadonlyMap<string, string> = new Map([
   ["veh", "vehicle"], ["vehs", "vehicles"], ["trvl", "travel"], ["mileages", "mileage"],
   ["ewaste", "e waste"], ["recyc", "recycling"], ["recycl", "recycling"], ["compostable", "compost"],
   ["genset", "generator"], ["gensets", "generators"], ["genny", "generator"],
+  ["ldn", "london"], ["bldg", "building"], ["nts", "nights"], ["hv", "high voltage"], ["artic", "articulated"], ["artics", "articulated"],
 ])
 
 /**
@@ -67,6 +69,29 @@ const joinCompounds = (words: ReadonlyArray<string>): Array<string> => {
   return out
 }
 
+/** Brand names → the generic words they stand for; neutral names → nothing. Longest phrases first. */
+const REWRITES: ReadonlyArray<readonly [phrase: ReadonlyArray<string>, as: ReadonlyArray<string>]> = [
+  ...BRANDS.flatMap((brand) => brand.phrases.map((p) => [p.split(" "), brand.as.split(" ")] as const)),
+  ...NEUTRAL_PHRASES.map((p) => [p.split(" "), []] as const),
+].sort((a, b) => b[0].length - a[0].length)
+const REWRITES_BY_FIRST = new Map<string, Array<(typeof REWRITES)[number]>>()
+for (const rewrite of REWRITES) {
+  const first = rewrite[0][0]!
+  REWRITES_BY_FIRST.set(first, [...(REWRITES_BY_FIRST.get(first) ?? []), rewrite])
+}
+
+const rewriteNames = (words: ReadonlyArray<string>): Array<string> => {
+  const out: Array<string> = []
+  for (let i = 0; i < words.length; i++) {
+    const rewrite = REWRITES_BY_FIRST.get(words[i]!)?.find(([phrase]) => phrase.every((w, j) => words[i + j] === w))
+    if (rewrite) {
+      out.push(...rewrite[1])
+      i += rewrite[0].length - 1
+    } else out.push(words[i]!)
+  }
+  return out
+}
+
 export const tokenise = (text: string): Array<string> => {
   const spelled = text
     .toLowerCase()
@@ -79,8 +104,8 @@ export const tokenise = (text: string): Array<string> => {
     .replace(/&/g, " and ")
     .replace(/\br[\s-](\d{2,4}[a-z]{0,2})\b/g, "r$1")
     .split(/[^a-z0-9]+/)
-    .flatMap((w) => (ABBREVIATIONS.get(w) ?? w).split(" "))
-  const words = joinCompounds(spelled).filter((w) => w.length > 0 && !STOP_WORDS.has(w))
+  const words = joinCompounds(rewriteNames(spelled).flatMap((w) => (ABBREVIATIONS.get(w) ?? w).split(" ")))
+    .filter((w) => w.length > 0 && !STOP_WORDS.has(w))
   const tokens: Array<string> = []
   for (const word of words) {
     tokens.push(stem(word))
@@ -190,11 +215,13 @@ const SYNONYMS_SOURCE: ReadonlyArray<Synonym> = [
   { phrases: ["r134a"], means: ["hfc", "134a"], weight: 1 },
   { phrases: ["r32"], means: ["hfc", "32"], weight: 1 },
   { phrases: ["r22"], means: ["hcfc", "22"], weight: 1 },
+  { phrases: ["co2", "r744", "carbon dioxide"], means: ["carbon", "dioxide"], weight: 1 },
   { phrases: ["waste", "rubbish", "trash", "refuse", "disposal"], means: ["waste", "disposal"], weight: 1 },
   { phrases: ["general waste", "mixed waste", "residual waste", "commercial waste", "trade waste"], means: ["commercial", "industrial", "waste"], weight: 1 },
   { phrases: ["landfill", "landfilled", "tip"], means: ["landfill"], weight: 1 },
   { phrases: ["incineration", "incinerated", "energy from waste", "efw", "burned", "burnt"], means: ["combustion"], weight: 1 },
-  { phrases: RECYCLING_PHRASES, means: ["closed", "loop"], weight: 1 },
+  // Weak on purpose: the route rule in Ranker.adjust chooses the loop the material offers.
+  { phrases: RECYCLING_PHRASES, means: ["closed", "loop"], weight: 0.4 },
   { phrases: RECYCLING_PHRASES, means: ["open"], weight: 0.3 },
   { phrases: ["green waste", "garden waste", "grounds maintenance", "grass cuttings", "grass clippings", "hedge trimmings", "tree cuttings", "prunings", "landscaping waste", "landscaping", "horticultural waste", "yard waste"], means: ["garden", "waste", "organic"], weight: 1 },
   { phrases: ["weee", "e waste", "electronic waste", "electrical waste", "electronics", "it equipment", "it waste", "laptop", "laptops", "computer", "computers", "monitors", "printers", "mobile phones", "servers"], means: ["weee", "electrical", "item"], weight: 1 },
@@ -208,6 +235,10 @@ const SYNONYMS_SOURCE: ReadonlyArray<Synonym> = [
   { phrases: ["compost", "composted"], means: ["composting"], weight: 1 },
   { phrases: ["food waste", "food scraps", "organic waste", "kitchen waste"], means: ["organic", "food", "drink"], weight: 1 },
   { phrases: ["cardboard", "carton", "boxes", "occ", "corrugated"], means: ["board"], weight: 1 },
+  { phrases: ["textile", "textiles", "uniform", "uniforms", "clothes", "garment", "garments", "t shirt", "t shirts", "workwear", "fabric", "fabrics", "apparel", "linen"], means: ["clothing"], weight: 1 },
+  { phrases: ["timber", "lumber", "joinery", "pallet", "pallets", "wooden"], means: ["wood"], weight: 1 },
+  { phrases: ["lithium ion", "li ion", "lithium"], means: ["li", "ion"], weight: 1 },
+  { phrases: ["tins", "tin cans", "food tins"], means: ["steel", "can"], weight: 1 },
   { phrases: ["cardboard", "carton", "boxes", "occ", "corrugated"], means: ["paper"], weight: 0.5 },
   { phrases: ["water", "mains water", "tap water", "potable water", "water supply", "water usage", "water consumption"], means: ["water", "supply"], weight: 1, unless: WASTEWATER },
   { phrases: ["wastewater", "waste water", "sewage", "sewerage", "effluent"], means: ["water", "treatment"], weight: 1 },
@@ -249,6 +280,12 @@ const SYNONYMS_SOURCE: ReadonlyArray<Synonym> = [
   { phrases: ["regional flight", "regional flights"], means: ["international"], weight: 0.5 },
 ]
 
+/** Every word the vocabulary reads: synonym phrases (triggered or not), abbreviations and their spellings. */
+export const VOCABULARY: ReadonlySet<string> = new Set([
+  ...SYNONYMS_SOURCE.flatMap((s) => [...s.phrases, ...(s.unless ?? [])]).flatMap((p) => tokenise(p)),
+  ...[...ABBREVIATIONS.keys()].flatMap((k) => tokenise(k)),
+])
+
 export interface Expansion {
   readonly term: string
   readonly weight: number
@@ -269,24 +306,63 @@ const containsSequence = (tokens: ReadonlyArray<string>, phrase: ReadonlyArray<s
   return false
 }
 
+/** A synonym the query triggers, with the token positions its phrases cover. */
+export interface Triggered {
+  readonly means: ReadonlyArray<string>
+  readonly weight: number
+  readonly positions: ReadonlySet<number>
+}
+
+// Synonym phrases by their first token: a query only ever tests the phrases that start with one of its words.
+const PHRASES_BY_FIRST = new Map<string, Array<{ readonly synonym: number; readonly phrase: ReadonlyArray<string> }>>()
+SYNONYMS.forEach((synonym, index) => {
+  for (const phrase of synonym.phrases) {
+    const first = phrase[0]
+    if (first === undefined) continue
+    const list = PHRASES_BY_FIRST.get(first) ?? []
+    list.push({ synonym: index, phrase })
+    PHRASES_BY_FIRST.set(first, list)
+  }
+})
+
+export const triggeredSynonyms = (tokens: ReadonlyArray<string>): Array<Triggered> => {
+  const positions = new Map<number, Set<number>>()
+  tokens.forEach((token, start) => {
+    for (const { synonym, phrase } of PHRASES_BY_FIRST.get(token) ?? []) {
+      if (!phrase.every((p, j) => tokens[start + j] === p)) continue
+      const covered = positions.get(synonym) ?? new Set<number>()
+      for (let k = 0; k < phrase.length; k++) covered.add(start + k)
+      positions.set(synonym, covered)
+    }
+  })
+  const triggered: Array<Triggered> = []
+  for (const [index, covered] of [...positions].sort((a, b) => a[0] - b[0])) {
+    const synonym = SYNONYMS[index]!
+    if (!synonym.unless.some((phrase) => containsSequence(tokens, phrase))) {
+      triggered.push({ means: synonym.means, weight: synonym.weight, positions: covered })
+    }
+  }
+  return triggered
+}
+
 /** The query's own tokens at weight 1 plus every synonym it triggers, keeping each term's highest weight. */
-export const expandQuery = (tokens: ReadonlyArray<string>): Map<string, number> => {
+export const expandQuery = (tokens: ReadonlyArray<string>, triggered = triggeredSynonyms(tokens)): Map<string, number> => {
   const terms = new Map<string, number>()
   const add = (term: string, weight: number) => terms.set(term, Math.max(terms.get(term) ?? 0, weight))
   for (const token of tokens) add(token, 1)
-  for (const synonym of SYNONYMS) {
-    if (
-      synonym.phrases.some((phrase) => containsSequence(tokens, phrase)) &&
-      !synonym.unless.some((phrase) => containsSequence(tokens, phrase))
-    ) {
-      for (const term of synonym.means) add(term, synonym.weight)
-    }
-  }
+  for (const synonym of triggered) for (const term of synonym.means) add(term, synonym.weight)
   return terms
 }
 
-export const hasPhrase = (tokens: ReadonlyArray<string>, phrase: string): boolean => containsSequence(tokens, tokenise(phrase))
+// Rules test the same few hundred phrases against every query (some once per candidate factor), so
+// each phrase is tokenised once.
+const phraseTokens = new Map<string, ReadonlyArray<string>>()
+export const hasPhrase = (tokens: ReadonlyArray<string>, phrase: string): boolean => {
+  let tokenised = phraseTokens.get(phrase)
+  if (!tokenised) {
+    tokenised = tokenise(phrase)
+    phraseTokens.set(phrase, tokenised)
+  }
+  return containsSequence(tokens, tokenised)
+}
 
-/** Terms a single word stands for through one-word synonym phrases ("lorry" → "hgv"). */
-export const synonymsOf = (word: string): ReadonlyArray<string> =>
-  SYNONYMS.filter((s) => s.phrases.some((p) => p.length === 1 && p[0] === word)).flatMap((s) => s.means)
