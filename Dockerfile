@@ -7,8 +7,10 @@ WORKDIR /app
 # The whole workspace is needed: every workspace package.json takes part in the lockfile check.
 COPY . .
 # --frozen-lockfile: a build never resolves versions the repository has not reviewed.
-# --production: test and benchmark tooling (devDependencies) stays out of the image.
-RUN bun install --frozen-lockfile --production
+# --production: test and benchmark tooling and the embedded PostgreSQL (devDependencies) stay out.
+# --filter: only what the two apps the image runs depend on; Pulumi (infra) and the reference
+# matcher are not installed. test/image/runtime-image.test.ts runs this very line and both apps.
+RUN bun install --frozen-lockfile --production --filter ./apps/server --filter ./apps/worker
 
 FROM oven/bun:1.4
 WORKDIR /app

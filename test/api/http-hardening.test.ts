@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { apiClient, type ApiClient } from "../support/api.ts"
 import { DEMO_TEST_PASSWORD, seedDemo } from "../support/seed.ts"
 import { startServer, type TestServer } from "../support/server.ts"
+import { makeFetch } from "@scopeline/server/app"
 
 let server: TestServer
 let viewer: ApiClient
@@ -114,4 +115,130 @@ describe("every response carries the security headers", () => {
     const https = await fetch(`${server.url}/healthz`, { headers: { "x-forwarded-proto": "https" } })
     expect(https.headers.get("strict-transport-security")).toMatch(/^max-age=\d+/)
   })
+})
+
+/** The raw response's JSON error code, or a note of what came instead (Bun's own answers have no body). */
+const errorCodeOf = (body: string): string => {
+  try {
+    return (JSON.parse(body) as { error: { code: string } }).error.code
+  } catch {
+    return `not JSON: ${JSON.stringify(body.slice(0, 80))}`
+  }
+}
+
+describe("413 from the server or the blob endpoint carries the JSON error body", () => {
+  test("a declared body over 1 MiB is refused before routing, even on a route that reads no body", async () => {
+    const response = await rawRequest(
+      server.port,
+      `POST /v1/auth/logout HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${2 * 1024 * 1024}\r\nConnection: close\r\n\r\n{}`,
+    )
+    expect(response.status).toBe(413)
+    expect(errorCodeOf(response.body)).toBe("payload_too_large")
+    expect(response.headers).toContain("content-security-policy")
+  })
+
+  test("a page form over 1 MiB is a readable 413 page", async () => {
+    const response = await rawRequest(
+      server.port,
+      `POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${2 * 1024 * 1024}\r\nConnection: close\r\n\r\nlogin=x`,
+    )
+    expect(response.status).toBe(413)
+    expect(response.headers).toContain("text/html")
+  })
+
+  test("a 5 GB declared upload to a signed blob URL is our JSON 413, not Bun's empty one", async () => {
+    const accountant = await apiClient(server.url, "accountant@demo.scopeline.dev")
+    const target = (await (await accountant.get("/v1/upload/new?filename=big.csv")).json()) as { url: string }
+    const url = new URL(target.url)
+    const response = await rawRequest(
+      server.port,
+      `PUT ${url.pathname}${url.search} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5000000000\r\nConnection: close\r\n\r\nactivity`,
+    )
+    expect(response.status).toBe(413)
+    expect(errorCodeOf(response.body)).toBe("payload_too_large")
+  })
+
+  test("a chunked JSON body past 1 MiB is cut off with a JSON 413", async () => {
+    const chunk = "a".repeat(256 * 1024)
+    const chunks = Array.from({ length: 6 }, () => `${chunk.length.toString(16)}\r\n${chunk}\r\n`).join("")
+    const response = await rawRequest(
+      server.port,
+      `POST /v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${chunks}0\r\n\r\n`,
+    )
+    expect(response.status).toBe(413)
+    expect(errorCodeOf(response.body)).toBe("payload_too_large")
+  })
+})
+
+describe("the blob endpoint answers errors in JSON, like /v1", () => {
+  test("a Host header that is not a host on /blobs/ is a JSON bad_request", async () => {
+    const response = await rawRequest(server.port, `PUT /blobs/uploads/x.csv HTTP/1.1\r\nHost: a b\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx`)
+    expect(response.status).toBe(400)
+    expect(errorCodeOf(response.body)).toBe("bad_request")
+  })
+
+  test("a NUL in a blob URL is a JSON bad_request", async () => {
+    const response = await fetch(`${server.url}/blobs/uploads/x%00.csv`, { method: "PUT", body: "x" })
+    expect(response.status).toBe(400)
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("bad_request")
+  })
+})
+
+describe("an error that escapes the app is a JSON 500, not Bun's plain text", () => {
+  test("the fetch handler answers it in our shape, with the security headers, and logs it", async () => {
+    const logged: Array<unknown> = []
+    const throwing = makeFetch({ handle: () => Promise.reject(new Error("planted")) }, { trustProxy: false, logDefect: (e) => logged.push(e) })
+    const bare = Bun.serve({ port: 0, development: false, fetch: throwing })
+    try {
+      const api = await fetch(`http://127.0.0.1:${bare.port}/v1/me`)
+      expect(api.status).toBe(500)
+      expect(((await api.json()) as { error: { code: string } }).error.code).toBe("internal_error")
+      expect(api.headers.get("content-security-policy")).toBe(CSP)
+      const page = await fetch(`http://127.0.0.1:${bare.port}/uploads`)
+      expect(page.status).toBe(500)
+      expect(page.headers.get("content-type")).toContain("text/html")
+      expect(logged).toHaveLength(2)
+    } finally {
+      await bare.stop(true)
+    }
+  })
+})
+
+/**
+ * What Bun's HTTP parser answers before any of our code runs (docs/security.md, "Answers Bun gives
+ * itself"). These tests pin the behaviour the documentation describes, so a Bun upgrade that changes
+ * it is noticed, and they prove the limit below which our own JSON answers apply.
+ */
+describe("Bun's own answers, documented because no user code sees them", () => {
+  test("headers up to 12 KiB reach our code and get our JSON errors", async () => {
+    const response = await rawRequest(
+      server.port,
+      `GET /v1/me HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: ${"a".repeat(12 * 1024)}\r\nConnection: close\r\n\r\n`,
+    )
+    expect(response.status).toBe(401)
+    expect(errorCodeOf(response.body)).toBe("unauthorized")
+  })
+
+  test("headers over 16 KiB are Bun's 431 with no body", async () => {
+    const response = await rawRequest(
+      server.port,
+      `GET /v1/me HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: ${"a".repeat(17 * 1024)}\r\nConnection: close\r\n\r\n`,
+    )
+    expect(response.status).toBe(431)
+    expect(response.body).toBe("")
+  })
+
+  for (const [name, request] of [
+    ["a request line that is not HTTP", "GARBAGE\r\n\r\n"],
+    ["a header name with a space", "GET /v1/me HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header: x\r\nConnection: close\r\n\r\n"],
+    ["both Content-Length and Transfer-Encoding", "POST /v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\n"],
+    ["a Content-Length that is not a number", "POST /v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: abc\r\nConnection: close\r\n\r\n"],
+    ["no Host header in HTTP/1.1", "GET /v1/me HTTP/1.1\r\nConnection: close\r\n\r\n"],
+  ] as const) {
+    test(`${name} is Bun's 400 with no body`, async () => {
+      const response = await rawRequest(server.port, request)
+      expect(response.status).toBe(400)
+      expect(response.body).toBe("")
+    })
+  }
 })

@@ -1,6 +1,7 @@
-import { Cause, Duration, Effect, Exit, Schedule, Schema } from "effect"
+import { Cause, Duration, Effect, Exit, Option, Schedule, Schema } from "effect"
 import type { ParseError } from "effect/ParseResult"
 import { Queue, type QueueName, type ReceivedMessage } from "./Queue.ts"
+import { traceContextOf } from "./TraceContext.ts"
 
 export interface ConsumerOptions {
   /** Messages handled at the same time by this process. */
@@ -9,6 +10,8 @@ export interface ConsumerOptions {
   readonly visibilityTimeoutSeconds: number
   /** Wait for messages this long per receive call (long polling). */
   readonly waitSeconds?: number
+  /** Seconds before a failed message is seen again, by its receive count (default: `retryDelaySeconds`). */
+  readonly retryDelaySeconds?: (receiveCount: number) => number
 }
 
 /** Backoff before a failed message is seen again: 2 s, 4 s, 8 s … capped at 5 minutes. */
@@ -46,7 +49,7 @@ export const consume = <A, I, E, R>(
                 queue,
                 delivery.receipt,
                 Cause.pretty(exit.cause).split("\n")[0] ?? "failed",
-                retryDelaySeconds(delivery.receiveCount),
+                (options.retryDelaySeconds ?? retryDelaySeconds)(delivery.receiveCount),
               ),
             ),
           )
@@ -63,7 +66,12 @@ export const consume = <A, I, E, R>(
       ).pipe(
         Effect.flatMap((exit) => settle(delivery, exit)),
         Effect.annotateLogs({ queue, messageId: delivery.id }),
-        Effect.withSpan(`consume.${queue}`),
+        // A child of the span that sent the message, so one upload is one trace across processes.
+        Effect.withSpan(`consume.${queue}`, {
+          kind: "consumer",
+          attributes: { "messaging.message.id": delivery.id, receiveCount: delivery.receiveCount },
+          ...Option.match(traceContextOf(delivery.body), { onNone: () => ({}), onSome: (parent) => ({ parent }) }),
+        }),
         Effect.catchAllCause((cause) => Effect.logError("queue operation failed", cause)),
       )
 

@@ -2,6 +2,7 @@ import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { Duration, Effect, Schedule, Stream } from "effect"
 import { Queue, type QueueName } from "./Queue.ts"
+import { withTraceContext } from "./TraceContext.ts"
 
 export const OUTBOX_CHANNEL = "scopeline_outbox"
 
@@ -12,7 +13,9 @@ export const OUTBOX_CHANNEL = "scopeline_outbox"
 export const enqueueInTransaction = (queue: QueueName, body: string) =>
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
-    yield* sql`INSERT INTO outbox (queue, body) VALUES (${queue}, ${body})`
+    // Stamped here, in the producer's span: the relay that sends it later belongs to no request.
+    const traced = yield* withTraceContext(body)
+    yield* sql`INSERT INTO outbox (queue, body) VALUES (${queue}, ${traced})`
     yield* sql`SELECT pg_notify(${OUTBOX_CHANNEL}, ${queue})`
   })
 

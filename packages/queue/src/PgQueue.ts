@@ -3,6 +3,7 @@ import { PgClient } from "@effect/sql-pg"
 import { QueueSettings } from "@scopeline/settings/QueueSettings"
 import { Duration, Effect, Layer, PubSub, Schedule, Stream } from "effect"
 import { type DeadLetter, Queue, QueueError, type QueueName, type ReceivedMessage } from "./Queue.ts"
+import { withTraceContext } from "./TraceContext.ts"
 
 /** NOTIFY channel: a send wakes waiting consumers at once instead of at their next poll. */
 export const QUEUE_CHANNEL = "scopeline_queue"
@@ -26,7 +27,7 @@ export const PgQueueLive = Layer.scoped(
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
     const pg = yield* PgClient.PgClient
-    const { maxReceives } = yield* QueueSettings
+    const { maxReceivesOf } = yield* QueueSettings
     const wakeups = yield* PubSub.sliding<string>(64)
     yield* pg.listen(QUEUE_CHANNEL).pipe(
       Stream.runForEach((queue) => PubSub.publish(wakeups, queue)),
@@ -41,11 +42,13 @@ export const PgQueueLive = Layer.scoped(
       <A, E, R>(effect: Effect.Effect<A, E, R>) =>
         effect.pipe(Effect.mapError((cause) => new QueueError({ operation, queue, cause })))
 
-    const send = Effect.fn("PgQueue.send")(function* (queue: QueueName, body: string) {
+    const sendTraced = Effect.fn("PgQueue.send")(function* (queue: QueueName, body: string) {
       yield* sql`INSERT INTO queue_messages (queue, body) VALUES (${queue}, ${body})`.pipe(wrap("send", queue))
       // Delivered at commit when the caller is inside a transaction (the outbox relay is).
       yield* sql`SELECT pg_notify(${QUEUE_CHANNEL}, ${queue})`.pipe(wrap("send", queue))
     })
+    // The context is the caller's span, taken before the send's own span opens.
+    const send = (queue: QueueName, body: string) => Effect.flatMap(withTraceContext(body), (traced) => sendTraced(queue, traced))
 
     const claim = (queue: QueueName, max: number, visibilitySeconds: number) =>
       sql.withTransaction(
@@ -57,7 +60,7 @@ export const PgQueueLive = Layer.scoped(
               DELETE FROM queue_messages
               WHERE id IN (
                 SELECT id FROM queue_messages
-                WHERE queue = ${queue} AND visible_at <= now() AND receive_count >= ${maxReceives}
+                WHERE queue = ${queue} AND visible_at <= now() AND receive_count >= ${maxReceivesOf(queue)}
                 FOR UPDATE SKIP LOCKED)
               RETURNING queue, body, receive_count, last_error, created_at)
             INSERT INTO dead_letters (queue, body, receive_count, last_error, first_enqueued_at)
@@ -69,7 +72,7 @@ export const PgQueueLive = Layer.scoped(
                 lease = gen_random_uuid()
             FROM (
               SELECT id FROM queue_messages
-              WHERE queue = ${queue} AND visible_at <= now() AND receive_count < ${maxReceives}
+              WHERE queue = ${queue} AND visible_at <= now() AND receive_count < ${maxReceivesOf(queue)}
               ORDER BY id
               LIMIT ${max}
               FOR UPDATE SKIP LOCKED) picked

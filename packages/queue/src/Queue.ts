@@ -1,7 +1,7 @@
 import { Context, Data, type Effect } from "effect"
 
 /** The pipeline's queues. Names are logical; each implementation maps them to its own resources. */
-export type QueueName = "parse" | "match"
+export type QueueName = "parse" | "match" | "export"
 
 export interface ReceivedMessage {
   readonly id: string

@@ -8,14 +8,16 @@ import {
   SQSClient,
 } from "@aws-sdk/client-sqs"
 import { AwsConfig, awsClientOptions } from "@scopeline/settings/AwsConfig"
-import { Config, Effect, Layer, Option, Schema } from "effect"
+import { Config, Duration, Effect, Layer, Option, Schema } from "effect"
 import { type DeadLetter, Queue, QueueError, type QueueName, type ReceivedMessage, type ReceiveOptions } from "./Queue.ts"
+import { withTraceContext } from "./TraceContext.ts"
 
 /**
  * AWS mode's Queue (QUEUE=sqs). Settings (env vars of the same name):
  * - `SQS_PARSE_QUEUE_URL`, `SQS_MATCH_QUEUE_URL`: the work queues, each with a RedrivePolicy
  *   (maxReceiveCount) to its dead-letter queue; the infra creates both.
  * - `SQS_PARSE_DLQ_URL`, `SQS_MATCH_DLQ_URL`: those dead-letter queues (for deadLetters / replay).
+ * - `SQS_EXPORT_QUEUE_URL`, `SQS_EXPORT_DLQ_URL`: the export queue and its dead letters (optional).
  * - `AWS_REGION` (default us-east-1), `SQS_ENDPOINT` (fauxqs, ElasticMQ), optional static credentials
  *   `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`, else the SDK's default chain.
  */
@@ -26,6 +28,10 @@ export const SqsQueueConfig = Config.all({
     parse: Config.all({ url: Config.nonEmptyString("SQS_PARSE_QUEUE_URL"), dlq: Config.nonEmptyString("SQS_PARSE_DLQ_URL") }),
     match: Config.all({ url: Config.nonEmptyString("SQS_MATCH_QUEUE_URL"), dlq: Config.nonEmptyString("SQS_MATCH_DLQ_URL") }),
   }),
+  // Optional: a stack from before exports has none, and the server then refuses exports (503).
+  exportQueue: Config.option(
+    Config.all({ url: Config.nonEmptyString("SQS_EXPORT_QUEUE_URL"), dlq: Config.nonEmptyString("SQS_EXPORT_DLQ_URL") }),
+  ),
 })
 export type SqsQueueConfig = Config.Config.Success<typeof SqsQueueConfig>
 
@@ -40,6 +46,8 @@ const MAX_WAIT_SECONDS = 20
 export const DEAD_LETTER_SCAN_LIMIT = 100
 /** Long enough that the walk's successive receives return new messages rather than the same ones. */
 const PEEK_VISIBILITY_SECONDS = 30
+
+const NOT_DEPLOYED = { url: "", dlq: "" } as const
 
 const Count = Schema.NumberFromString.pipe(Schema.int(), Schema.nonNegative())
 
@@ -72,7 +80,13 @@ export const makeSqsClient = (config: SqsQueueConfig) =>
 
 /** Builds the service from already-read settings (the layer below reads them from Config). */
 export const makeSqsQueue = (config: SqsQueueConfig, client: SQSClient) => {
-  const urls = config.queues
+  // Without an export queue (an older stack; the server then refuses exports): an empty pair that
+  // reports no depth and no dead letters, so the ops page lists it like the others.
+  const urls: Record<QueueName, { readonly url: string; readonly dlq: string }> = {
+    ...config.queues,
+    export: Option.getOrElse(config.exportQueue, () => NOT_DEPLOYED),
+  }
+  const deployed = (queue: QueueName) => urls[queue].url !== ""
 
   /**
    * One SDK call as an Effect: interruption aborts the HTTP request (a worker shutting down does not
@@ -107,13 +121,17 @@ export const makeSqsQueue = (config: SqsQueueConfig, client: SQSClient) => {
       ),
     ).pipe(Effect.flatMap((out) => decode(SqsMessages, queue, operation)(out.Messages ?? [])))
 
-  const send = Effect.fn("SqsQueue.send")(function* (queue: QueueName, body: string) {
+  const sendTraced = Effect.fn("SqsQueue.send")(function* (queue: QueueName, body: string) {
     yield* call(queue, "send", (signal) =>
       client.send(new SendMessageCommand({ QueueUrl: urls[queue].url, MessageBody: body }), { abortSignal: signal }),
     )
   })
+  // The context is the caller's span, taken before the send's own span opens.
+  const send = (queue: QueueName, body: string) => Effect.flatMap(withTraceContext(body), (traced) => sendTraced(queue, traced))
 
   const receive = Effect.fn("SqsQueue.receive")(function* (queue: QueueName, options: ReceiveOptions) {
+    // A worker told to consume a queue the stack lacks idles, as on an empty queue, rather than failing.
+    if (!deployed(queue)) return yield* Effect.as(Effect.sleep(Duration.seconds(options.waitSeconds)), [])
     const messages = yield* receiveFrom(queue, "receive", urls[queue].url, options)
     return messages.map(
       (m): ReceivedMessage => ({
@@ -190,6 +208,7 @@ export const makeSqsQueue = (config: SqsQueueConfig, client: SQSClient) => {
   // The dead-letter count comes from the DLQ's attributes, like the queue's own: a peek would
   // receive the dead letters, hiding them from a concurrent listing and raising their receive counts.
   const depth = Effect.fn("SqsQueue.depth")(function* (queue: QueueName) {
+    if (!deployed(queue)) return { visible: 0, inFlight: 0, deadLetters: 0 }
     const [work, dead] = yield* Effect.all([countsOf(queue, urls[queue].url), countsOf(queue, urls[queue].dlq)], {
       concurrency: 2,
     })
@@ -272,6 +291,7 @@ export const makeSqsQueue = (config: SqsQueueConfig, client: SQSClient) => {
    * and no time of dead-lettering, so `deadAt` is the original send time.
    */
   const deadLetters = Effect.fn("SqsQueue.deadLetters")(function* (queue: QueueName) {
+    if (!deployed(queue)) return []
     const { seen } = yield* walkDeadLetters(queue, "deadLetters", () => false)
     return seen.map(
       (m): DeadLetter => ({
@@ -292,6 +312,7 @@ export const makeSqsQueue = (config: SqsQueueConfig, client: SQSClient) => {
    * never a loss, and every handler is idempotent.
    */
   const replay = Effect.fn("SqsQueue.replay")(function* (queue: QueueName, deadLetterId: string) {
+    if (!deployed(queue)) return false
     const { picked } = yield* walkDeadLetters(queue, "replay", (m) => m.MessageId === deadLetterId)
     if (Option.isNone(picked)) return false
     const message = picked.value
