@@ -1,0 +1,97 @@
+/**
+ * Measurement ingest benchmark (issue 12): 50 concurrent clients, each sending batches to
+ * `POST /v1/sites/:id/measurements` back to back for BENCH_SECONDS (default 15) against the real
+ * server and PostgreSQL; prints p50, p95 and p99 of the request latency. Target: p99 ≤ 100 ms.
+ *
+ * Two ways of loading it, each printed for clients spread over BENCH_SITES sites (default 10, five
+ * devices per site) and for all 50 on one site (every batch takes its site's row lock, which is what
+ * makes the running totals exact, so batches for one site queue behind each other):
+ * - paced: each client sends one batch every BENCH_INTERVAL_MS (default 1000), as devices do — the
+ *   latency a device sees at that offered load (50 batches/s);
+ * - flat out: each client sends its next batch as soon as the last is answered — the saturation
+ *   point, where latency is the clients' queue (Little's law: 50 / throughput).
+ * BENCH_BATCH readings per batch (default 10), every one new. The clients run in the server's process.
+ *
+ *   bun bench/measurements.ts
+ */
+import { apiClient } from "../test/support/api.ts"
+import { seedDemo } from "../test/support/seed.ts"
+import { startServer } from "../test/support/server.ts"
+import { stopTestCluster } from "../test/support/postgres.ts"
+
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50)
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 15)
+const SITES = Number(process.env.BENCH_SITES ?? 10)
+const BATCH = Number(process.env.BENCH_BATCH ?? 10)
+const INTERVAL_MS = Number(process.env.BENCH_INTERVAL_MS ?? 1000)
+
+const server = await startServer({ LOAD_CATALOGUE: "true", LOG_LEVEL: "Error" })
+await seedDemo(server.databaseUrl)
+const api = await apiClient(server.url, "accountant@demo.scopeline.dev")
+const headers = { authorization: `Bearer ${api.jwt}`, "content-type": "application/json" }
+
+const createSites = async (n: number, prefix: string) => {
+  const ids: Array<string> = []
+  for (let i = 0; i < n; i++) {
+    const response = await api.post("/v1/sites", { code: `${prefix}-${i}`, name: `Bench ${prefix} ${i}`, country: "GB", emission_limit_kg_co2e: 1e12, limit_period: "month" })
+    ids.push(((await response.json()) as { site: { id: string } }).site.id)
+  }
+  return ids
+}
+
+const percentile = (sorted: ReadonlyArray<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
+
+// Readings a second apart from a point in the past, distinct per client: every item is new.
+const base = Date.now() - 30 * 86_400_000
+
+const run = async (label: string, siteIds: ReadonlyArray<string>, intervalMs: number) => {
+  const latencies: Array<number> = []
+  let failures = 0
+  const deadline = performance.now() + SECONDS * 1000
+  const client = async (c: number) => {
+    const siteId = siteIds[c % siteIds.length]!
+    let sequence = 0
+    // Paced clients start spread over one interval, as independent devices would.
+    let next = performance.now() + (intervalMs * c) / CLIENTS
+    while (performance.now() < deadline) {
+      if (intervalMs > 0) {
+        const wait = next - performance.now()
+        if (wait > 0) await Bun.sleep(wait)
+        next += intervalMs
+      }
+      const measurements = Array.from({ length: BATCH }, () => ({
+        timestamp: new Date(base + sequence++ * 1000).toISOString(),
+        gas: sequence % 3 === 0 ? "CH4" : "CO2",
+        quantity: 1.5,
+        unit: "kg",
+        device_id: `bench-${c}`,
+      }))
+      const started = performance.now()
+      const response = await fetch(`${server.url}/v1/sites/${siteId}/measurements`, { method: "POST", headers, body: JSON.stringify({ measurements }) })
+      await response.arrayBuffer()
+      latencies.push(performance.now() - started)
+      if (response.status !== 200) failures++
+    }
+  }
+  // Warm-up: connections, the GWP cache, JIT.
+  await Promise.all(Array.from({ length: CLIENTS }, (_, c) => fetch(`${server.url}/v1/sites/${siteIds[c % siteIds.length]}`, { headers }).then((r) => r.arrayBuffer())))
+  await Promise.all(Array.from({ length: CLIENTS }, (_, c) => client(c)))
+  latencies.sort((a, b) => a - b)
+  const fmt = (ms: number) => `${ms.toFixed(1)} ms`
+  console.log(
+    `${label}: ${latencies.length} batches of ${BATCH} in ${SECONDS} s (${Math.round(latencies.length / SECONDS)} batches/s, ${failures} not 200) — ` +
+      `p50 ${fmt(percentile(latencies, 50))}, p95 ${fmt(percentile(latencies, 95))}, p99 ${fmt(percentile(latencies, 99))}, max ${fmt(latencies.at(-1)!)}`,
+  )
+}
+
+try {
+  const spread = await createSites(SITES, "SPREAD")
+  const one = await createSites(1, "ONE")
+  await run(`paced (1 batch / ${INTERVAL_MS} ms each), ${CLIENTS} clients over ${SITES} sites`, spread, INTERVAL_MS)
+  await run(`paced (1 batch / ${INTERVAL_MS} ms each), ${CLIENTS} clients on 1 site`, one, INTERVAL_MS)
+  await run(`flat out, ${CLIENTS} clients over ${SITES} sites`, spread, 0)
+  await run(`flat out, ${CLIENTS} clients on 1 site`, one, 0)
+} finally {
+  await server.stop()
+  await stopTestCluster()
+}

@@ -1,0 +1,241 @@
+import { SqlClient, SqlSchema } from "@effect/sql"
+import { type ActorInput, AuditLog } from "@scopeline/events"
+import { Effect, Either, Option, ParseResult, Schema } from "effect"
+import { BatchTooLarge, MeasurementsInvalid, SiteNotFound } from "./errors.ts"
+import { GAS_ALIASES, Gases, type Gwp } from "./Gases.ts"
+import { periodOf, type SiteId } from "./Site.ts"
+import { type RaisedAlert, SiteLimits } from "./SiteLimits.ts"
+import { SitesRepo } from "./SitesRepo.ts"
+
+/** The most items one request may carry: a device or integration sends more as several batches. */
+export const MAX_BATCH = 1000
+
+/** How far ahead of the server's clock a reading may be dated (devices' clocks drift). */
+const FUTURE_SLACK_MS = 5 * 60_000
+const EARLIEST = Date.UTC(1990, 0, 1)
+
+// A time zone is required: "2026-03-01T10:00:00" means a different instant on every device.
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2})$/
+
+const Timestamp = Schema.String.pipe(
+  Schema.pattern(INSTANT, { message: () => "must be an ISO 8601 date-time with a time zone, e.g. 2026-03-01T10:00:00Z (milliseconds at most)" }),
+  Schema.compose(Schema.DateFromString),
+  Schema.filter((at) => Number.isFinite(at.getTime()) || "is not a real date and time"),
+  Schema.filter((at) => at.getTime() >= EARLIEST || "is before 1990"),
+  Schema.filter((at) => at.getTime() <= Date.now() + FUTURE_SLACK_MS || "is in the future"),
+)
+
+export const MeasurementUnit = Schema.Literal("g", "kg", "t")
+
+/** One item of a batch, as a device sends it. */
+export const MeasurementInput = Schema.Struct({
+  timestamp: Timestamp,
+  gas: Schema.String.pipe(Schema.minLength(1, { message: () => "is empty" }), Schema.maxLength(100)),
+  quantity: Schema.Number.pipe(
+    Schema.finite({ message: () => "must be a finite number" }),
+    Schema.nonNegative({ message: () => "must be zero or more" }),
+    Schema.lessThanOrEqualTo(1e12, { message: () => "must be at most 1e12" }),
+  ),
+  unit: Schema.Union(MeasurementUnit, Schema.String).pipe(
+    Schema.filter((unit) => unit === "g" || unit === "kg" || unit === "t" || "must be g, kg or t"),
+  ),
+  device_id: Schema.optional(Schema.String.pipe(Schema.minLength(1, { message: () => "is empty" }), Schema.maxLength(200))),
+  method: Schema.optional(Schema.String.pipe(Schema.maxLength(200))),
+})
+
+/** Body of POST /v1/sites/:id/measurements (for the OpenAPI document; the route checks items one by one). */
+export const MeasurementsRequest = Schema.Struct({
+  measurements: Schema.Array(MeasurementInput).pipe(Schema.minItems(1), Schema.maxItems(MAX_BATCH)),
+})
+
+export const MeasurementsResult = Schema.Struct({
+  accepted: Schema.Number,
+  duplicates: Schema.Number,
+  results: Schema.Array(Schema.Struct({ index: Schema.Number, status: Schema.Literal("accepted", "duplicate") })),
+})
+export type MeasurementsResult = typeof MeasurementsResult.Type
+
+/** An item that passed every check, with the GWP it will be stored with. */
+export interface ValidMeasurement {
+  readonly timestamp: Date
+  readonly gas: string
+  readonly quantity: number
+  readonly unit: "g" | "kg" | "t"
+  readonly deviceId: string | null
+  readonly method: string | null
+  readonly gwp: Gwp
+}
+
+export interface ItemProblem {
+  readonly index: number
+  readonly field: string | null
+  readonly path: string
+  readonly message: string
+}
+
+const decodeItem = Schema.decodeUnknownEither(MeasurementInput, { errors: "all", onExcessProperty: "ignore" })
+const canonicalName = new Map(Object.entries(GAS_ALIASES).map(([alias, name]) => [name, alias]))
+
+const Inserted = Schema.Struct({ deviceId: Schema.NullOr(Schema.String), gas: Schema.String, ms: Schema.String })
+
+const keyOf = (deviceId: string | null, gas: string, ms: number | string) => `${deviceId === null ? "\u0001" : `d${deviceId}`}\u0000${gas}\u0000${ms}`
+
+/**
+ * The measurement ingest: a batch is checked whole (one bad item refuses all of it), then stored in
+ * ONE transaction with the site's running totals, its limit check and its audit event. The site row
+ * is locked first, so concurrent batches for one site queue instead of losing an update, and the
+ * unique key (site, device, gas, timestamp) makes every retry and overlap a duplicate.
+ */
+export class Measurements extends Effect.Service<Measurements>()("scopeline/Measurements", {
+  effect: Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const sites = yield* SitesRepo
+    const gases = yield* Gases
+    const limits = yield* SiteLimits
+    const audit = yield* AuditLog
+
+    /** The body's items, each checked; a 413 above MAX_BATCH, a 400 naming every bad index, field and reason. */
+    const validate = Effect.fn("Measurements.validate")(function* (body: unknown) {
+      const items = typeof body === "object" && body !== null && !Array.isArray(body) ? (body as { measurements?: unknown }).measurements : undefined
+      if (!Array.isArray(items)) {
+        return yield* new MeasurementsInvalid({
+          message: "The body must be {\"measurements\": [...]}.",
+          details: [{ index: null, field: null, path: "measurements", message: "must be an array of 1 to 1000 measurements" }],
+        })
+      }
+      if (items.length > MAX_BATCH) {
+        return yield* new BatchTooLarge({
+          message: `A batch holds at most ${MAX_BATCH} measurements; this one has ${items.length}. Send them as several batches. Nothing was stored.`,
+          details: { max_items: MAX_BATCH, items: items.length },
+        })
+      }
+      if (items.length === 0) {
+        return yield* new MeasurementsInvalid({
+          message: "The batch is empty.",
+          details: [{ index: null, field: null, path: "measurements", message: "must hold 1 to 1000 measurements" }],
+        })
+      }
+      const gwpOf = yield* gases.table
+      const problems: Array<ItemProblem> = []
+      const valid: Array<ValidMeasurement> = []
+      for (const [index, item] of items.entries()) {
+        const decoded = decodeItem(item)
+        const gasText = typeof item === "object" && item !== null ? (item as { gas?: unknown }).gas : undefined
+        // Checked even when other fields are wrong, so one answer lists every problem of the item.
+        const gwp = typeof gasText === "string" && gasText.length > 0 && gasText.length <= 100 ? gwpOf(gasText) : undefined
+        if (typeof gasText === "string" && gasText.length > 0 && gasText.length <= 100 && gwp === undefined) {
+          problems.push({
+            index,
+            field: "gas",
+            path: `measurements.${index}.gas`,
+            message: "is not a gas of the factor set in use: CO2, CH4, N2O or a DESNZ refrigerant such as HFC-134a or R404A",
+          })
+        }
+        if (Either.isLeft(decoded)) {
+          for (const issue of ParseResult.ArrayFormatter.formatErrorSync(decoded.left)) {
+            const field = issue.path.length > 0 ? String(issue.path[0]) : null
+            problems.push({
+              index,
+              field,
+              path: ["measurements", index, ...issue.path].join("."),
+              message: issue.message.replace(/, actual [\s\S]*$/, ""),
+            })
+          }
+          continue
+        }
+        if (gwp === undefined) continue
+        valid.push({
+          timestamp: decoded.right.timestamp,
+          gas: canonicalName.get(gwp.gas) ?? gwp.gas,
+          quantity: decoded.right.quantity,
+          unit: decoded.right.unit as "g" | "kg" | "t",
+          deviceId: decoded.right.device_id ?? null,
+          method: decoded.right.method ?? null,
+          gwp,
+        })
+      }
+      if (problems.length > 0) {
+        const bad = new Set(problems.map((p) => p.index)).size
+        return yield* new MeasurementsInvalid({
+          message: `${bad} of ${items.length} measurements are invalid; nothing of the batch was stored.`,
+          details: problems.slice(0, 1000),
+        })
+      }
+      return valid
+    })
+
+    const insert = (siteId: SiteId, rows: ReadonlyArray<ValidMeasurement>, by: string) =>
+      SqlSchema.findAll({
+        Request: Schema.Void,
+        Result: Inserted,
+        execute: () => sql`
+          WITH input AS (
+            SELECT * FROM unnest(${rows.map((r) => r.deviceId)}::text[], ${rows.map((r) => r.gas)}::text[],
+                                 ${rows.map((r) => r.timestamp.toISOString())}::timestamptz[], ${rows.map((r) => String(r.quantity))}::numeric[],
+                                 ${rows.map((r) => r.unit)}::text[], ${rows.map((r) => r.method)}::text[],
+                                 ${rows.map((r) => r.gwp.gwp)}::numeric[], ${rows.map((r) => r.gwp.ref)}::text[])
+              AS i(device_id, gas, measured_at, quantity, unit, method, gwp, gwp_ref)),
+          ins AS (
+            INSERT INTO measurements (site_id, device_id, gas, measured_at, quantity, unit, method, gwp, gwp_ref, kg, kg_co2e, recorded_by)
+            SELECT ${siteId}::uuid, i.device_id, i.gas, i.measured_at, i.quantity, i.unit, i.method, i.gwp, i.gwp_ref, k.kg, k.kg * i.gwp, ${by}
+            FROM input i CROSS JOIN LATERAL (SELECT i.quantity * CASE i.unit WHEN 'g' THEN 0.001 WHEN 't' THEN 1000 ELSE 1 END AS kg) k
+            ON CONFLICT ON CONSTRAINT measurements_once DO NOTHING
+            RETURNING device_id, gas, measured_at, kg, kg_co2e),
+          totals AS (
+            INSERT INTO site_month_totals AS t (site_id, month, gas, kg, kg_co2e, measurements)
+            SELECT ${siteId}::uuid, date_trunc('month', measured_at AT TIME ZONE 'UTC')::date, gas, sum(kg), sum(kg_co2e), count(*)
+            FROM ins GROUP BY date_trunc('month', measured_at AT TIME ZONE 'UTC')::date, gas
+            ORDER BY 2, 3
+            ON CONFLICT (site_id, month, gas) DO UPDATE
+              SET kg = t.kg + excluded.kg, kg_co2e = t.kg_co2e + excluded.kg_co2e, measurements = t.measurements + excluded.measurements)
+          SELECT device_id, gas, round(extract(epoch FROM measured_at) * 1000)::bigint::text AS ms FROM ins`,
+      })(undefined).pipe(Effect.orDie)
+
+    /** Stores a validated batch; the answer says, per index, whether it was new or already stored. */
+    const record = Effect.fn("Measurements.record")(function* (
+      siteId: SiteId,
+      items: ReadonlyArray<ValidMeasurement>,
+      actor: ActorInput,
+    ) {
+      const by = actor.userId ?? actor.service ?? "unknown"
+      return yield* sql
+        .withTransaction(
+          Effect.gen(function* () {
+            const site = yield* sites.lock(siteId)
+            if (Option.isNone(site)) return yield* new SiteNotFound({ message: "There is no site with this id." })
+            // The first of several items with one key is the reading; the others repeat it.
+            const firstIndex = new Map<string, number>()
+            const unique: Array<ValidMeasurement> = []
+            items.forEach((item, index) => {
+              const key = keyOf(item.deviceId, item.gas, item.timestamp.getTime())
+              if (firstIndex.has(key)) return
+              firstIndex.set(key, index)
+              unique.push(item)
+            })
+            const inserted = yield* insert(siteId, unique, by)
+            const stored = new Set(inserted.map((row) => keyOf(row.deviceId, row.gas, row.ms)))
+            const results = items.map((item, index) => {
+              const key = keyOf(item.deviceId, item.gas, item.timestamp.getTime())
+              const accepted = firstIndex.get(key) === index && stored.has(key)
+              return { index, status: accepted ? ("accepted" as const) : ("duplicate" as const) }
+            })
+            const accepted = results.filter((r) => r.status === "accepted").length
+            const periods = [...new Set(items.filter((_, i) => results[i]!.status === "accepted").map((item) => periodOf(item.timestamp, site.value.limitPeriod)))]
+            const alerts: ReadonlyArray<RaisedAlert> = yield* limits.check(site.value, periods, actor)
+            yield* audit.record({
+              category: "business",
+              action: "measurements_recorded",
+              actor,
+              object: { type: "site", id: siteId },
+              details: { accepted, duplicates: items.length - accepted, periods, alerts: alerts.map((a) => a.id) },
+            })
+            return { accepted, duplicates: items.length - accepted, results } satisfies MeasurementsResult
+          }),
+        )
+        .pipe(Effect.catchTag("SqlError", Effect.die))
+    })
+
+    return { validate, record }
+  }),
+  dependencies: [SitesRepo.Default, Gases.Default, SiteLimits.Default],
+}) {}

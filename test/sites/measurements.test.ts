@@ -1,0 +1,329 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import type { SQL } from "bun"
+import { apiClient, type ApiClient } from "../support/api.ts"
+import { testSql } from "../support/factories.ts"
+import { seedDemo } from "../support/seed.ts"
+import { startServer, type TestServer } from "../support/server.ts"
+
+interface SiteJson {
+  id: string
+  code: string
+  emission_limit_kg_co2e: number | null
+  current_period: {
+    period: string
+    total_kg_co2e: number
+    measurements_kg_co2e: number
+    by_gas: Array<{ gas: string; kg: number; kg_co2e: number; measurements: number }>
+    percent_of_limit: number | null
+    status: string
+  }
+}
+interface Ingest {
+  accepted: number
+  duplicates: number
+  results: Array<{ index: number; status: "accepted" | "duplicate" }>
+}
+
+let server: TestServer
+let sql: SQL
+let api: ApiClient
+let viewer: ApiClient
+let admin: ApiClient
+
+// Readings of the current month (UTC), so they count towards the site's current period.
+const monthStart = () => {
+  const now = new Date()
+  return Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)
+}
+// Seconds after the month began: in the current period and in the past except in its first 20 minutes.
+const at = (second: number) => new Date(monthStart() + second * 1000).toISOString()
+
+const createSite = async (code: string, limit: number | null = null, period: "month" | "year" = "month") => {
+  const response = await api.post("/v1/sites", { code, name: `Site ${code}`, country: "gb", emission_limit_kg_co2e: limit, limit_period: period })
+  expect(response.status).toBe(201)
+  return ((await response.json()) as { site: SiteJson }).site
+}
+const send = (siteId: string, measurements: ReadonlyArray<Record<string, unknown>>, client: ApiClient = api) =>
+  client.post(`/v1/sites/${siteId}/measurements`, { measurements })
+const ingest = async (siteId: string, measurements: ReadonlyArray<Record<string, unknown>>) => {
+  const response = await send(siteId, measurements)
+  expect(response.status).toBe(200)
+  return (await response.json()) as Ingest
+}
+const siteOf = async (id: string) => ((await (await api.get(`/v1/sites/${id}`)).json()) as { site: SiteJson }).site
+/** The stored running totals, exact: what the API's numbers are read from. */
+const storedTotals = async (siteId: string) =>
+  Object.fromEntries(
+    (await sql`SELECT gas, sum(kg)::text AS kg, sum(kg_co2e)::text AS co2e, sum(measurements)::int AS n FROM site_month_totals WHERE site_id = ${siteId} GROUP BY gas`).map(
+      (row: { gas: string; kg: string; co2e: string; n: number }) => [row.gas, { kg: row.kg, co2e: row.co2e, n: row.n }],
+    ),
+  )
+/** The totals recomputed from the readings themselves: equal to the running totals when no update was lost or doubled. */
+const recomputed = async (siteId: string) =>
+  Object.fromEntries(
+    (await sql`SELECT gas, sum(kg)::text AS kg, sum(kg_co2e)::text AS co2e, count(*)::int AS n FROM measurements WHERE site_id = ${siteId} GROUP BY gas`).map(
+      (row: { gas: string; kg: string; co2e: string; n: number }) => [row.gas, { kg: row.kg, co2e: row.co2e, n: row.n }],
+    ),
+  )
+const co2 = (minute: number, kg: number, device = "stack-1") => ({ timestamp: at(minute), gas: "CO2", quantity: kg, unit: "kg", device_id: device })
+
+beforeAll(async () => {
+  // The real factor set: GWPs come from the DESNZ file as loaded into the catalogue.
+  server = await startServer({ LOAD_CATALOGUE: "true" })
+  await seedDemo(server.databaseUrl)
+  sql = testSql(server.databaseUrl)
+  api = await apiClient(server.url, "accountant@demo.scopeline.dev")
+  viewer = await apiClient(server.url, "viewer@demo.scopeline.dev")
+  admin = await apiClient(server.url, "admin@demo.scopeline.dev")
+}, 120_000)
+afterAll(async () => {
+  await sql?.close()
+  await server?.stop()
+})
+
+describe("sites", () => {
+  test("an accountant creates a site; its code is unique whatever its case; viewers read but cannot create", async () => {
+    const site = await createSite("LDN-1", 5000)
+    expect(site.code).toBe("LDN-1")
+    expect(site.emission_limit_kg_co2e).toBe(5000)
+    expect(site.current_period.total_kg_co2e).toBe(0)
+    expect(site.current_period.status).toBe("within")
+    const again = await api.post("/v1/sites", { code: "ldn-1", name: "Again", country: "GB", limit_period: "month" })
+    expect(again.status).toBe(409)
+    expect(((await again.json()) as { error: { code: string } }).error.code).toBe("site_code_taken")
+    expect((await viewer.post("/v1/sites", { code: "V-1", name: "V", country: "GB", limit_period: "year" })).status).toBe(403)
+    expect((await viewer.get(`/v1/sites/${site.id}`)).status).toBe(200)
+    const list = (await (await viewer.get("/v1/sites")).json()) as { sites: Array<SiteJson> }
+    expect(list.sites.map((s) => s.code)).toContain("LDN-1")
+    const [event] = await sql`SELECT action FROM audit_events WHERE action = 'site_created' AND object_id = ${site.id}`
+    expect(event.action).toBe("site_created")
+  })
+
+  test("refuses an invalid site with each problem named", async () => {
+    const response = await api.post("/v1/sites", { code: "bad code", name: "", country: "XX", emission_limit_kg_co2e: -1, limit_period: "week" })
+    expect(response.status).toBe(400)
+    const paths = ((await response.json()) as { error: { details: Array<{ path: string }> } }).error.details.map((d) => d.path)
+    expect(new Set(paths)).toEqual(new Set(["code", "name", "country", "emission_limit_kg_co2e", "limit_period"]))
+  })
+
+  test("PATCH changes the fields given, removes a limit with null, and answers 404 for an unknown or malformed id", async () => {
+    const site = await createSite("PATCH-1", 100)
+    const response = await api.patch(`/v1/sites/${site.id}`, { name: "Renamed", emission_limit_kg_co2e: null, limit_period: "year" })
+    expect(response.status).toBe(200)
+    const changed = ((await response.json()) as { site: SiteJson & { name: string; limit_period: string } }).site
+    expect(changed.name).toBe("Renamed")
+    expect(changed.emission_limit_kg_co2e).toBeNull()
+    expect(changed.limit_period).toBe("year")
+    expect(changed.current_period.status).toBe("no_limit")
+    expect((await api.patch(`/v1/sites/${site.id}`, {})).status).toBe(400)
+    expect((await api.patch(`/v1/sites/${crypto.randomUUID()}`, { name: "x" })).status).toBe(404)
+    expect((await api.get("/v1/sites/not-a-uuid")).status).toBe(404)
+  })
+})
+
+describe("measurement ingest", () => {
+  test("converts g, kg and t with the GWPs of the factor set in use, per gas and in CO2e", async () => {
+    const site = await createSite("GWP-1")
+    const result = await ingest(site.id, [
+      { timestamp: at(1), gas: "CO2", quantity: 1.5, unit: "t", device_id: "cem-1", method: "CEMS" },
+      { timestamp: at(1), gas: "ch4", quantity: 2500, unit: "g", device_id: "cem-1" },
+      { timestamp: at(1), gas: "HFC-134a", quantity: 2, unit: "kg" },
+      { timestamp: at(2), gas: "R404A", quantity: 0.001, unit: "kg" },
+    ])
+    expect(result).toEqual({ accepted: 4, duplicates: 0, results: [0, 1, 2, 3].map((index) => ({ index, status: "accepted" })) })
+    const totals = await storedTotals(site.id)
+    // DESNZ 2023: CH4 28, HFC-134a 1300, R404A 3943 kg CO2e per kg.
+    expect(totals).toEqual({
+      CO2: { kg: "1500.0", co2e: "1500.0", n: 1 },
+      CH4: { kg: "2.500", co2e: "70.000", n: 1 },
+      "HFC-134a": { kg: "2", co2e: "2600", n: 1 },
+      R404A: { kg: "0.001", co2e: "3.943", n: 1 },
+    })
+    const view = await siteOf(site.id)
+    expect(view.current_period.total_kg_co2e).toBe(4173.943)
+    expect(view.current_period.by_gas.map((g) => g.gas)).toEqual(["CH4", "CO2", "HFC-134a", "R404A"])
+  })
+
+  test("the same batch twice is answered with duplicates and never changes the totals twice", async () => {
+    const site = await createSite("RETRY-1")
+    const batch = Array.from({ length: 10 }, (_, i) => co2(i, 1.25))
+    expect((await ingest(site.id, batch)).accepted).toBe(10)
+    const retry = await ingest(site.id, batch)
+    expect(retry.accepted).toBe(0)
+    expect(retry.duplicates).toBe(10)
+    expect(retry.results.every((r) => r.status === "duplicate")).toBe(true)
+    expect(await storedTotals(site.id)).toEqual({ CO2: { kg: "12.50", co2e: "12.50", n: 10 } })
+  })
+
+  test("an overlapping batch stores only what is new; a repeat inside one batch is a duplicate of its first", async () => {
+    const site = await createSite("OVERLAP-1")
+    await ingest(site.id, [co2(0, 1), co2(1, 1), co2(2, 1)])
+    const overlap = await ingest(site.id, [co2(1, 1), co2(2, 1), co2(3, 1), co2(3, 1), co2(3, 1, "stack-2")])
+    expect(overlap.results.map((r) => r.status)).toEqual(["duplicate", "duplicate", "accepted", "duplicate", "accepted"])
+    expect(await storedTotals(site.id)).toEqual({ CO2: { kg: "5", co2e: "5", n: 5 } })
+    // Without a device id a reading is still one per (site, gas, timestamp).
+    const anonymous = { timestamp: at(9), gas: "CO2", quantity: 1, unit: "kg" }
+    expect((await ingest(site.id, [anonymous])).accepted).toBe(1)
+    expect((await ingest(site.id, [anonymous])).duplicates).toBe(1)
+  })
+
+  test("20 parallel batches, overlapping pairwise and each sent twice at once, give exact totals", async () => {
+    const site = await createSite("PARALLEL-1")
+    // Batch b covers minutes 25b … 25b+49: each overlaps the next by 25 readings.
+    const batches = Array.from({ length: 20 }, (_, b) => Array.from({ length: 50 }, (_, i) => co2(25 * b + i, 0.5 + ((25 * b + i) % 7) / 1000)))
+    const answers = (await Promise.all([...batches, ...batches].map((batch) => ingest(site.id, batch)))) as Array<Ingest>
+    const minutes = new Set(batches.flat().map((m) => m.timestamp))
+    expect(minutes.size).toBe(525)
+    expect(answers.reduce((sum, a) => sum + a.accepted, 0)).toBe(525)
+    expect(answers.reduce((sum, a) => sum + a.accepted + a.duplicates, 0)).toBe(2000)
+    const [expected] = await sql`SELECT sum(v)::text AS kg FROM unnest(${[...minutes].map((t) => {
+      const minute = (Date.parse(t) - monthStart()) / 1000
+      return String(0.5 + (minute % 7) / 1000)
+    })}::numeric[]) AS v`
+    const totals = await storedTotals(site.id)
+    expect(Number(totals.CO2!.kg)).toBe(Number(expected.kg))
+    expect(totals.CO2!.n).toBe(525)
+    expect(totals).toEqual(await recomputed(site.id))
+  }, 60_000)
+
+  test("one invalid item refuses the whole batch, naming each bad index, field and reason", async () => {
+    const site = await createSite("INVALID-1")
+    const response = await send(site.id, [
+      co2(0, 1),
+      { timestamp: "2026-03-01T10:00:00", gas: "CO2", quantity: 1, unit: "kg" },
+      { timestamp: at(2), gas: "unobtainium", quantity: -1, unit: "lb" },
+      co2(3, 1),
+    ])
+    expect(response.status).toBe(400)
+    const details = ((await response.json()) as { error: { details: Array<{ index: number; field: string; message: string }> } }).error.details
+    expect(details.map((d) => `${d.index}:${d.field}`).sort()).toEqual(["1:timestamp", "2:gas", "2:quantity", "2:unit"])
+    expect(details.find((d) => d.field === "gas")!.message).toContain("factor set")
+    const [{ n }] = await sql`SELECT count(*)::int AS n FROM measurements WHERE site_id = ${site.id}`
+    expect(n).toBe(0)
+    expect(await storedTotals(site.id)).toEqual({})
+  })
+
+  test("more than 1000 items is a 413 and nothing is stored; an empty batch is a 400; an unknown site a 404", async () => {
+    const site = await createSite("BIG-1")
+    const response = await send(site.id, Array.from({ length: 1001 }, (_, i) => co2(i, 1)))
+    expect(response.status).toBe(413)
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("payload_too_large")
+    expect((await ingest(site.id, Array.from({ length: 1000 }, (_, i) => co2(i, 1)))).accepted).toBe(1000)
+    expect((await send(site.id, [])).status).toBe(400)
+    expect((await api.post(`/v1/sites/${site.id}/measurements`, { readings: [] })).status).toBe(400)
+    expect((await send(crypto.randomUUID(), [co2(0, 1)])).status).toBe(404)
+  })
+
+  test("viewers may not send measurements; every batch is recorded in the audit log with its caller", async () => {
+    const site = await createSite("AUDIT-1")
+    expect((await send(site.id, [co2(0, 1)], viewer)).status).toBe(403)
+    await ingest(site.id, [co2(0, 1)])
+    await ingest(site.id, [co2(0, 1)])
+    const events = await sql`SELECT actor_role, details FROM audit_events WHERE action = 'measurements_recorded' AND object_id = ${site.id} ORDER BY seq`
+    expect(events.map((e: { details: { accepted: number; duplicates: number } }) => [e.details.accepted, e.details.duplicates])).toEqual([[1, 0], [0, 1]])
+    expect(events[0].actor_role).toBe("accountant")
+  })
+})
+
+describe("limits and alerts", () => {
+  const alertsOf = (siteId: string) => sql`SELECT period, threshold FROM site_alerts WHERE site_id = ${siteId} ORDER BY threshold`
+  const eventsOf = (siteId: string) =>
+    sql`SELECT action, details FROM audit_events WHERE action IN ('site_limit_warning', 'site_limit_exceeded') AND object_id = ${siteId} ORDER BY action`
+
+  test("crossing 80% and then 100% raises one alert each, recorded as business events; retries raise nothing more", async () => {
+    const site = await createSite("LIMIT-1", 1000)
+    await ingest(site.id, [co2(0, 799.999)])
+    expect(await alertsOf(site.id)).toEqual([])
+    await ingest(site.id, [co2(1, 0.001)])
+    const period = site.current_period.period
+    expect(await alertsOf(site.id)).toEqual([{ period, threshold: 80 }])
+    expect((await siteOf(site.id)).current_period.status).toBe("warning")
+    await ingest(site.id, [co2(1, 0.001), co2(2, 150)])
+    expect(await alertsOf(site.id)).toEqual([{ period, threshold: 80 }])
+    await ingest(site.id, [co2(3, 50)])
+    expect(await alertsOf(site.id)).toEqual([{ period, threshold: 80 }, { period, threshold: 100 }])
+    // Retries and more readings above the limit: still one alert per threshold.
+    await ingest(site.id, [co2(3, 50), co2(4, 10)])
+    await ingest(site.id, [co2(3, 50), co2(4, 10)])
+    expect(await alertsOf(site.id)).toHaveLength(2)
+    const events = await eventsOf(site.id)
+    expect(events.map((e: { action: string }) => e.action)).toEqual(["site_limit_exceeded", "site_limit_warning"])
+    expect(events[1].details).toMatchObject({ site_code: "LIMIT-1", period, threshold_percent: 80, total_kg_co2e: "800.000", limit_kg_co2e: "1000" })
+    const view = await siteOf(site.id)
+    expect(view.current_period.status).toBe("exceeded")
+    expect(view.current_period.percent_of_limit).toBeCloseTo(101, 6)
+  })
+
+  test("20 parallel batches crossing both thresholds at once raise exactly one alert per threshold", async () => {
+    const site = await createSite("LIMIT-RACE", 100)
+    const batches = Array.from({ length: 20 }, (_, b) => [co2(b, 10, `d-${b}`)])
+    await Promise.all(batches.map((batch) => ingest(site.id, batch)))
+    expect((await alertsOf(site.id)).map((a: { threshold: number }) => a.threshold)).toEqual([80, 100])
+    expect(await eventsOf(site.id)).toHaveLength(2)
+  }, 60_000)
+
+  test("parallel batches that together reach the limit exactly raise the 100% alert: no batch reads a total without the others' committed readings", async () => {
+    // Without the site lock, the last two batches can each read the total without the other's reading
+    // and neither sees 100%: five rounds make that race all but certain to show.
+    // One gas per batch, so no two batches share a running-total row (whose lock would queue them anyway).
+    const gases: ReadonlyArray<[string, number]> = [["CO2", 1], ["CH4", 28], ["N2O", 265], ["HFC-134a", 1300], ["R404A", 3943], ["HFC-32", 677], ["HFC-23", 12400], ["HFC-125", 3170], ["HFC-41", 116]]
+    const limit = gases.reduce((sum, [, gwp]) => sum + gwp, 0)
+    for (let round = 0; round < 5; round++) {
+      const site = await createSite(`LIMIT-EXACT-${round}`, limit)
+      await Promise.all(gases.map(([gas], b) => ingest(site.id, [{ timestamp: at(b), gas, quantity: 1, unit: "kg" }])))
+      expect((await siteOf(site.id)).current_period.total_kg_co2e).toBe(limit)
+      expect((await alertsOf(site.id)).map((a: { threshold: number }) => a.threshold)).toEqual([80, 100])
+    }
+  }, 60_000)
+
+  test("a batch with a reading in an earlier month checks that month's limit", async () => {
+    const site = await createSite("LIMIT-PAST", 10)
+    const lastMonth = new Date(monthStart() - 86_400_000).toISOString()
+    await ingest(site.id, [{ timestamp: lastMonth, gas: "CO2", quantity: 11, unit: "kg" }])
+    expect((await alertsOf(site.id)).map((a: { period: string }) => a.period)).toEqual([lastMonth.slice(0, 7), lastMonth.slice(0, 7)])
+    expect((await siteOf(site.id)).current_period.total_kg_co2e).toBe(0)
+  })
+
+  test("lowering the limit under the current total raises the alert in the same change", async () => {
+    const site = await createSite("LIMIT-PATCH", 1000)
+    await ingest(site.id, [co2(0, 90)])
+    expect(await alertsOf(site.id)).toEqual([])
+    expect((await api.patch(`/v1/sites/${site.id}`, { emission_limit_kg_co2e: 100 })).status).toBe(200)
+    expect((await alertsOf(site.id)).map((a: { threshold: number }) => a.threshold)).toEqual([80])
+  })
+
+  test("each alert is handed to the webhooks once, keyed by site, period and threshold", async () => {
+    const hook = await admin.post("/v1/admin/webhooks", { url: "http://127.0.0.1:9/hook", events: ["site.limit_warning", "site.limit_exceeded"] })
+    expect([200, 201]).toContain(hook.status)
+    const site = await createSite("LIMIT-HOOK", 10)
+    await ingest(site.id, [co2(0, 9)])
+    await ingest(site.id, [co2(0, 9), co2(1, 5)])
+    const deliveries = await sql`SELECT event_type, event_key FROM webhook_deliveries WHERE event_key LIKE ${`${site.id}:%`} ORDER BY event_type`
+    const period = site.current_period.period
+    expect(deliveries).toEqual([
+      { event_type: "site.limit_exceeded", event_key: `${site.id}:${period}:100` },
+      { event_type: "site.limit_warning", event_key: `${site.id}:${period}:80` },
+    ])
+  })
+})
+
+describe("API keys", () => {
+  test("a key with measurements:write for one site sends to it, is refused elsewhere, and is named in the audit log", async () => {
+    const mine = await createSite("KEY-1")
+    const other = await createSite("KEY-2")
+    const created = await admin.post("/v1/admin/api-keys", { name: "stack sensor", scopes: ["measurements:write"], site_ids: [mine.id] })
+    expect(created.status).toBe(201)
+    const secret = ((await created.json()) as { api_key: { secret: string } }).api_key.secret
+    expect(typeof secret).toBe("string")
+    const withKey = (siteId: string) =>
+      fetch(`${server.url}/v1/sites/${siteId}/measurements`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${secret}`, "content-type": "application/json" },
+        body: JSON.stringify({ measurements: [co2(0, 1)] }),
+      })
+    expect((await withKey(mine.id)).status).toBe(200)
+    expect((await withKey(other.id)).status).toBe(403)
+    const [event] = await sql`SELECT actor_service FROM audit_events WHERE action = 'measurements_recorded' AND object_id = ${mine.id}`
+    expect(event.actor_service).toMatch(/^api-key:/)
+  })
+})

@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import type { SQL } from "bun"
+import type { Browser } from "playwright-core"
+import { apiClient, type ApiClient } from "../support/api.ts"
+import { axeViolations, keyboardProblems, launchBrowser, signInPage } from "../support/browser.ts"
+import { insertActivities, insertFactor, insertUpload, testSql } from "../support/factories.ts"
+import { noisyNumbers, visibleText } from "../support/pages.ts"
+import { DEMO_TEST_PASSWORD, seedDemo } from "../support/seed.ts"
+import { startServer, type TestServer } from "../support/server.ts"
+
+let server: TestServer
+let browser: Browser
+let sql: SQL
+let api: ApiClient
+let warned: string
+let quiet: string
+
+beforeAll(async () => {
+  server = await startServer({ LOAD_CATALOGUE: "true" })
+  await seedDemo(server.databaseUrl)
+  sql = testSql(server.databaseUrl)
+  api = await apiClient(server.url, "accountant@demo.scopeline.dev")
+  browser = await launchBrowser()
+  const create = async (code: string, limit: number | null) =>
+    ((await (await api.post("/v1/sites", { code, name: `Site ${code}`, country: "GB", emission_limit_kg_co2e: limit, limit_period: "month" })).json()) as { site: { id: string } }).site.id
+  warned = await create("LDN-1", 1000)
+  quiet = await create("MAN-2", null)
+  // Awkward amounts on purpose: a double would print them with residue (0.1 + 0.2).
+  const now = Date.now()
+  const readings = Array.from({ length: 12 }, (_, i) => ({ timestamp: new Date(now - i * 3_600_000 * 7).toISOString(), gas: i % 2 ? "CH4" : "CO2", quantity: 0.1 + 0.2 * i, unit: "kg", device_id: "cem-1" }))
+  expect((await api.post(`/v1/sites/${warned}/measurements`, { measurements: [...readings, { timestamp: new Date(now - 60_000).toISOString(), gas: "CO2", quantity: 850.3, unit: "kg" }] })).status).toBe(200)
+  const factor = await insertFactor(sql, { name: "Diesel", unit: "litres", factorValue: "2.5", scope: "Scope 1", categoryPath: ["Fuels"] })
+  const upload = await insertUpload(sql, "accountant@demo.scopeline.dev")
+  const ids = await insertActivities(sql, upload, [
+    { description: "Diesel for the generator", quantity: "3", unit: "litres", date: new Date().toISOString().slice(0, 10), status: "calculated", factorId: factor, emissions: "7.5" },
+  ])
+  await sql`UPDATE activities SET site_id = ${warned} WHERE id = ANY(${ids}::uuid[])`
+}, 120_000)
+afterAll(async () => {
+  await browser?.close()
+  await sql?.close()
+  await server?.stop()
+})
+
+describe("the sites pages", () => {
+  test("/sites shows each site's total against its limit as a bar and the same numbers in a table, reached from the navigation", async () => {
+    const page = await signInPage(browser, server.url, "viewer@demo.scopeline.dev", DEMO_TEST_PASSWORD)
+    await page.goto(`${server.url}/`)
+    await page.click("nav a[href='/sites']")
+    await page.waitForSelector("#sites-table")
+    expect(await page.locator(`#bar-${warned}`).getAttribute("role")).toBe("img")
+    const row = page.locator("tr[data-site='LDN-1']")
+    expect(await row.locator("td.percent").textContent()).toMatch(/^\d+\.\d%$/)
+    expect(await row.locator("td.site-status").textContent()).toBe("Above 80% of limit")
+    expect(await page.locator("tr[data-site='MAN-2'] td.site-status").textContent()).toBe("No limit")
+    expect([...(await axeViolations(page)), ...(await keyboardProblems(page))]).toEqual([])
+    expect(noisyNumbers(visibleText(await page.content()))).toEqual([])
+    await page.close()
+  }, 60_000)
+
+  test("a site page shows the daily chart, its alerts and its activities, accessibly and without number noise", async () => {
+    const page = await signInPage(browser, server.url, "admin@demo.scopeline.dev", DEMO_TEST_PASSWORD)
+    for (const id of [warned, quiet]) {
+      const response = await page.goto(`${server.url}/sites/${id}`)
+      expect(response?.status()).toBe(200)
+      expect(await page.locator("#daily-chart").getAttribute("role")).toBe("img")
+      expect([...(await axeViolations(page)), ...(await keyboardProblems(page))]).toEqual([])
+      expect(noisyNumbers(visibleText(await page.content()))).toEqual([])
+    }
+    await page.goto(`${server.url}/sites/${warned}`)
+    expect(await page.locator("#alerts-table tr[data-alert]").count()).toBe(1)
+    expect(await page.locator("#site-activities-table tbody tr").count()).toBe(1)
+    expect(await page.locator("#daily-table tbody tr").count()).toBeGreaterThan(0)
+    expect((await page.goto(`${server.url}/sites/${crypto.randomUUID()}`))?.status()).toBe(404)
+    await page.close()
+  }, 60_000)
+})
