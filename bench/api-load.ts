@@ -1,0 +1,174 @@
+/**
+ * The API under load (issue 14): `GET /v1/activities?limit=25` with a valid token, 64 connections
+ * for 20 s, against Elysia serving one trivial JSON route in the same run — requests/s, p50/p99 and
+ * the ratio. The load generator is autocannon (pinned in the root package.json; Debian's `wrk` is not
+ * installed on these machines), run under Node as its own process so it never shares an event loop
+ * with a server.
+ *
+ * Data: API_LOAD_ACTIVITIES activities (default 1,000,000) over 10 uploads, 90% calculated with a
+ * factor of the real catalogue, loaded with one server-side COPY, then VACUUM ANALYZE. The real
+ * server runs as its own process (`apps/server/src/main.ts`), as in production.
+ *
+ *   bun bench/api-load.ts            (API_LOAD_ACTIVITIES=100000 API_LOAD_SECONDS=5 for a quick look)
+ */
+import { freePort, startEmbeddedPostgres } from "@scopeline/sql/EmbeddedPostgres"
+import { SQL } from "bun"
+import { Effect, Exit, Scope } from "effect"
+import { chmodSync, mkdtempSync, rmSync } from "node:fs"
+import { join } from "node:path"
+import { apiClient } from "../test/support/api.ts"
+import { seedDemo } from "../test/support/seed.ts"
+
+const ACTIVITIES = Number(process.env.API_LOAD_ACTIVITIES ?? 1_000_000)
+const UPLOADS = 10
+const SECONDS = Number(process.env.API_LOAD_SECONDS ?? 20)
+const CONNECTIONS = 64
+const root = join(import.meta.dir, "..")
+
+// In /tmp and world-readable: the `postgres` OS user reads the COPY file.
+const dir = mkdtempSync("/tmp/scopeline-bench-api-load-")
+chmodSync(dir, 0o755)
+
+const waitFor = async (url: string) => {
+  for (let i = 0; i < 600; i++) {
+    if (await fetch(url).then((r) => r.ok, () => false)) return
+    await Bun.sleep(100)
+  }
+  throw new Error(`${url} did not answer`)
+}
+
+interface LoadResult {
+  readonly requests: { readonly average: number }
+  readonly latency: { readonly p50: number; readonly p99: number; readonly average: number }
+  readonly non2xx: number
+  readonly errors: number
+  readonly timeouts: number
+}
+
+const load = async (url: string, headers: Record<string, string> = {}, seconds = SECONDS): Promise<LoadResult> => {
+  const args = ["node", join(root, "node_modules/autocannon/autocannon.js"), "-c", String(CONNECTIONS), "-d", String(seconds), "-j"]
+  for (const [name, value] of Object.entries(headers)) args.push("-H", `${name}=${value}`)
+  const child = Bun.spawn([...args, url], { stdout: "pipe", stderr: "ignore" })
+  const out = await new Response(child.stdout).text()
+  if ((await child.exited) !== 0) throw new Error(`autocannon failed: ${out.slice(0, 500)}`)
+  return JSON.parse(out) as LoadResult
+}
+
+const pgScope = Effect.runSync(Scope.make())
+const children: Array<ReturnType<typeof Bun.spawn>> = []
+let db: SQL | undefined
+
+try {
+  const postgres = await Effect.runPromise(
+    startEmbeddedPostgres({ databaseDir: join(dir, "pg"), port: await freePort(), persistent: false }).pipe(Scope.extend(pgScope)),
+  )
+  const admin = new SQL(postgres.url)
+  await admin.unsafe("CREATE DATABASE bench_api_load")
+  await admin.close()
+  const databaseUrl = postgres.urlFor("bench_api_load")
+
+  const serverPort = await freePort()
+  const serverUrl = `http://127.0.0.1:${serverPort}`
+  children.push(
+    Bun.spawn(["bun", "apps/server/src/main.ts"], {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOME: process.env.HOME ?? "/root",
+        DATABASE_URL: databaseUrl,
+        PORT: String(serverPort),
+        DATA_DIR: join(dir, "data"),
+        JWT_SECRET: "bench-secret-that-is-long-enough-for-hs256-0123456789",
+        LOG_LEVEL: "Warn",
+      },
+      stdout: "ignore",
+      stderr: "inherit",
+    }),
+  )
+  const trivialPort = await freePort()
+  const trivialUrl = `http://127.0.0.1:${trivialPort}/hello`
+  children.push(Bun.spawn(["bun", "bench/lib/trivialServer.ts"], { cwd: root, env: { ...process.env, PORT: String(trivialPort) }, stdout: "ignore", stderr: "inherit" }))
+  await Promise.all([waitFor(`${serverUrl}/healthz`), waitFor(trivialUrl)])
+  await seedDemo(databaseUrl)
+  db = new SQL(databaseUrl)
+  // The server loads the catalogue at start; the activities point at its factors.
+  let factors: Array<{ id: string }> = []
+  for (let i = 0; i < 600 && factors.length === 0; i++) {
+    factors = await db`SELECT id::text AS id FROM emission_factors ORDER BY ref LIMIT 500`
+    if (factors.length === 0) await Bun.sleep(100)
+  }
+  if (factors.length === 0) throw new Error("the server loaded no catalogue")
+
+  // Ten uploads a day apart, as ten parses would leave them (one created_at per upload).
+  const [{ id: accountant }] = await db`SELECT id FROM users WHERE role = 'accountant' LIMIT 1`
+  const uploads: Array<{ id: string; createdAt: string }> = []
+  for (let u = 0; u < UPLOADS; u++) {
+    const createdAt = new Date(Date.now() - (UPLOADS - u) * 86_400_000).toISOString()
+    const id = Bun.randomUUIDv7()
+    await db`INSERT INTO uploads (id, accountant, s3_object_url, status, row_count, created_at)
+             VALUES (${id}, ${accountant}, ${`uploads/${id}.csv`}, 'parsed', ${ACTIVITIES / UPLOADS}, ${createdAt})`
+    uploads.push({ id, createdAt })
+  }
+
+  const generatedAt = performance.now()
+  const file = join(dir, "activities.csv")
+  const writer = Bun.file(file).writer({ highWaterMark: 1 << 20 })
+  const perUpload = Math.ceil(ACTIVITIES / UPLOADS)
+  for (let i = 0; i < ACTIVITIES; i++) {
+    const upload = uploads[Math.floor(i / perUpload)]!
+    const row = (i % perUpload) + 2
+    const site = i % 400
+    const quantity = ((i * 7919) % 100_000) / 10
+    if (i % 10 === 9) {
+      writer.write(`${Bun.randomUUIDv7()},${upload.id},${row},Unknown thing - site ${site},${quantity},kWh,2024-0${1 + (i % 9)}-15,SG,,failed,,,,,,no_match,${upload.createdAt}\n`)
+    } else {
+      const factor = factors[i % factors.length]!.id
+      writer.write(
+        `${Bun.randomUUIDv7()},${upload.id},${row},Store electricity - site ${site},${quantity},kWh,2024-0${1 + (i % 9)}-15,SG,electricity,calculated,` +
+          `${factor},${(quantity * 0.4).toFixed(4)},kg CO2e,ai,0.99,,${upload.createdAt}\n`,
+      )
+    }
+  }
+  await writer.end()
+  chmodSync(file, 0o644)
+  const copyStarted = performance.now()
+  await db.unsafe(`COPY activities (id, upload_id, row_number, raw_description, raw_volume, raw_unit, activity_date, geography, category,
+                     status, matched_factor_id, emissions, emissions_unit, match_source, factor_confidence, failure_kind, created_at)
+                   FROM '${file}' WITH (FORMAT csv)`)
+  const copySeconds = (performance.now() - copyStarted) / 1000
+  await db`VACUUM ANALYZE activities`
+  const [{ n }] = await db`SELECT count(*)::int AS n FROM activities`
+  console.log(
+    `${n.toLocaleString("en-US")} activities over ${UPLOADS} uploads: generated in ${((copyStarted - generatedAt) / 1000).toFixed(1)} s, COPY ${copySeconds.toFixed(1)} s`,
+  )
+
+  const api = await apiClient(serverUrl, "accountant@demo.scopeline.dev")
+  const activitiesUrl = `${serverUrl}/v1/activities?limit=25`
+  const probe = await api.get("/v1/activities?limit=25")
+  if (probe.status !== 200) throw new Error(`GET /v1/activities answered ${probe.status}: ${await probe.text()}`)
+  const headers = { authorization: `Bearer ${api.jwt}` }
+  // Warm-ups (JIT, buffers, pools), not measured.
+  await load(trivialUrl, {}, 3)
+  await load(activitiesUrl, headers, 3)
+
+  const trivial = await load(trivialUrl)
+  const activities = await load(activitiesUrl, headers)
+  const line = (name: string, r: LoadResult) =>
+    `${name.padEnd(34)} ${Math.round(r.requests.average).toLocaleString("en-US").padStart(8)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  ` +
+    `non-2xx ${r.non2xx}  errors ${r.errors}  timeouts ${r.timeouts}`
+  console.log(`\n${CONNECTIONS} connections, ${SECONDS} s each (autocannon 9, under Node)`)
+  console.log(line("Elysia, trivial JSON route", trivial))
+  console.log(line("GET /v1/activities?limit=25", activities))
+  console.log(
+    `api-load: ${n} activities, ${Math.round(activities.requests.average)} req/s p50 ${activities.latency.p50} ms p99 ${activities.latency.p99} ms; ` +
+      `trivial route ${Math.round(trivial.requests.average)} req/s p99 ${trivial.latency.p99} ms; ratio ${(trivial.requests.average / activities.requests.average).toFixed(1)}× fewer requests/s`,
+  )
+} finally {
+  for (const child of children) {
+    child.kill("SIGTERM")
+    await child.exited
+  }
+  await db?.close()
+  await Effect.runPromise(Scope.close(pgScope, Exit.void))
+  rmSync(dir, { recursive: true, force: true })
+}
