@@ -72,6 +72,9 @@ export class ActivityRow extends Schema.Class<ActivityRow>("ActivityRow")({
   reference: Schema.NullOr(Schema.String),
   // As JSON text: the client's snake→camel result transform would otherwise rename the user's own keys.
   extra: Schema.NullOr(Schema.parseJson(OriginalColumns)),
+  // The site named in the file's `site` column (features/sites); optional so other readers of this shape need not select it.
+  siteId: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null }),
+  siteCode: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null }),
   status: ActivityStatus,
   matchSource: Schema.NullOr(Schema.String),
   confidence: Schema.NullOr(Schema.String),
@@ -133,6 +136,7 @@ export class ActivitiesQuery extends Effect.Service<ActivitiesQuery>()("scopelin
       SELECT a.id, a.upload_id, a.row_number, a.raw_description AS description, a.raw_volume::text AS quantity,
         a.raw_unit AS unit, a.activity_date::text AS date, a.period_start::text AS period_start,
         a.period_end::text AS period_end, a.category, a.geography, a.reference, a.extra::text AS extra, a.status,
+        a.site_id, site.code AS site_code,
         a.match_source, a.factor_confidence::text AS confidence, a.emissions::text AS emissions, a.emissions_unit,
         a.failure_reason, a.created_at, a.updated_at,
         (extract(epoch FROM a.created_at) * 1000000)::bigint::text AS created_at_micros,
@@ -142,7 +146,8 @@ export class ActivitiesQuery extends Effect.Service<ActivitiesQuery>()("scopelin
       FROM activities a
       LEFT JOIN emission_factors ef ON ef.id = a.matched_factor_id
       LEFT JOIN uploads up ON up.id = a.upload_id
-      LEFT JOIN users u ON u.id = up.accountant`
+      LEFT JOIN users u ON u.id = up.accountant
+      LEFT JOIN sites site ON site.id = a.site_id`
 
     const keyTime = (key: { readonly createdAtMicros: string }) => sql`(timestamptz 'epoch' + ${key.createdAtMicros}::bigint * interval '1 microsecond')`
 

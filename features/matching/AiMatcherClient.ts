@@ -1,5 +1,6 @@
-import { Clock, Config, Data, Deferred, Duration, Effect, Option, Redacted, Schedule, Schema } from "effect"
+import { Clock, Config, Data, Deferred, Duration, Effect, Exit, Option, Redacted, Schedule, Schema } from "effect"
 import { BreakerOpen, makeCircuitBreaker } from "./CircuitBreaker.ts"
+import { AuditLog } from "@scopeline/events"
 import { type MatchItem, MatchResponse } from "./MatcherContract.ts"
 
 const decodeResponse = Schema.decodeUnknown(MatchResponse)
@@ -95,10 +96,12 @@ const ANSWER_RETENTION_MS = 60_000
 const MAX_RETAINED_ANSWERS = 10_000
 
 /**
- * The AI matcher, as the rest of the pipeline sees it: `match(item)` answers one match key.
+ * The AI matcher, as the rest of the pipeline sees it: `match(item)` answers one match key,
+ * `matchMany(items)` up to MATCHER_BATCH_SIZE of them in one request.
  *
- * - Coalescing: one request per key across everything in flight in this process; a second caller
- *   for the same key awaits the first caller's answer.
+ * - Coalescing: one call per key across everything in flight in this process; a second caller
+ *   for the same key awaits the first caller's answer. A batch asks only for the keys no one else
+ *   is already asking for.
  * - One limiter for the process: at most MATCHER_CONCURRENCY requests in flight, however many jobs
  *   and keys ask at once.
  * - Each attempt times out after MATCHER_TIMEOUT_MS; 429, 5xx, timeouts and connection errors are
@@ -116,21 +119,42 @@ export class AiMatcherClient extends Effect.Service<AiMatcherClient>()("scopelin
     const retryBaseMs = yield* Config.integer("MATCHER_RETRY_BASE_MS").pipe(Config.withDefault(250))
     const threshold = yield* Config.integer("MATCHER_BREAKER_THRESHOLD").pipe(Config.withDefault(5))
     const cooldownMs = yield* Config.integer("MATCHER_BREAKER_COOLDOWN_MS").pipe(Config.withDefault(30_000))
+    // Default 1: an unknown matcher may price each item (latency per item), where batching only
+    // makes each request slower; the reference matcher's latency is per request (issue 14).
+    const batchSize = yield* Config.integer("MATCHER_BATCH_SIZE").pipe(
+      Config.withDefault(1),
+      Config.validate({ message: "MATCHER_BATCH_SIZE must be 1 to 1000 (the contract's maxItems)", validation: (n) => n >= 1 && n <= 1000 }),
+    )
 
     const endpoint = `${baseUrl.replace(/\/$/, "")}/v1/match`
     const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json" }
     if (Option.isSome(apiKey)) headers.authorization = `Bearer ${Redacted.value(apiKey.value)}`
 
     const limiter = yield* Effect.makeSemaphore(concurrency)
-    const breaker = yield* makeCircuitBreaker<AttemptError>({ threshold, cooldownMs }, isOutage)
+    // Opening and closing are system events in the audit log (where the process has one).
+    const audit = yield* Effect.serviceOption(AuditLog)
+    const onChange = (change: "opened" | "closed") =>
+      Option.match(audit, {
+        onNone: () => Effect.void,
+        onSome: (log) =>
+          log.recordRefusal({
+            category: "system",
+            action: change === "opened" ? "matcher_circuit_opened" : "matcher_circuit_closed",
+            actor: { service: "match-worker" },
+            object: { type: "dependency", id: "ai-matcher" },
+            outcome: { status: change === "opened" ? "failure" : "success" },
+            details: { threshold, cooldown_ms: cooldownMs },
+          }),
+      })
+    const breaker = yield* makeCircuitBreaker<AttemptError>({ threshold, cooldownMs, onChange }, isOutage)
     const retrySchedule = matcherRetrySchedule(maxRetries, Duration.millis(retryBaseMs))
     const scope = yield* Effect.scope
     const inFlight = new Map<string, Deferred.Deferred<MatchAnswer, MatcherUnavailable>>()
 
-    const post = (item: MatchItem) =>
+    const post = (items: ReadonlyArray<MatchItem>) =>
       Effect.gen(function* () {
         const response = yield* Effect.tryPromise({
-          try: (signal) => fetch(endpoint, { method: "POST", headers, body: JSON.stringify({ items: [item] }), signal }),
+          try: (signal) => fetch(endpoint, { method: "POST", headers, body: JSON.stringify({ items }), signal }),
           catch: (cause) => new MatcherConnectionError({ cause }),
         })
         if (response.status !== 200) {
@@ -148,29 +172,30 @@ export class AiMatcherClient extends Effect.Service<AiMatcherClient>()("scopelin
         const decoded = yield* decodeResponse(json).pipe(
           Effect.mapError((error) => new MatcherBadResponse({ detail: error.message.slice(0, 300) })),
         )
-        const result = decoded.results.find((r) => r.key === item.key)
-        if (!result) return yield* new MatcherBadResponse({ detail: `no result for key "${item.key}"` })
-        return {
-          key: item.key,
-          factorRef: result.factor_id,
-          confidence: result.confidence,
-          reason: result.reason ?? null,
-        } satisfies MatchAnswer
+        const byKey = new Map(decoded.results.map((r) => [r.key, r]))
+        const answers: Array<MatchAnswer> = []
+        for (const item of items) {
+          const result = byKey.get(item.key)
+          // The whole request fails: a matcher that drops keys is broken, and retrying would not help.
+          if (!result) return yield* new MatcherBadResponse({ detail: `no result for key "${item.key}"` })
+          answers.push({ key: item.key, factorRef: result.factor_id, confidence: result.confidence, reason: result.reason ?? null })
+        }
+        return answers
       })
 
     // The permit covers exactly the request on the wire: backoff waits hold no permit, so retries
     // never starve fresh keys, and the timeout never counts time spent queueing for a permit.
-    const attempt = (item: MatchItem) =>
+    const attempt = (items: ReadonlyArray<MatchItem>) =>
       breaker.guard(
         limiter.withPermits(1)(
-          post(item).pipe(
+          post(items).pipe(
             Effect.timeoutFail({ duration: Duration.millis(timeoutMs), onTimeout: () => new MatcherTimeout({ afterMs: timeoutMs }) }),
           ),
         ),
       )
 
-    const call = (item: MatchItem) =>
-      attempt(item).pipe(
+    const call = (items: ReadonlyArray<MatchItem>) =>
+      attempt(items).pipe(
         Effect.retry(retrySchedule),
         Effect.mapError(
           (error) =>
@@ -179,7 +204,7 @@ export class AiMatcherClient extends Effect.Service<AiMatcherClient>()("scopelin
               breakerOpen: error._tag === "BreakerOpen",
             }),
         ),
-        Effect.withSpan("AiMatcherClient.call", { attributes: { key: item.key } }),
+        Effect.withSpan("AiMatcherClient.call", { attributes: { keys: items.length, key: items[0]?.key } }),
       )
 
     const retained = new Map<string, { readonly answer: MatchAnswer; readonly at: number }>()
@@ -202,43 +227,80 @@ export class AiMatcherClient extends Effect.Service<AiMatcherClient>()("scopelin
     let pending = 0
     let pendingMax = 0
 
-    const answer = (item: MatchItem) =>
+    const answerMany = (items: ReadonlyArray<MatchItem>) =>
       Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
-        const mine = yield* Deferred.make<MatchAnswer, MatcherUnavailable>()
-        // Check-and-claim in one synchronous step: no other fiber can claim the key in between.
-        const shared = yield* Effect.sync(() => {
-          const known = recent(item.key, now)
-          if (known) return Effect.succeed(known)
-          const existing = inFlight.get(item.key)
-          if (existing) return Deferred.await(existing)
-          inFlight.set(item.key, mine)
-          return undefined
-        })
-        if (shared !== undefined) return yield* shared
+        const fresh = yield* Effect.forEach(items, () => Deferred.make<MatchAnswer, MatcherUnavailable>())
+        const claimed: Array<{ readonly item: MatchItem; readonly deferred: Deferred.Deferred<MatchAnswer, MatcherUnavailable> }> = []
+        // Check-and-claim in one synchronous step: no other fiber can claim a key in between. A key
+        // twice in one batch finds its own claim and waits on it.
+        const waits = yield* Effect.sync(() =>
+          items.map((item, i): Effect.Effect<MatchAnswer, MatcherUnavailable> => {
+            const known = recent(item.key, now)
+            if (known) return Effect.succeed(known)
+            const existing = inFlight.get(item.key)
+            if (existing) return Deferred.await(existing)
+            const deferred = fresh[i]!
+            inFlight.set(item.key, deferred)
+            claimed.push({ item, deferred })
+            return Deferred.await(deferred)
+          }),
+        )
         // The call runs in the service's scope, not the caller's: if the first caller is interrupted
         // the others still get their answer.
-        yield* call(item).pipe(
-          Effect.exit,
-          Effect.tap((exit) => Deferred.done(mine, exit)),
-          Effect.flatMap((exit) =>
-            Effect.flatMap(Clock.currentTimeMillis, (settledAt) =>
-              Effect.sync(() => {
-                if (exit._tag === "Success") retain(exit.value, settledAt)
-                forget(item.key, mine)
-              }),
+        if (claimed.length > 0) {
+          yield* call(claimed.map(({ item }) => item)).pipe(
+            Effect.exit,
+            Effect.flatMap((exit) =>
+              Effect.flatMap(Clock.currentTimeMillis, (settledAt) =>
+                Effect.forEach(
+                  claimed,
+                  ({ item, deferred }, i) => {
+                    const one = Exit.map(exit, (answers) => answers[i]!)
+                    return Deferred.done(deferred, one).pipe(
+                      Effect.zipRight(
+                        Effect.sync(() => {
+                          if (one._tag === "Success") retain(one.value, settledAt)
+                          forget(item.key, deferred)
+                        }),
+                      ),
+                    )
+                  },
+                  { discard: true },
+                ),
+              ),
             ),
-          ),
-          Effect.onInterrupt(() => Deferred.interrupt(mine).pipe(Effect.zipRight(Effect.sync(() => forget(item.key, mine))))),
-          Effect.forkIn(scope),
-        )
-        return yield* Deferred.await(mine)
+            Effect.onInterrupt(() =>
+              Effect.forEach(
+                claimed,
+                ({ item, deferred }) => Deferred.interrupt(deferred).pipe(Effect.zipRight(Effect.sync(() => forget(item.key, deferred)))),
+                { discard: true },
+              ),
+            ),
+            Effect.forkIn(scope),
+          )
+        }
+        return yield* Effect.forEach(waits, Effect.either)
+      })
+
+    const track = <A, E>(keys: number, effect: Effect.Effect<A, E>) =>
+      Effect.suspend(() => {
+        pending += keys
+        pendingMax = Math.max(pendingMax, pending)
+        return effect.pipe(Effect.ensuring(Effect.sync(() => void (pending -= keys))))
       })
 
     const match = Effect.fn("AiMatcherClient.match")(function* (item: MatchItem) {
-      pending += 1
-      pendingMax = Math.max(pendingMax, pending)
-      return yield* answer(item).pipe(Effect.ensuring(Effect.sync(() => void (pending -= 1))))
+      const [answer] = yield* track(1, answerMany([item]))
+      return yield* answer!
+    })
+
+    /**
+     * One request for the keys of `items` nobody is asking for yet (callers keep them to
+     * MATCHER_BATCH_SIZE), each key's answer or outage in the order given; never fails as a whole.
+     */
+    const matchMany = Effect.fn("AiMatcherClient.matchMany")(function* (items: ReadonlyArray<MatchItem>) {
+      return yield* track(items.length, answerMany(items))
     })
 
     const forget = (key: string, deferred: Deferred.Deferred<MatchAnswer, MatcherUnavailable>) => {
@@ -247,8 +309,11 @@ export class AiMatcherClient extends Effect.Service<AiMatcherClient>()("scopelin
 
     return {
       match,
+      matchMany,
       /** How many requests may be on the wire at once (MATCHER_CONCURRENCY): callers size their work by it. */
       concurrency,
+      /** Distinct keys per request (MATCHER_BATCH_SIZE). */
+      batchSize,
       /** The breaker's state, for the ops page and tests. */
       breakerState: breaker.state,
       /** Callers awaiting an answer now and at most so far, for tests and diagnostics. */

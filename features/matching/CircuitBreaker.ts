@@ -17,6 +17,8 @@ export interface BreakerOptions {
   readonly threshold: number
   /** How long it stays open before one trial call is let through. */
   readonly cooldownMs: number
+  /** Told when the breaker opens from closed, and when it closes again (not of each failed trial). */
+  readonly onChange?: (change: "opened" | "closed") => Effect.Effect<void>
 }
 
 /**
@@ -40,7 +42,15 @@ export const makeCircuitBreaker = <E>(options: BreakerOptions, isFailure: (error
       Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
         const counts = Exit.isFailure(exit) && Option.exists(Cause.failureOption(exit.cause), isFailure)
-        yield* Ref.update(state, (s): BreakerState => {
+        const [before, after] = yield* Ref.modify(state, (s): [[BreakerState, BreakerState], BreakerState] => {
+          const next = transition(s)
+          return [[s, next], next]
+        })
+        if (options.onChange) {
+          if (before._tag === "Closed" && after._tag === "Open") yield* options.onChange("opened")
+          if (before._tag !== "Closed" && after._tag === "Closed") yield* options.onChange("closed")
+        }
+        function transition(s: BreakerState): BreakerState {
           if (Exit.isSuccess(exit)) return { _tag: "Closed", consecutiveFailures: 0 }
           if (counts) {
             if (s._tag === "HalfOpen") return { _tag: "Open", until: now + options.cooldownMs }
@@ -54,7 +64,7 @@ export const makeCircuitBreaker = <E>(options: BreakerOptions, isFailure: (error
           }
           // A trial that proved nothing (429, interrupted): let the next call be the trial at once.
           return Exit.isFailure(exit) && s._tag === "HalfOpen" ? { _tag: "Open", until: now } : s
-        })
+        }
       })
 
     const guard = <A, E2 extends E, R>(effect: Effect.Effect<A, E2, R>): Effect.Effect<A, E2 | BreakerOpen, R> =>

@@ -90,6 +90,10 @@ export class MatchRepo extends Effect.Service<MatchRepo>()("scopeline/MatchRepo"
     // `a` is the activity, `v` the calculation for its key and raw unit, `f` the factor. PostgreSQL
     // cannot name a computed column inside the same UPDATE, hence one fragment used where needed.
     const emissions = sql`a.raw_volume * v.ratio_num * f.factor_value / v.ratio_den`
+    // Each gas priced the same way from the factor's published part (NULL where none is published);
+    // `emissions_other` is generated as the remainder, so the parts always add up to `emissions`.
+    const gas = (part: "co2_factor" | "ch4_factor" | "n2o_factor") =>
+      sql`a.raw_volume * v.ratio_num * ${sql.literal(`f.${part}`)} / v.ratio_den`
     const tooLarge = sql`abs(${emissions}) > ${MAX_ACTIVITY_EMISSIONS_KG}::numeric`
     // A matcher outage's failures are claimable again: that is how a replayed dead letter retries them.
     const claimable = sql`(a.status IN ${sql.in(UNSETTLED)} OR (a.status = 'failed' AND a.failure_kind = 'matcher_unavailable'))`
@@ -142,6 +146,9 @@ export class MatchRepo extends Effect.Service<MatchRepo>()("scopeline/MatchRepo"
                                     WHEN v.failure_kind IS NOT NULL THEN v.failure_reason
                                     WHEN ${tooLarge} THEN ${TOO_LARGE_REASON} END,
               emissions = CASE WHEN ${priced} THEN ${emissions} END,
+              emissions_co2 = CASE WHEN ${priced} THEN ${gas("co2_factor")} END,
+              emissions_ch4 = CASE WHEN ${priced} THEN ${gas("ch4_factor")} END,
+              emissions_n2o = CASE WHEN ${priced} THEN ${gas("n2o_factor")} END,
               emissions_unit = CASE WHEN ${priced} THEN 'kg CO2e' END,
               matched_factor_id = CASE WHEN ${priced} THEN f.id END,
               factor_confidence = CASE WHEN ${priced} THEN v.confidence END,
@@ -183,6 +190,9 @@ export class MatchRepo extends Effect.Service<MatchRepo>()("scopeline/MatchRepo"
           UPDATE activities a
           SET status = (CASE WHEN ${tooLarge} THEN 'failed' ELSE 'calculated' END)::activity_status,
               emissions = CASE WHEN ${tooLarge} THEN NULL ELSE ${emissions} END,
+              emissions_co2 = CASE WHEN ${tooLarge} THEN NULL ELSE ${gas("co2_factor")} END,
+              emissions_ch4 = CASE WHEN ${tooLarge} THEN NULL ELSE ${gas("ch4_factor")} END,
+              emissions_n2o = CASE WHEN ${tooLarge} THEN NULL ELSE ${gas("n2o_factor")} END,
               emissions_unit = CASE WHEN ${tooLarge} THEN NULL ELSE 'kg CO2e' END,
               matched_factor_id = CASE WHEN ${tooLarge} THEN NULL ELSE v.factor_id END,
               factor_confidence = CASE WHEN ${tooLarge} THEN NULL ELSE v.confidence END,

@@ -2,7 +2,11 @@ import { SqlClient } from "@effect/sql"
 import { FactorsRepo } from "@scopeline/catalogue"
 import { type Calculation, type ClaimPlan, type Failure, type MatchInput, MatchRepo } from "./MatchRepo.ts"
 import type { MatchJob } from "@scopeline/uploads"
-import { UploadId } from "@scopeline/uploads"
+import { recordDeadLettered, UploadId } from "@scopeline/uploads"
+import { AuditLog } from "@scopeline/events"
+import { Webhooks } from "@scopeline/webhooks"
+import { SiteLimits } from "@scopeline/sites"
+import { withCorrelation } from "@scopeline/settings/Correlation"
 import { conversionRatio, parseUnit } from "@scopeline/catalogue"
 import type { SqlError } from "@effect/sql/SqlError"
 import { QueueSettings } from "@scopeline/settings/QueueSettings"
@@ -104,7 +108,7 @@ const WRITE_EVERY = Duration.seconds(1)
  * The match job: cache first, then the AI matcher, then emissions, all per distinct match key and
  * set-based. One bounded stream: distinct inputs come from a cursor a page at a time, each page is
  * keyed, looked up in the cache and claimed in one statement, its misses go to the matcher with at
- * most MATCHER_CONCURRENCY keys in flight, and the answers are priced and written in batches. Memory
+ * most MATCHER_CONCURRENCY requests of MATCHER_BATCH_SIZE keys in flight, and the answers are priced and written in batches. Memory
  * is flat in the number of keys: nothing per key outlives its batch.
  *
  * Idempotent: it only ever touches activities still 'ingested'/'matching' (plus those a matcher outage
@@ -120,6 +124,11 @@ export class MatchUpload extends Effect.Service<MatchUpload>()("scopeline/MatchU
     const matcher = yield* AiMatcherClient
     const factors = yield* FactorsRepo
     const { maxReceives } = yield* QueueSettings
+    const audit = yield* AuditLog
+    const webhooks = yield* Webhooks
+    // Activities that become calculated can take a site over its limit: checked in the same transaction.
+    const siteLimits = yield* SiteLimits
+    const matchWorker = { service: "match-worker" }
 
     /** Keys one page of distinct inputs, prices its cache hits and claims its activities; returns its misses. */
     const claimPage = Effect.fn("MatchUpload.claimPage")(function* (uploadId: UploadId, inputs: Chunk.Chunk<MatchInput>) {
@@ -214,9 +223,15 @@ export class MatchUpload extends Effect.Service<MatchUpload>()("scopeline/MatchU
         }
       }
       yield* sql.withTransaction(
-        Effect.all([cache.recordAiAnswers(remembered), repo.calculate(uploadId, calculations, "ai"), repo.fail(uploadId, failures)], {
-          discard: true,
-        }),
+        Effect.all(
+          [
+            cache.recordAiAnswers(remembered),
+            repo.calculate(uploadId, calculations, "ai"),
+            repo.fail(uploadId, failures),
+            calculations.length > 0 ? siteLimits.checkUpload(uploadId, matchWorker) : Effect.void,
+          ],
+          { discard: true },
+        ),
       )
       return unavailable.map(({ error }) => error)
     })
@@ -241,7 +256,11 @@ export class MatchUpload extends Effect.Service<MatchUpload>()("scopeline/MatchU
               // Keys, attempt bookkeeping and every cache hit priced, in one statement for the page,
               // running while the matcher already works on the page's misses: the upload's big write
               // overlaps the first round trips instead of delaying them.
-              const claim = yield* repo.claim(uploadId, plans).pipe(
+              const claim = yield* sql.withTransaction(
+                repo.claim(uploadId, plans).pipe(
+                  Effect.tap((claimed) => (claimed.fromCache > 0 ? siteLimits.checkUpload(uploadId, matchWorker) : Effect.void)),
+                ),
+              ).pipe(
                 Effect.tap((claimed) =>
                   Effect.sync(() => {
                     tally.activities += claimed.claimed
@@ -261,22 +280,27 @@ export class MatchUpload extends Effect.Service<MatchUpload>()("scopeline/MatchU
           Stream.flattenIterables,
           // The next page is read and keyed while the matcher still works on this one.
           Stream.buffer({ capacity: INPUT_PAGE }),
+          // MATCHER_BATCH_SIZE keys per request (1 by default: one key, one request).
+          Stream.grouped(matcher.batchSize),
           Stream.mapEffect(
-            ({ group, claimed }) =>
-              matcher
-                .match({
-                  key: group.parts.key,
-                  description: group.parts.description,
-                  unit: group.parts.unit.symbol,
-                  ...(group.parts.geography === null ? {} : { geography: group.parts.geography }),
-                })
-                .pipe(
-                  Effect.either,
-                  Effect.map((answer): Outcome => ({ group, claimed, answer })),
-                ),
-            // Exactly as many keys in flight as the matcher takes: more would only wait for a permit.
+            (batch) => {
+              const misses = Chunk.toReadonlyArray(batch)
+              return matcher
+                .matchMany(
+                  misses.map(({ group }) => ({
+                    key: group.parts.key,
+                    description: group.parts.description,
+                    unit: group.parts.unit.symbol,
+                    ...(group.parts.geography === null ? {} : { geography: group.parts.geography }),
+                  })),
+                )
+                .pipe(Effect.map((answers) => misses.map(({ group, claimed }, i): Outcome => ({ group, claimed, answer: answers[i]! }))))
+            },
+            // Exactly as many requests in flight as the matcher takes: more would only wait for a
+            // permit, so the keys waiting are at most MATCHER_CONCURRENCY × MATCHER_BATCH_SIZE.
             { concurrency: matcher.concurrency, unordered: true },
           ),
+          Stream.flattenIterables,
           Stream.groupedWithin(WRITE_BATCH, WRITE_EVERY),
           Stream.mapEffect((batch) => settleBatch(uploadId, batch, lastAttempt)),
           Stream.runForEach((outages) =>
@@ -300,7 +324,9 @@ export class MatchUpload extends Effect.Service<MatchUpload>()("scopeline/MatchU
             activitiesFromCache: tally.fromCache,
           }),
         )
+        if (firstOutage === undefined || lastAttempt) yield* recordSettled(uploadId, tally)
         if (firstOutage === undefined) return
+        if (lastAttempt) yield* recordDeadLettered("match", uploadId, firstOutage)
         return yield* new MatcherUnavailable({
           message:
             `${tally.unavailableKeys} of ${tally.matcherKeys} match keys got no answer` +
@@ -308,8 +334,30 @@ export class MatchUpload extends Effect.Service<MatchUpload>()("scopeline/MatchU
           breakerOpen,
         })
       },
-      (effect, job) => Effect.annotateLogs(effect, { uploadId: job.uploadId, correlationId: job.correlationId }),
+      (effect, job) => effect.pipe(withCorrelation(job.correlationId), Effect.annotateLogs({ uploadId: job.uploadId })),
     )
+
+    /** Matching settled (every activity calculated or failed): the upload's numbers are final. */
+    const recordSettled = (uploadId: UploadId, tally: { readonly keys: number; readonly matcherKeys: number }) =>
+      Effect.gen(function* () {
+        const counts = yield* sql<{ status: string; count: number }>`
+          SELECT status, count(*)::int AS count FROM activities WHERE upload_id = ${uploadId} GROUP BY status`
+        const byStatus = Object.fromEntries(counts.map((row) => [row.status, row.count]))
+        const outcome = (byStatus.failed ?? 0) > 0 ? "failure" : "success"
+        yield* sql.withTransaction(
+          Effect.gen(function* () {
+            const event = yield* audit.record({
+              category: "business",
+              action: "upload_calculated",
+              actor: { service: "match-worker" },
+              object: { type: "upload", id: uploadId },
+              outcome: { status: outcome },
+              details: { activities: byStatus, keys: tally.keys, matcher_keys: tally.matcherKeys },
+            })
+            yield* webhooks.publish({ type: "upload.calculated", key: `upload:${uploadId}:${event.event_id}`, payload: { upload_id: uploadId, activities: byStatus } })
+          }),
+        )
+      }).pipe(Effect.orDie)
 
     return { run }
   }),

@@ -7,7 +7,9 @@ import { type Upload, UploadId } from "./Upload.ts"
 import type { Principal } from "@scopeline/accounts"
 import { enqueueInTransaction } from "@scopeline/queue/Outbox"
 import { BlobStore } from "@scopeline/storage/BlobStore"
-import { Config, Effect, Option, Schema } from "effect"
+import { Config, Effect, FiberRef, Option, Schema } from "effect"
+import { type ActorInput, AuditLog } from "@scopeline/events"
+import { CurrentCorrelationId } from "@scopeline/settings/Correlation"
 
 /** Object keys of uploads: `uploads/<upload id>.csv` (the bucket's lifecycle and events use the prefix). */
 export const objectKeyOf = (id: UploadId) => `uploads/${id}.csv`
@@ -28,23 +30,40 @@ export class Uploads extends Effect.Service<Uploads>()("scopeline/Uploads", {
     const sql = yield* SqlClient.SqlClient
     const repo = yield* UploadsRepo
     const blobs = yield* BlobStore
+    const audit = yield* AuditLog
     const maxBytes = yield* Config.integer("MAX_UPLOAD_BYTES").pipe(Config.withDefault(200 * 1024 * 1024))
     const urlTtlSeconds = yield* Config.integer("UPLOAD_URL_TTL_SECONDS").pipe(Config.withDefault(15 * 60))
 
-    const begin = Effect.fn("Uploads.begin")(function* (
-      principal: Principal,
-      options: { readonly filename: string | null; readonly correlationId: string },
-    ) {
+    /**
+     * A new upload record and its signed target. The upload keeps the correlation id of the request
+     * that created it: its notify, parse and match jobs and all their events carry it.
+     */
+    const begin = Effect.fn("Uploads.begin")(function* (principal: Principal, options: { readonly filename: string | null }) {
       const id = UploadId.make(crypto.randomUUID())
       const key = objectKeyOf(id)
-      yield* repo.create({
-        id,
-        accountant: principal.userId,
-        objectKey: key,
-        maxBytes,
-        originalFilename: options.filename,
-        correlationId: options.correlationId,
-      })
+      const correlationId = Option.getOrElse(yield* FiberRef.get(CurrentCorrelationId), () => crypto.randomUUID())
+      yield* sql
+        .withTransaction(
+          Effect.gen(function* () {
+            yield* repo.create({
+              id,
+              accountant: principal.userId,
+              objectKey: key,
+              maxBytes,
+              originalFilename: options.filename,
+              correlationId,
+            })
+            yield* audit.record({
+              category: "business",
+              action: "upload_created",
+              actor: { userId: principal.userId, role: principal.role },
+              object: { type: "upload", id },
+              correlationId,
+              details: { filename: options.filename, max_bytes: maxBytes },
+            })
+          }),
+        )
+        .pipe(Effect.orDie)
       const target = yield* blobs
         .createUploadTarget(key, { maxBytes, expiresInSeconds: urlTtlSeconds, contentType: "text/csv" })
         .pipe(Effect.orDie)
@@ -65,7 +84,7 @@ export class Uploads extends Effect.Service<Uploads>()("scopeline/Uploads", {
       })
 
     /** Marks the upload uploaded and enqueues its parse, once; later calls change nothing. */
-    const markArrived = (upload: Upload) =>
+    const markArrived = (upload: Upload, by: ActorInput) =>
       Effect.gen(function* () {
         if (upload.status !== "pending_upload") return false
         const stored = yield* blobs.head(upload.s3ObjectUrl).pipe(Effect.orDie)
@@ -80,10 +99,16 @@ export class Uploads extends Effect.Service<Uploads>()("scopeline/Uploads", {
             Effect.gen(function* () {
               const changed = yield* repo.markUploaded(upload.id, stored.value.size)
               if (changed) {
-                yield* enqueueInTransaction(
-                  "parse",
-                  encodeJob(new ParseJob({ uploadId: upload.id, correlationId: upload.correlationId ?? upload.id })),
-                )
+                const correlationId = upload.correlationId ?? upload.id
+                yield* enqueueInTransaction("parse", encodeJob(new ParseJob({ uploadId: upload.id, correlationId })))
+                yield* audit.record({
+                  category: "business",
+                  action: "upload_confirmed",
+                  actor: by,
+                  object: { type: "upload", id: upload.id },
+                  correlationId,
+                  details: { size_bytes: stored.value.size },
+                })
               }
               return changed
             }),
@@ -97,7 +122,7 @@ export class Uploads extends Effect.Service<Uploads>()("scopeline/Uploads", {
       if (upload.accountant !== principal.userId && !can(principal.role, "administer")) {
         return yield* new UploadNotYours({ message: "This upload belongs to another user." })
       }
-      return yield* markArrived(upload)
+      return yield* markArrived(upload, { userId: principal.userId, role: principal.role })
     })
 
     /** The storage's own "object created" event (S3 notifications): same effect as a confirm. */
@@ -106,7 +131,7 @@ export class Uploads extends Effect.Service<Uploads>()("scopeline/Uploads", {
       if (Option.isNone(id)) return false
       const upload = yield* repo.findById(id.value)
       if (Option.isNone(upload)) return false
-      return yield* markArrived(upload.value).pipe(Effect.catchTag("UploadNotYetStored", () => Effect.succeed(false)))
+      return yield* markArrived(upload.value, { service: "storage-events" }).pipe(Effect.catchTag("UploadNotYetStored", () => Effect.succeed(false)))
     })
 
     return { begin, confirm, confirmStored, maxBytes, urlTtlSeconds }

@@ -29,6 +29,8 @@ export class TenantStack extends pulumi.ComponentResource {
   readonly matchQueueUrl: pulumi.Output<string>
   readonly parseDeadLetterQueueUrl: pulumi.Output<string>
   readonly matchDeadLetterQueueUrl: pulumi.Output<string>
+  readonly exportQueueUrl: pulumi.Output<string>
+  readonly exportDeadLetterQueueUrl: pulumi.Output<string>
   readonly userPoolId: pulumi.Output<string>
   readonly userPoolClientId: pulumi.Output<string>
   readonly dashboardName: pulumi.Output<string>
@@ -93,6 +95,7 @@ export class TenantStack extends pulumi.ComponentResource {
       repository: base.repository,
       logGroups: [base.logGroups.server, base.logGroups.worker],
       secretArns: [database.masterSecretArn, ...(matcherKey ? [matcherKey.arn] : [])],
+      userPool: identity.userPool,
     })
     const environment = appEnvironment<pulumi.Input<string>>({
       bucketName: bucket.bucket,
@@ -101,6 +104,8 @@ export class TenantStack extends pulumi.ComponentResource {
       matchQueueUrl: queues.match.queue.url,
       parseDeadLetterQueueUrl: queues.parse.deadLetter.url,
       matchDeadLetterQueueUrl: queues.match.deadLetter.url,
+      exportQueueUrl: queues.export.queue.url,
+      exportDeadLetterQueueUrl: queues.export.deadLetter.url,
       // The same number the queues' redrive policies were given above.
       maxReceiveCount: config.maxReceiveCount,
       userPoolId: identity.userPool.id,
@@ -110,6 +115,7 @@ export class TenantStack extends pulumi.ComponentResource {
       databaseHost: database.cluster.endpoint,
       databasePort: database.cluster.port.apply(String),
       databaseName,
+      environmentName: tenant,
     })
     const secrets = appSecrets({ databaseSecretArn: database.masterSecretArn, matcherApiKeySecretArn: matcherKey?.arn })
     const common = { base, imageTag: config.imageTag, executionRole: roles.execution, subnets: network.privateSubnets, environment, secrets }
@@ -134,7 +140,7 @@ export class TenantStack extends pulumi.ComponentResource {
     const parseWorker = createService(scope, "parse-worker", {
       ...workerCommon,
       taskRole: roles.parseWorker,
-      environment: [...environment, workerQueues(["parse"])],
+      environment: [...environment, workerQueues(["parse", "export"])],
       secrets: appSecrets({ databaseSecretArn: database.masterSecretArn }),
       desiredCount: config.workerMinCount,
       autoscaled: true,
@@ -180,6 +186,8 @@ export class TenantStack extends pulumi.ComponentResource {
     this.matchQueueUrl = queues.match.queue.url
     this.parseDeadLetterQueueUrl = queues.parse.deadLetter.url
     this.matchDeadLetterQueueUrl = queues.match.deadLetter.url
+    this.exportQueueUrl = queues.export.queue.url
+    this.exportDeadLetterQueueUrl = queues.export.deadLetter.url
     this.userPoolId = identity.userPool.id
     this.userPoolClientId = identity.client.id
     this.dashboardName = monitoring.dashboard.dashboardName
@@ -194,6 +202,8 @@ export class TenantStack extends pulumi.ComponentResource {
       bucketName: this.bucketName,
       parseQueueUrl: this.parseQueueUrl,
       matchQueueUrl: this.matchQueueUrl,
+      exportQueueUrl: this.exportQueueUrl,
+      exportDeadLetterQueueUrl: this.exportDeadLetterQueueUrl,
       parseDeadLetterQueueUrl: this.parseDeadLetterQueueUrl,
       matchDeadLetterQueueUrl: this.matchDeadLetterQueueUrl,
       userPoolId: this.userPoolId,

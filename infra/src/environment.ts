@@ -17,6 +17,8 @@ export interface AppEnvironmentArgs<V> {
   readonly matchQueueUrl: V
   readonly parseDeadLetterQueueUrl: V
   readonly matchDeadLetterQueueUrl: V
+  readonly exportQueueUrl: V
+  readonly exportDeadLetterQueueUrl: V
   /** The queues' redrive maxReceiveCount: the app must know which delivery is the last. */
   readonly maxReceiveCount: number
   readonly userPoolId: V
@@ -26,6 +28,8 @@ export interface AppEnvironmentArgs<V> {
   readonly databaseHost: V
   readonly databasePort: V
   readonly databaseName: V
+  /** The tenant: every audit event says which environment it happened in. */
+  readonly environmentName: V
 }
 
 export interface AppSecretsArgs {
@@ -56,6 +60,8 @@ export function appEnvironment<V>(args: AppEnvironmentArgs<V>): ContainerVariabl
     // The ops page lists and replays dead letters, and the match job knows its last delivery from them.
     { name: "SQS_PARSE_DLQ_URL", value: args.parseDeadLetterQueueUrl },
     { name: "SQS_MATCH_DLQ_URL", value: args.matchDeadLetterQueueUrl },
+    { name: "SQS_EXPORT_QUEUE_URL", value: args.exportQueueUrl },
+    { name: "SQS_EXPORT_DLQ_URL", value: args.exportDeadLetterQueueUrl },
     // SQS moves a message to its DLQ after maxReceiveCount receives without telling the consumer; the
     // app must count the same, or the last-attempt handling (upload failed, activities failed) never runs.
     { name: "QUEUE_MAX_RECEIVES", value: String(args.maxReceiveCount) },
@@ -68,6 +74,9 @@ export function appEnvironment<V>(args: AppEnvironmentArgs<V>): ContainerVariabl
     // Only the load balancer reaches the server (its security group), and it sets X-Forwarded-For.
     { name: "TRUSTED_PROXY", value: "true" },
     { name: "LOG_LEVEL", value: "Info" },
+    { name: "SCOPELINE_ENVIRONMENT", value: args.environmentName },
+    // Webhooks must not reach into the VPC, the metadata service or the task itself.
+    { name: "WEBHOOK_TARGETS", value: "public" },
     // The database arrives as libpq-style variables rather than one DATABASE_URL: the password lives only
     // in the RDS-managed secret, and ECS can inject single JSON keys of it but cannot splice them into a URL.
     { name: "PGHOST", value: args.databaseHost },
@@ -79,7 +88,7 @@ export function appEnvironment<V>(args: AppEnvironmentArgs<V>): ContainerVariabl
 }
 
 /** The queues a worker process consumes (the worker's WORKER_QUEUES; the app's default is both). */
-export type WorkerQueue = "parse" | "match"
+export type WorkerQueue = "parse" | "match" | "export"
 
 export function workerQueues(queues: readonly WorkerQueue[]): ContainerVariable<never> {
   return { name: "WORKER_QUEUES", value: queues.join(",") }

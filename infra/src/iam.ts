@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws"
 import * as pulumi from "@pulumi/pulumi"
 import { ecsTasksTrustPolicy, policyDocument, requiredWildcardSid, type PolicyStatement } from "./policy.ts"
 import { childOptions, type Scope } from "./scope.ts"
-import { pendingPrefix, uploadsPrefix } from "./storage.ts"
+import { exportsPrefix, pendingPrefix, uploadsPrefix } from "./storage.ts"
 import type { Queues } from "./queues.ts"
 
 export interface TaskRoles {
@@ -23,6 +23,8 @@ export interface TaskRolesArgs {
   readonly logGroups: aws.cloudwatch.LogGroup[]
   /** Secrets the containers receive as environment (database master secret, optional matcher key). */
   readonly secretArns: pulumi.Input<string>[]
+  /** The tenant's user pool: admins run the team from the app (invite, role groups, disable, delete). */
+  readonly userPool: aws.cognito.UserPool
 }
 
 function role(scope: Scope, suffix: string, description: string, policy: pulumi.Output<string>): aws.iam.Role {
@@ -82,7 +84,7 @@ export function createTaskRoles(scope: Scope, args: TaskRolesArgs): TaskRoles {
   const server = role(
     scope,
     "server-task",
-    "Scopeline server: presigned uploads, queue depths, dead-letter replay",
+    "Scopeline server: presigned uploads, queue depths, dead-letter replay, team administration",
     policyDocument(
       {
         // Presigned URLs carry the signer's permissions: PutObject for the upload, GetObject for reads
@@ -91,6 +93,13 @@ export function createTaskRoles(scope: Scope, args: TaskRolesArgs): TaskRoles {
         Effect: "Allow",
         Action: ["s3:PutObject", "s3:GetObject"],
         Resource: [objects(uploadsPrefix), objects(pendingPrefix)],
+      },
+      {
+        // The download link of a finished export is a presigned GET: it carries this permission.
+        Sid: "DownloadExports",
+        Effect: "Allow",
+        Action: "s3:GetObject",
+        Resource: objects(exportsPrefix),
       },
       {
         // Writing SSE-KMS objects and KMS-encrypted queue messages needs a data key.
@@ -104,7 +113,7 @@ export function createTaskRoles(scope: Scope, args: TaskRolesArgs): TaskRoles {
         Sid: "ReplayToWorkQueues",
         Effect: "Allow",
         Action: "sqs:SendMessage",
-        Resource: [queues.parse.queue.arn, queues.match.queue.arn],
+        Resource: [queues.parse.queue.arn, queues.match.queue.arn, queues.export.queue.arn],
       },
       {
         // SQS cannot list a queue: the ops page peeks at dead letters (receive, then release at once)
@@ -112,14 +121,36 @@ export function createTaskRoles(scope: Scope, args: TaskRolesArgs): TaskRoles {
         Sid: "PeekAndReplayDeadLetters",
         Effect: "Allow",
         Action: ["sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage"],
-        Resource: [queues.parse.deadLetter.arn, queues.match.deadLetter.arn],
+        Resource: [queues.parse.deadLetter.arn, queues.match.deadLetter.arn, queues.export.deadLetter.arn],
+      },
+      {
+        // The team page: invitations create users in the pool, a role is a group, deactivation and
+        // deletion disable and remove the user. This pool only, these calls only.
+        Sid: "RunTheTeam",
+        Effect: "Allow",
+        Action: [
+          "cognito-idp:AdminCreateUser",
+          "cognito-idp:AdminAddUserToGroup",
+          "cognito-idp:AdminRemoveUserFromGroup",
+          "cognito-idp:AdminDisableUser",
+          "cognito-idp:AdminEnableUser",
+          "cognito-idp:AdminDeleteUser",
+        ],
+        Resource: args.userPool.arn,
       },
       {
         // Queue depth and dead-letter counts on the ops page; read-only.
         Sid: "ReadQueueDepth",
         Effect: "Allow",
         Action: "sqs:GetQueueAttributes",
-        Resource: [queues.parse.queue.arn, queues.match.queue.arn, queues.parse.deadLetter.arn, queues.match.deadLetter.arn],
+        Resource: [
+          queues.parse.queue.arn,
+          queues.match.queue.arn,
+          queues.export.queue.arn,
+          queues.parse.deadLetter.arn,
+          queues.match.deadLetter.arn,
+          queues.export.deadLetter.arn,
+        ],
       },
     ),
   )
@@ -135,19 +166,20 @@ export function createTaskRoles(scope: Scope, args: TaskRolesArgs): TaskRoles {
   }
   const relayOutbox: PolicyStatement = {
     // Every worker process runs the outbox relay, and the relay sends whatever the outbox holds: parse jobs
-    // (written by the server when an upload is confirmed) and match jobs (written by parsing). A relay that
+    // (written by the server when an upload is confirmed), match jobs (written by parsing) and export jobs
+  // (written by the server when one is asked for). A relay that
     // could send to only one queue would fail its whole pass on the first row for the other, so both
     // services may send to both queues.
     Sid: "RelayOutbox",
     Effect: "Allow",
     Action: "sqs:SendMessage",
-    Resource: [queues.parse.queue.arn, queues.match.queue.arn],
+    Resource: [queues.parse.queue.arn, queues.match.queue.arn, queues.export.queue.arn],
   }
 
   const parseWorker = role(
     scope,
     "parse-worker-task",
-    "Scopeline parse worker: read uploads, consume parse jobs, relay the outbox",
+    "Scopeline parse worker: read uploads, consume parse and export jobs, write exports, relay the outbox",
     policyDocument(
       {
         // Both prefixes: a job may arrive for a file still under pending/ (the confirm request raced the
@@ -163,6 +195,19 @@ export function createTaskRoles(scope: Scope, args: TaskRolesArgs): TaskRoles {
         Effect: "Allow",
         Action: consume,
         Resource: queues.parse.queue.arn,
+      },
+      {
+        // The parse service also runs the export jobs: both scale with work that comes in bursts.
+        Sid: "ConsumeExportJobs",
+        Effect: "Allow",
+        Action: consume,
+        Resource: queues.export.queue.arn,
+      },
+      {
+        Sid: "WriteExports",
+        Effect: "Allow",
+        Action: "s3:PutObject",
+        Resource: objects(exportsPrefix),
       },
       relayOutbox,
     ),

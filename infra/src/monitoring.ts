@@ -50,6 +50,7 @@ export function createMonitoring(scope: Scope, args: MonitoringArgs): Monitoring
   const queuePairs = [
     ["parse", args.queues.parse],
     ["match", args.queues.match],
+    ["export", args.queues.export],
   ] as const
 
   const alarms: aws.cloudwatch.MetricAlarm[] = []

@@ -10,7 +10,14 @@ export interface QueuePair {
 export interface Queues {
   readonly parse: QueuePair
   readonly match: QueuePair
+  readonly export: QueuePair
 }
+
+/**
+ * Deliveries of an export job before SQS dead-letters it: the first and two retries, whatever the
+ * pipeline's maxReceiveCount (the app's EXPORT_MAX_RECEIVES, checked equal by test/infra).
+ */
+export const EXPORT_MAX_RECEIVE_COUNT = 3
 
 export interface QueuesArgs {
   readonly key: aws.kms.Key
@@ -25,7 +32,7 @@ const fourteenDays = 14 * 24 * 60 * 60
  */
 function createQueuePair(
   scope: Scope,
-  kind: "parse" | "match",
+  kind: "parse" | "match" | "export",
   visibilityTimeoutSeconds: number,
   args: QueuesArgs,
 ): QueuePair {
@@ -74,5 +81,7 @@ export function createQueues(scope: Scope, args: QueuesArgs): Queues {
   return {
     parse: createQueuePair(scope, "parse", 300, args),
     match: createQueuePair(scope, "match", 120, args),
+    // A million-row export streams for minutes; its retries wait out the visibility timeout.
+    export: createQueuePair(scope, "export", 900, { ...args, maxReceiveCount: EXPORT_MAX_RECEIVE_COUNT }),
   }
 }

@@ -6,6 +6,8 @@ import { childOptions, physicalName, type Scope } from "./scope.ts"
 /** Object-key prefixes shared with the app's BlobStore: presigned uploads land in `pending/`, kept files in `uploads/`. */
 export const pendingPrefix = "pending/"
 export const uploadsPrefix = "uploads/"
+/** Export files the worker writes; downloaded through short-lived presigned GETs. */
+export const exportsPrefix = "exports/"
 
 export interface UploadsBucket {
   readonly bucket: aws.s3.Bucket
@@ -106,6 +108,14 @@ export function createUploadsBucket(scope: Scope, args: UploadsBucketArgs): Uplo
           status: "Enabled",
           filter: { prefix: pendingPrefix },
           expiration: { days: 1 },
+          noncurrentVersionExpiration: { noncurrentDays: 1 },
+        },
+        {
+          // Export files are copies for download, made again on request: a week is plenty.
+          id: "expire-exports",
+          status: "Enabled",
+          filter: { prefix: exportsPrefix },
+          expiration: { days: 7 },
           noncurrentVersionExpiration: { noncurrentDays: 1 },
         },
         {

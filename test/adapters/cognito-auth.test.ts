@@ -1,3 +1,4 @@
+import { AuditLog } from "@scopeline/events"
 import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { Authentication } from "@scopeline/accounts/Authentication"
@@ -383,7 +384,9 @@ describe("Cognito login (USER_PASSWORD_AUTH)", () => {
 
 describe("AUTH selects the implementation", () => {
   test("AUTH=cognito provides the Cognito-backed Authentication under the same service tag", async () => {
-    const selected = ManagedRuntime.make(AuthenticationLive.pipe(Layer.provide(pgLayer()), Layer.provide(configLayer(settings()))))
+    const selected = ManagedRuntime.make(
+      AuthenticationLive.pipe(Layer.provide(AuditLog.Default), Layer.provide(pgLayer()), Layer.provide(configLayer(settings()))),
+    )
     try {
       const sub = crypto.randomUUID()
       const token = await cognitoToken(sub, { groups: ["viewer"], email: `${sub}@example.com` })

@@ -70,6 +70,12 @@ describe("dead letters", () => {
     expect(await waitingIn("match")).toContain(JSON.stringify({ match_key: "replay-me" }))
     // Replaying twice is a 404: the letter is gone.
     expect((await admin.post(`/v1/admin/dead-letters/match/${id}/replay`)).status).toBe(404)
+    // Who replayed what is in the audit log, once.
+    const [adminRow] = await sql`SELECT id FROM users WHERE email = 'admin@demo.scopeline.dev'`
+    const replays = await sql`SELECT actor_user_id, details::text AS details FROM audit_events WHERE action = 'dead_letter_replayed' AND object_id = ${id}`
+    expect(replays).toHaveLength(1)
+    expect(replays[0].actor_user_id).toBe(adminRow.id)
+    expect(JSON.parse(replays[0].details)).toEqual({ queue: "match" })
   })
 
   test("the alias finds the queue itself, or takes it from ?queue=", async () => {
@@ -128,6 +134,7 @@ describe("GET /v1/admin/queues", () => {
       queues: [
         { name: "parse", visible: 2, in_flight: 0, dead_letters: 0 },
         { name: "match", visible: 0, in_flight: 1, dead_letters: 1 },
+        { name: "export", visible: 0, in_flight: 0, dead_letters: 0 },
       ],
     })
   })

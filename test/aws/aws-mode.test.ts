@@ -219,6 +219,28 @@ describe("AWS mode (S3, SQS, Cognito) by configuration alone", () => {
     )
     // Nothing was written to local disk (no blobs, no generated JWT secret): the file lives in S3 only.
     expect(readdirSync(dataDir)).toEqual([])
+
+    // An export of that upload travels through the export queue to S3 and downloads by a presigned GET.
+    const asked = await accountant.post("/v1/exports", { format: "csv", kind: "activities", filters: { upload_id: target.upload_id } })
+    expect(asked.status).toBe(202)
+    const exportId = ((await asked.json()) as { export: { id: string } }).export.id
+    let ready: { status: string; rows_written: number; download_url?: string } = { status: "queued", rows_written: 0 }
+    const deadline = Date.now() + 30_000
+    while (ready.status !== "ready" && ready.status !== "failed" && Date.now() < deadline) {
+      await Bun.sleep(200)
+      ready = (await (await accountant.get(`/v1/exports/${exportId}`)).json()) as typeof ready
+    }
+    expect(ready).toMatchObject({ status: "ready", rows_written: ROWS })
+    expect(ready.download_url).toStartWith(`${aws.fauxqs.address}/${BUCKET}/exports/${exportId}.csv`)
+    const file = await fetch(ready.download_url!)
+    expect(file.status).toBe(200)
+    expect((await file.text()).trim().split("\n")).toHaveLength(ROWS + 1)
+    await aws.fauxqs.spy.waitForMessage(
+      (m) => m.service === "sqs" && m.queueName === aws.queues.export.name && m.body.includes(exportId),
+      "consumed",
+      5_000,
+    )
+    expect(readdirSync(dataDir)).toEqual([])
   }, 60_000)
 
   test("S3 specifics: notify before the file is in S3 is 409, notify by the object's URL works, the local /blobs route is closed", async () => {
@@ -245,7 +267,8 @@ describe("AWS mode (S3, SQS, Cognito) by configuration alone", () => {
     const queues = await admin.get("/v1/admin/queues")
     expect(queues.status).toBe(200)
     const body = (await queues.json()) as { queues: Array<{ name: string; visible: number; in_flight: number; dead_letters: number }> }
-    expect(body.queues.map((q) => q.name).sort()).toEqual(["match", "parse"])
+    // The stack has no export queue yet: it is listed, empty, until it does.
+    expect(body.queues.map((q) => q.name).sort()).toEqual(["export", "match", "parse"])
   }, 60_000)
 
   test("a lost notify: S3's ObjectCreated event on the parse queue confirms the upload and it is parsed", async () => {
@@ -327,4 +350,53 @@ describe("AWS mode (S3, SQS, Cognito) by configuration alone", () => {
     const letter = (await deadLetters(admin)).find((l) => l.body === body)
     expect(letter).toMatchObject({ queue: "parse", body })
   }, 60_000)
+
+  test("the team through Cognito: an invitation creates the user in its group, first sign-in chooses a password, role and deactivation follow", async () => {
+    const email = `invited-${crypto.randomUUID().slice(0, 6)}@tenant.example`
+    const invited = await admin.post("/v1/admin/invitations", { email, role: "accountant", firstname: "Nia", lastname: "Invited" })
+    expect(invited.status).toBe(201)
+    const { invitation } = (await invited.json()) as { invitation: { accept_url: string; role: string } }
+    // Cognito mails its own invitation (a temporary password): the link is the sign-in page.
+    expect(invitation.accept_url).toBe("https://tenant.scopeline.example/login")
+    expect(cognito.user(email)).toMatchObject({ groups: ["accountant"], mustChangePassword: true, givenName: "Nia" })
+    const temporary = cognito.invitationMail(email)!
+    const team = (await (await admin.get("/v1/admin/users?limit=200")).json()) as { users: Array<{ id: string; email: string; invited_by: { email: string } | null }> }
+    const row = team.users.find((user) => user.email === email)!
+    expect(row.invited_by?.email).toBe("admin@tenant.example")
+
+    const signIn = (credentials: Record<string, string>) =>
+      fetch(`${server.url}/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ credentials }) })
+    const first = await signIn({ login: email, password: temporary })
+    expect(first.status).toBe(401)
+    expect(((await first.json()) as { error: { code: string } }).error.code).toBe("new_password_required")
+    const weak = await signIn({ login: email, password: temporary, new_password: "password1234" })
+    expect(weak.status).toBe(400)
+    const chosen = await signIn({ login: email, password: temporary, new_password: "granite lotus pepper kite" })
+    expect(chosen.status).toBe(200)
+    const { jwt } = (await chosen.json()) as { jwt: string }
+    const me = (token: string) => fetch(`${server.url}/v1/me`, { headers: { authorization: `Bearer ${token}` } })
+    expect(await (await me(jwt)).json()).toMatchObject({ email, role: "accountant" })
+
+    // A role change moves the user between Cognito groups; the next sign-in carries the new group.
+    expect((await admin.patch(`/v1/admin/users/${row.id}`, { role: "viewer" })).status).toBe(200)
+    expect(cognito.user(email)?.groups).toEqual(["viewer"])
+    const again = await signIn({ login: email, password: "granite lotus pepper kite" })
+    expect(await (await me(((await again.json()) as { jwt: string }).jwt)).json()).toMatchObject({ role: "viewer" })
+
+    // Deactivation disables the Cognito user, and the tokens it already holds are refused here.
+    expect((await admin.patch(`/v1/admin/users/${row.id}`, { active: false })).status).toBe(200)
+    expect(cognito.user(email)?.enabled).toBe(false)
+    expect((await me(jwt)).status).toBe(401)
+    expect((await signIn({ login: email, password: "granite lotus pepper kite" })).status).toBe(401)
+    expect((await admin.delete(`/v1/admin/users/${row.id}`)).status).toBe(204)
+    expect(cognito.user(email)).toBeUndefined()
+
+    // A user the pool already has (added in the console) cannot be invited again; nothing is kept of the attempt.
+    const known = `console-${crypto.randomUUID().slice(0, 6)}@tenant.example`
+    cognito.addUser({ email: known, password: PASSWORD, groups: ["viewer"], givenName: "Con", familyName: "Sole" })
+    const refused = await admin.post("/v1/admin/invitations", { email: known, role: "viewer" })
+    expect(refused.status).toBe(409)
+    const pending = (await (await admin.get("/v1/admin/invitations")).json()) as { invitations: Array<{ email: string }> }
+    expect(pending.invitations.map((i) => i.email)).not.toContain(known)
+  })
 })

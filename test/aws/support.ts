@@ -3,6 +3,7 @@ import { startFauxqs, type FauxqsServer } from "fauxqs"
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from "jose"
 import type { SettingName } from "@scopeline/settings/Settings"
 import { appEnvironment } from "../../infra/src/environment.ts"
+import { EXPORT_MAX_RECEIVE_COUNT } from "../../infra/src/queues.ts"
 
 /**
  * Stand-ins for the AWS boundary of AWS mode, each a real HTTP server:
@@ -21,6 +22,7 @@ export const ISSUER = `https://cognito-idp.${REGION}.amazonaws.com/${POOL_ID}`
 export interface AwsQueues {
   readonly parse: { readonly url: string; readonly name: string; readonly dlqUrl: string; readonly dlqName: string }
   readonly match: { readonly url: string; readonly name: string; readonly dlqUrl: string; readonly dlqName: string }
+  readonly export: { readonly url: string; readonly name: string; readonly dlqUrl: string; readonly dlqName: string }
 }
 
 export interface FakeAws {
@@ -34,17 +36,17 @@ export const startFakeAws = async (maxReceiveCount: number): Promise<FakeAws> =>
   // The spy lets the test see S3's "object created" the way a bucket notification would.
   const fauxqs = await startFauxqs({ port: 0, logger: false, messageSpies: { bufferSize: 2_000 } })
   fauxqs.createBucket(BUCKET)
-  const queue = (name: "parse" | "match") => {
+  const queue = (name: "parse" | "match" | "export", receives = maxReceiveCount) => {
     const dlq = fauxqs.createQueue(`scopeline-${name}-dlq`, { region: REGION })
     const work = fauxqs.createQueue(`scopeline-${name}`, {
       region: REGION,
       attributes: {
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.queueArn, maxReceiveCount: String(maxReceiveCount) }),
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.queueArn, maxReceiveCount: String(receives) }),
       },
     })
     return { url: work.queueUrl, name: work.queueName, dlqUrl: dlq.queueUrl, dlqName: dlq.queueName }
   }
-  const queues = { parse: queue("parse"), match: queue("match") }
+  const queues = { parse: queue("parse"), match: queue("match"), export: queue("export", EXPORT_MAX_RECEIVE_COUNT) }
   return { fauxqs, queues, stop: () => fauxqs.stop() }
 }
 
@@ -52,6 +54,9 @@ export interface CognitoAccount {
   readonly sub: string
   readonly email: string
   readonly password: string
+  /** FORCE_CHANGE_PASSWORD after AdminCreateUser: the first sign-in must choose a new password. */
+  readonly mustChangePassword?: boolean
+  readonly enabled?: boolean
   readonly groups: ReadonlyArray<string>
   readonly givenName: string
   readonly familyName: string
@@ -65,6 +70,10 @@ export interface FakeCognito {
   readonly addUser: (user: Omit<CognitoAccount, "sub">) => CognitoAccount
   /** An administrator moving the user to other groups in the pool. */
   readonly setGroups: (email: string, groups: ReadonlyArray<string>) => void
+  /** The pool's user as it is now (as the Cognito console shows it). */
+  readonly user: (email: string) => CognitoAccount | undefined
+  /** The temporary password Cognito mailed to an invited user (what the invitation email says). */
+  readonly invitationMail: (email: string) => string | undefined
   readonly stop: () => void
 }
 
@@ -75,6 +84,8 @@ export const startFakeCognito = async (): Promise<FakeCognito> => {
   const signingKey: CryptoKey = pair.privateKey
   const users = new Map<string, CognitoAccount>()
   const requests: FakeCognito["requests"] = []
+  const mails = new Map<string, string>()
+  const sessions = new Map<string, string>()
 
   const idToken = (user: CognitoAccount) =>
     new SignJWT({
@@ -109,10 +120,67 @@ export const startFakeCognito = async (): Promise<FakeCognito> => {
         AuthFlow?: string
         ClientId?: string
         AuthParameters?: { USERNAME?: string; PASSWORD?: string }
+        Username?: string
+        GroupName?: string
+        UserAttributes?: Array<{ Name: string; Value: string }>
+        Session?: string
+        ChallengeResponses?: { USERNAME?: string; NEW_PASSWORD?: string }
       }
       requests.push({ target, body })
       const error = (type: string, message: string) =>
         Response.json({ __type: type, message }, { status: 400, headers: { "x-amzn-errortype": type } })
+      const operation = target?.replace("AWSCognitoIdentityProviderService.", "")
+      // The admin API (signed by the caller's AWS credentials, which this fake does not check).
+      if (operation?.startsWith("Admin")) {
+        const username = body.Username ?? ""
+        const existing = users.get(username)
+        switch (operation) {
+          case "AdminCreateUser": {
+            if (existing) return error("UsernameExistsException", "User account already exists")
+            const attribute = (name: string) => body.UserAttributes?.find((a) => a.Name === name)?.Value ?? ""
+            const temporary = `Tmp-${crypto.randomUUID()}`
+            const account: CognitoAccount = {
+              sub: crypto.randomUUID(),
+              email: attribute("email") || username,
+              password: temporary,
+              mustChangePassword: true,
+              groups: [],
+              givenName: attribute("given_name"),
+              familyName: attribute("family_name"),
+            }
+            users.set(username, account)
+            mails.set(username, temporary)
+            return Response.json({
+              User: { Username: username, Enabled: true, UserStatus: "FORCE_CHANGE_PASSWORD", Attributes: [{ Name: "sub", Value: account.sub }, ...(body.UserAttributes ?? [])] },
+            })
+          }
+          case "AdminAddUserToGroup":
+          case "AdminRemoveUserFromGroup":
+          case "AdminDisableUser":
+          case "AdminEnableUser":
+          case "AdminDeleteUser": {
+            if (!existing) return error("UserNotFoundException", "User does not exist.")
+            if (operation === "AdminDeleteUser") users.delete(username)
+            else if (operation === "AdminAddUserToGroup") users.set(username, { ...existing, groups: [...new Set([...existing.groups, body.GroupName!])] })
+            else if (operation === "AdminRemoveUserFromGroup") users.set(username, { ...existing, groups: existing.groups.filter((g) => g !== body.GroupName) })
+            else users.set(username, { ...existing, enabled: operation === "AdminEnableUser" })
+            return Response.json({})
+          }
+          default:
+            return error("UnknownOperationException", `unsupported target ${target}`)
+        }
+      }
+      if (operation === "RespondToAuthChallenge") {
+        const username = body.ChallengeResponses?.USERNAME ?? ""
+        const user = users.get(username)
+        if (!user || sessions.get(body.Session ?? "") !== username) return error("NotAuthorizedException", "Invalid session for the user.")
+        const chosen = body.ChallengeResponses?.NEW_PASSWORD ?? ""
+        if (chosen.length < 8) return error("InvalidPasswordException", "Password did not conform with policy: Password not long enough")
+        sessions.delete(body.Session ?? "")
+        const confirmed = { ...user, password: chosen, mustChangePassword: false }
+        users.set(username, confirmed)
+        return Response.json({ AuthenticationResult: { IdToken: await idToken(confirmed), ExpiresIn: 3600, TokenType: "Bearer" }, ChallengeParameters: {} })
+      }
       if (target !== "AWSCognitoIdentityProviderService.InitiateAuth") {
         return error("UnknownOperationException", `unsupported target ${target}`)
       }
@@ -122,6 +190,12 @@ export const startFakeCognito = async (): Promise<FakeCognito> => {
       const user = users.get(body.AuthParameters?.USERNAME ?? "")
       if (!user || user.password !== body.AuthParameters?.PASSWORD) {
         return error("NotAuthorizedException", "Incorrect username or password.")
+      }
+      if (user.enabled === false) return error("NotAuthorizedException", "User is disabled.")
+      if (user.mustChangePassword) {
+        const session = crypto.randomUUID()
+        sessions.set(session, body.AuthParameters?.USERNAME ?? "")
+        return Response.json({ ChallengeName: "NEW_PASSWORD_REQUIRED", Session: session, ChallengeParameters: {} })
       }
       return Response.json({
         AuthenticationResult: {
@@ -145,6 +219,8 @@ export const startFakeCognito = async (): Promise<FakeCognito> => {
       users.set(user.email, account)
       return account
     },
+    user: (email) => users.get(email),
+    invitationMail: (email) => mails.get(email),
     setGroups: (email, groups) => {
       const user = users.get(email)
       if (!user) throw new Error(`no Cognito user ${email}`)
@@ -168,6 +244,8 @@ export const stackSettings = (aws: FakeAws, cognito: FakeCognito, args: { readon
     matchQueueUrl: aws.queues.match.url,
     parseDeadLetterQueueUrl: aws.queues.parse.dlqUrl,
     matchDeadLetterQueueUrl: aws.queues.match.dlqUrl,
+    exportQueueUrl: aws.queues.export.url,
+    exportDeadLetterQueueUrl: aws.queues.export.dlqUrl,
     maxReceiveCount: args.maxReceiveCount,
     userPoolId: POOL_ID,
     userPoolClientId: CLIENT_ID,
@@ -177,6 +255,7 @@ export const stackSettings = (aws: FakeAws, cognito: FakeCognito, args: { readon
     databaseHost: "aurora.invalid",
     databasePort: "5432",
     databaseName: "scopeline",
+    environmentName: "acme",
   })
   const local: Partial<Record<SettingName, string>> = {
     S3_ENDPOINT: aws.fauxqs.address,

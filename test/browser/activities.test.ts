@@ -40,7 +40,7 @@ describe("the activities page", () => {
     expect(new URL(page.url()).pathname).toBe("/activities")
     const rows = page.locator("#activities-table tbody tr")
     expect(await rows.count()).toBe(3)
-    expect(await rows.nth(0).locator(".emissions").textContent()).toBe("251.279")
+    expect(await rows.nth(0).locator(".emissions").textContent()).toBe("251.279 kg CO2e")
     expect(await rows.nth(0).locator("a.factor-link").textContent()).toBe("Diesel (average biofuel blend)")
     expect(await rows.nth(0).locator(".match").textContent()).toBe("ai · 95%")
     // The hostile description is shown as text, never parsed as markup.

@@ -1,3 +1,4 @@
+import { EXPORT_MAX_RECEIVES } from "@scopeline/settings/QueueSettings"
 import { beforeAll, describe, expect, test } from "bun:test"
 import * as pulumi from "@pulumi/pulumi"
 import { tenantDefaults, type TenantConfig } from "../../infra/src/config.ts"
@@ -137,10 +138,11 @@ describe.each(tenantNames)("tenant %s", (tenant) => {
     const queues = queuesOf(tenant)
     const main = queues.filter((q) => !isDeadLetter(q))
     const deadLetters = queues.filter(isDeadLetter)
-    expect(main.map((q) => q.inputs.name).sort()).toEqual([`scopeline-${tenant}-match`, `scopeline-${tenant}-parse`])
+    expect(main.map((q) => q.inputs.name).sort()).toEqual([`scopeline-${tenant}-export`, `scopeline-${tenant}-match`, `scopeline-${tenant}-parse`])
     const targets = main.map((q) => {
       const redrive = record(json(q.inputs.redrivePolicy, `${q.name}.redrivePolicy`))
-      expect(redrive.maxReceiveCount).toBe(tenants[tenant].maxReceiveCount)
+      // Exports retry twice whatever the tenant's setting: the app counts the same (EXPORT_MAX_RECEIVES).
+      expect(redrive.maxReceiveCount).toBe(q.name.endsWith("-export") ? EXPORT_MAX_RECEIVES : tenants[tenant].maxReceiveCount)
       const target = deadLetters.find((d) => state(d, "arn") === redrive.deadLetterTargetArn)
       expect(target?.name).toBe(`${q.name}-dlq`)
       return redrive.deadLetterTargetArn
@@ -154,11 +156,12 @@ describe.each(tenantNames)("tenant %s", (tenant) => {
     const timeout = (kind: string) => one(queues, "aws:sqs/queue:Queue", `${tenant}-${kind}`).inputs.visibilityTimeoutSeconds
     expect(timeout("parse")).toBe(300)
     expect(timeout("match")).toBe(120)
+    expect(timeout("export")).toBe(900)
   })
 
   test("every queue is encrypted", () => {
     const queues = queuesOf(tenant)
-    expect(queues).toHaveLength(4)
+    expect(queues).toHaveLength(6)
     for (const queue of queues) expect(queue.inputs.kmsMasterKeyId).toBe(keyArn(tenant))
   })
 
@@ -166,7 +169,7 @@ describe.each(tenantNames)("tenant %s", (tenant) => {
     const topicArn = state(one(of(tenant), "aws:sns/topic:Topic", `${tenant}-alarms`), "arn")
     const alarms = ofType(of(tenant), "aws:cloudwatch/metricAlarm:MetricAlarm")
     const deadLetters = queuesOf(tenant).filter(isDeadLetter)
-    expect(deadLetters).toHaveLength(2)
+    expect(deadLetters).toHaveLength(3)
     for (const dlq of deadLetters) {
       const alarm = alarms.find(
         (a) =>
@@ -191,8 +194,8 @@ describe.each(tenantNames)("tenant %s", (tenant) => {
     expect(subscription.inputs.protocol).toBe("email")
     expect(subscription.inputs.endpoint).toBe(tenant === "acme" ? "ops@acme.example" : "ops@globex.example")
     const paging = ofType(of(tenant), "aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => !a.name.includes("worker-backlog"))
-    // Two dead-letter alarms, two oldest-message alarms, one 5xx-rate alarm.
-    expect(paging).toHaveLength(5)
+    // Three dead-letter alarms (parse, match, export), three oldest-message alarms, one 5xx-rate alarm.
+    expect(paging).toHaveLength(7)
     for (const alarm of paging) expect(strings(alarm.inputs.alarmActions)).toEqual([state(topic, "arn")])
   })
 
@@ -209,7 +212,7 @@ describe.each(tenantNames)("tenant %s", (tenant) => {
     expect(marked.some((s) => s.Action.includes("ecr:GetAuthorizationToken"))).toBe(true)
   })
 
-  test("the server touches only uploads/ and pending/ objects, and reaches queues only to replay dead letters", () => {
+  test("the server touches only uploads/, pending/ and (to sign downloads) exports/ objects, and reaches queues only to replay dead letters", () => {
     const policy = statements(one(of(tenant), "aws:iam/rolePolicy:RolePolicy", `${tenant}-server-task-policy`).inputs.policy)
     const bucketArn = state(bucketOf(tenant), "arn")
     const queueArn = (name: string) => state(one(of(tenant), "aws:sqs/queue:Queue", `${tenant}-${name}`), "arn")
@@ -217,17 +220,38 @@ describe.each(tenantNames)("tenant %s", (tenant) => {
       .filter((q) => q.name.endsWith("-dlq"))
       .map((q) => state(q, "arn"))
       .sort()
-    expect(deadLetterArns).toHaveLength(2)
+    expect(deadLetterArns).toHaveLength(3)
     const s3 = policy.filter((s) => s.Action.some((a) => a.startsWith("s3:")))
-    expect(s3.flatMap((s) => s.Resource).sort()).toEqual([`${bucketArn}/pending/*`, `${bucketArn}/uploads/*`])
+    expect(s3.flatMap((s) => s.Resource).sort()).toEqual([`${bucketArn}/exports/*`, `${bucketArn}/pending/*`, `${bucketArn}/uploads/*`])
+    // Only reads of exports: the presigned download link carries this permission.
+    expect(s3.filter((s) => s.Resource.includes(`${bucketArn}/exports/*`)).flatMap((s) => s.Action)).toEqual(["s3:GetObject"])
     const sends = policy.filter((s) => s.Action.includes("sqs:SendMessage"))
-    expect(sends.flatMap((s) => s.Resource).sort()).toEqual([queueArn("match"), queueArn("parse")].sort())
+    expect(sends.flatMap((s) => s.Resource).sort()).toEqual([queueArn("export"), queueArn("match"), queueArn("parse")].sort())
     // Receiving and deleting: only on the dead-letter queues (the ops page peeks and replays), never the work queues.
     const consuming = policy.filter((s) => s.Action.some((a) => a === "sqs:ReceiveMessage" || a === "sqs:DeleteMessage"))
     expect(consuming.flatMap((s) => s.Resource).sort()).toEqual(deadLetterArns)
   })
 
-  test("each worker role consumes only its own queue; only the parse worker reads files, neither writes them", () => {
+  test("only the server runs the team in Cognito, on the tenant's own pool, with the admin calls it makes", () => {
+    const policyOf = (kind: string) =>
+      statements(one(of(tenant), "aws:iam/rolePolicy:RolePolicy", `${tenant}-${kind}-task-policy`).inputs.policy)
+    const poolArn = state(one(of(tenant), "aws:cognito/userPool:UserPool", `${tenant}-users`), "arn")
+    const cognito = policyOf("server").filter((s) => s.Action.some((a) => a.startsWith("cognito-idp:")))
+    expect(cognito.flatMap((s) => s.Resource)).toEqual([poolArn])
+    expect(cognito.flatMap((s) => s.Action).sort()).toEqual([
+      "cognito-idp:AdminAddUserToGroup",
+      "cognito-idp:AdminCreateUser",
+      "cognito-idp:AdminDeleteUser",
+      "cognito-idp:AdminDisableUser",
+      "cognito-idp:AdminEnableUser",
+      "cognito-idp:AdminRemoveUserFromGroup",
+    ])
+    for (const worker of ["parse-worker", "match-worker"]) {
+      expect(policyOf(worker).flatMap((s) => s.Action).filter((a) => a.startsWith("cognito-idp:"))).toEqual([])
+    }
+  })
+
+  test("each worker role consumes only its own queues; only the parse worker reads uploads and writes exports", () => {
     const policyOf = (kind: string) =>
       statements(one(of(tenant), "aws:iam/rolePolicy:RolePolicy", `${tenant}-${kind}-task-policy`).inputs.policy)
     const bucketArn = state(bucketOf(tenant), "arn")
@@ -241,17 +265,18 @@ describe.each(tenantNames)("tenant %s", (tenant) => {
     const match = policyOf("match-worker")
     for (const policy of [parse, match]) {
       const actions = policy.flatMap((s) => s.Action)
-      expect(actions).not.toContain("s3:PutObject")
       expect(actions).not.toContain("s3:DeleteObject")
-      // Every worker process runs the outbox relay, which sends parse and match jobs alike.
-      expect(resourcesFor(policy, "sqs:SendMessage")).toEqual([arn("match"), arn("parse")].sort())
+      // Every worker process runs the outbox relay, which sends parse, match and export jobs alike.
+      expect(resourcesFor(policy, "sqs:SendMessage")).toEqual([arn("export"), arn("match"), arn("parse")].sort())
       expect(resourcesFor(policy, "kms:Decrypt")).toEqual([keyArn(tenant)])
       expect(resourcesFor(policy, "kms:GenerateDataKey")).toEqual([keyArn(tenant)])
     }
     expect(resourcesFor(parse, "s3:GetObject")).toEqual([`${bucketArn}/pending/*`, `${bucketArn}/uploads/*`])
     expect(match.flatMap((s) => s.Action).filter((a) => a.startsWith("s3:"))).toEqual([])
+    expect(resourcesFor(parse, "s3:PutObject")).toEqual([`${bucketArn}/exports/*`])
+    expect(resourcesFor(match, "s3:PutObject")).toEqual([])
     for (const action of ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]) {
-      expect(resourcesFor(parse, action)).toEqual([arn("parse")])
+      expect(resourcesFor(parse, action)).toEqual([arn("export"), arn("parse")].sort())
       expect(resourcesFor(match, action)).toEqual([arn("match")])
     }
     const taskRoleOf = (kind: string) => one(of(tenant), "aws:ecs/taskDefinition:TaskDefinition", `${tenant}-${kind}-task`).inputs.taskRoleArn
@@ -325,7 +350,7 @@ describe.each(tenantNames)("tenant %s", (tenant) => {
     const expected = [
       "AUTH", "AWS_REGION", "BLOB_STORE", "COGNITO_CLIENT_ID", "COGNITO_REGION", "COGNITO_USER_POOL_ID", "LOG_LEVEL",
       "MATCHER_URL", "PGDATABASE", "PGHOST", "PGPORT", "PGSSLMODE", "PORT", "PUBLIC_URL", "QUEUE", "QUEUE_MAX_RECEIVES", "S3_BUCKET",
-      "SQS_MATCH_DLQ_URL", "SQS_MATCH_QUEUE_URL", "SQS_PARSE_DLQ_URL", "SQS_PARSE_QUEUE_URL", "TRUSTED_PROXY",
+      "SCOPELINE_ENVIRONMENT", "SQS_EXPORT_DLQ_URL", "SQS_EXPORT_QUEUE_URL", "SQS_MATCH_DLQ_URL", "SQS_MATCH_QUEUE_URL", "SQS_PARSE_DLQ_URL", "SQS_PARSE_QUEUE_URL", "TRUSTED_PROXY", "WEBHOOK_TARGETS",
     ]
     const secretArn = text(record(list(one(of(tenant), "aws:rds/cluster:Cluster", `${tenant}-db`).state.masterUserSecrets)[0]).secretArn)
     for (const [kind, app] of [["server", "server"], ["parse-worker", "worker"], ["match-worker", "worker"]] as const) {
@@ -336,6 +361,9 @@ describe.each(tenantNames)("tenant %s", (tenant) => {
       expect(Object.keys(env).sort()).toEqual(app === "worker" ? [...expected, "WORKER_QUEUES"].sort() : expected)
       expect(env).toMatchObject({ PORT: "3000", BLOB_STORE: "s3", QUEUE: "sqs", AUTH: "cognito", LOG_LEVEL: "Info", PGPORT: "5432" })
       expect(env.S3_BUCKET).toBe(bucketOf(tenant).id)
+      // Every audit event names the tenant's stack as its environment.
+      expect(env.SCOPELINE_ENVIRONMENT).toBe(tenant)
+      expect(env.WEBHOOK_TARGETS).toBe("public")
       expect(env.SQS_PARSE_QUEUE_URL).toBe(state(one(of(tenant), "aws:sqs/queue:Queue", `${tenant}-parse`), "url"))
       expect(env.MATCHER_URL).toBe(tenant === "acme" ? "https://matcher.example.com" : globexConfig.matcherUrl)
       const secrets = Object.fromEntries(list(container.secrets).map((e) => [text(record(e).name), text(record(e).valueFrom)]))
@@ -365,7 +393,8 @@ describe.each(tenantNames)("tenant %s", (tenant) => {
     const counts = queuesOf(tenant)
       .filter((q) => !isDeadLetter(q))
       .map((q) => record(json(q.inputs.redrivePolicy, `${q.name}.redrivePolicy`)).maxReceiveCount)
-    expect(counts).toEqual([tenants[tenant].maxReceiveCount, tenants[tenant].maxReceiveCount])
+    // The export queue keeps its own three deliveries (EXPORT_MAX_RECEIVES, which the app applies to it).
+    expect(counts).toEqual([tenants[tenant].maxReceiveCount, tenants[tenant].maxReceiveCount, EXPORT_MAX_RECEIVES])
     for (const kind of ["server", "parse-worker", "match-worker"]) {
       const env = list(containerOf(tenant, kind).environment).map((e) => record(e))
       expect(env.filter((e) => e.name === "QUEUE_MAX_RECEIVES").map((e) => e.value)).toEqual([String(tenants[tenant].maxReceiveCount)])
@@ -393,7 +422,7 @@ describe.each(tenantNames)("tenant %s", (tenant) => {
       record(list(json(one(of(tenant), "aws:ecs/taskDefinition:TaskDefinition", `${tenant}-${kind}-task`).inputs.containerDefinitions))[0])
     const workerQueuesOf = (kind: string) =>
       list(containerOf(kind).environment).map((e) => record(e)).filter((e) => e.name === "WORKER_QUEUES").map((e) => e.value)
-    expect(workerQueuesOf("parse-worker")).toEqual(["parse"])
+    expect(workerQueuesOf("parse-worker")).toEqual(["parse,export"])
     expect(workerQueuesOf("match-worker")).toEqual(["match"])
     expect(workerQueuesOf("server")).toEqual([])
     // Same image and command: only the environment tells the two worker services apart.

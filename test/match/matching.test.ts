@@ -116,6 +116,36 @@ describe("matching an upload", () => {
     expect(pending.max).toBeLessThanOrEqual(10)
   }, 60_000)
 
+  test("in batches of 50, each key is asked once and at most MATCHER_CONCURRENCY requests are in flight, even across concurrent uploads", async () => {
+    // The matcher would take 100 at once, so its in-flight count is the client's doing alone.
+    const s = await start({ latencyMs: 20, concurrency: 100 }, { MATCHER_CONCURRENCY: "4", MATCHER_BATCH_SIZE: "50" })
+    const alone = await s.run(createUpload(outlets(1_000)))
+    await s.match(alone)
+    expect(await s.run(statusCounts(alone))).toEqual({ calculated: 1_000 })
+    const first = await matcherStats(s.matcher)
+    // 1,000 keys in full batches of 50: every key in exactly one request, no request beyond the cap.
+    expect(first).toEqual({ requests: 20, itemsMatched: 1_000, inFlightMax: first.inFlightMax })
+    expect(first.inFlightMax).toBeLessThanOrEqual(4)
+    expect(first.inFlightMax).toBeGreaterThanOrEqual(3)
+
+    // Two uploads at once, 600 keys each, 300 of them shared: the shared ones are asked once (a batch
+    // asks only for keys nobody is asking for yet), and the two jobs share the one limiter.
+    s.matcher.resetStats()
+    const site = (i: number): ActivityInput => ({ description: `Chiller electricity - site ${i}`, quantity: "7", unit: "kWh", geography: "SG" })
+    const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => site(from + i))
+    const [a, b] = await Promise.all([s.run(createUpload(range(1, 600))), s.run(createUpload(range(301, 600).reverse()))])
+    await Promise.all([s.match(a), s.match(b)])
+    const both = await matcherStats(s.matcher)
+    expect(both.itemsMatched).toBe(900)
+    expect(both.inFlightMax).toBeLessThanOrEqual(4)
+    expect(await s.run(statusCounts(a))).toEqual({ calculated: 600 })
+    expect(await s.run(statusCounts(b))).toEqual({ calculated: 600 })
+    // Keys waiting on the matcher: at most a batch per request in flight, per job.
+    const pending = await s.run(Effect.flatMap(AiMatcherClient, (client) => client.pending))
+    expect(pending.now).toBe(0)
+    expect(pending.max).toBeLessThanOrEqual(2 * 4 * 50)
+  }, 60_000)
+
   test("every activity is calculated although half the matcher's answers are injected 500s", async () => {
     const s = await start(
       { faultRate: 0.5 },

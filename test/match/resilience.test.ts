@@ -90,6 +90,11 @@ describe("circuit breaker", () => {
     const answered = await ask("e|kWh")
     expect(Either.isRight(answered) && answered.right.factorRef).toBe("Ember:2024:SGP")
     expect(await state()).toEqual({ _tag: "Closed", consecutiveFailures: 0 })
+    // Opening and closing are system events, once each (not one per refused call).
+    const events = await s.run(
+      Effect.flatMap(SqlClient.SqlClient, (sql) => sql<{ action: string }>`SELECT action FROM audit_events WHERE category = 'system' ORDER BY seq`),
+    )
+    expect(events.map((event) => event.action)).toEqual(["matcher_circuit_opened", "matcher_circuit_closed"])
   }, 30_000)
 })
 
@@ -130,6 +135,17 @@ describe("matcher outage through the queue", () => {
     }
     const [dead] = await run(Effect.flatMap(Queue, (q) => q.deadLetters("match")))
     expect(dead!.lastError).toContain("MatcherUnavailable")
+    const story = () =>
+      run(
+        Effect.flatMap(SqlClient.SqlClient, (sql) =>
+          sql<{ action: string; outcomeStatus: string }>`SELECT action, outcome_status FROM audit_events WHERE object_id = ${upload} ORDER BY seq`,
+        ),
+      )
+    // The last attempt settles the upload (its activities failed) and the job goes to the dead letters.
+    expect(await story()).toEqual([
+      { action: "upload_calculated", outcomeStatus: "failure" },
+      { action: "job_dead_lettered", outcomeStatus: "failure" },
+    ])
 
     const back = await startTestMatcher({ port })
     open.push({ dispose: () => back.stop() })
@@ -142,6 +158,7 @@ describe("matcher outage through the queue", () => {
     const rows = await run(activitiesOf(upload))
     expect(rows.every((r) => r.failureReason === null && r.failureKind === null && r.matchSource === "ai")).toBe(true)
     expect(await run(Effect.flatMap(Queue, (q) => q.deadLetters("match")))).toEqual([])
+    expect((await story()).at(-1)).toEqual({ action: "upload_calculated", outcomeStatus: "success" })
   }, 60_000)
 })
 

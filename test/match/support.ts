@@ -1,3 +1,6 @@
+import { Webhooks } from "@scopeline/webhooks"
+import { SiteLimits } from "@scopeline/sites"
+import { AuditLog } from "@scopeline/events"
 import { SqlClient } from "@effect/sql"
 import { EmissionsRepo } from "@scopeline/activities/EmissionsRepo"
 import { FactorsRepo } from "@scopeline/catalogue/FactorsRepo"
@@ -59,12 +62,15 @@ export const catalogueDatabase = async (): Promise<string> => {
 export const startTestMatcher = async (options: MatcherOptions = {}): Promise<RunningMatcher> =>
   startMatcher({ port: 0, catalogue: await theCatalogue(), ...options })
 
-export type MatchServices = MatchUpload | AiMatcherClient | MatchRepo | EmissionsRepo | FactorsRepo | SqlClient.SqlClient
+export type MatchServices = MatchUpload | AiMatcherClient | MatchRepo | EmissionsRepo | FactorsRepo | AuditLog | Webhooks | SqlClient.SqlClient
 
 /** The match job's services against a database, configured like the worker (settings = env vars). */
 export const matchLayer = (databaseUrl: string, settings: Record<string, string>) =>
   MatchUpload.DefaultWithoutDependencies.pipe(
     Layer.provideMerge(Layer.mergeAll(AiMatcherClient.Default, MatchCache.Default, MatchRepo.Default, FactorsRepo.Default, EmissionsRepo.Default, QueueSettings.Default)),
+    Layer.provideMerge(SiteLimits.Default),
+    Layer.provideMerge(Webhooks.Default),
+    Layer.provideMerge(AuditLog.Default),
     Layer.provideMerge(sqlLayer(databaseUrl)),
     Layer.provide(configLayer(settings)),
   )

@@ -1,4 +1,4 @@
-import { ActivityRowSchema, makeRowDecoder, type RawRow } from "@scopeline/uploads/parse/ActivityRow"
+import { ActivityRowSchema, makeRowDecoder, type RawRow, siteCodesOf } from "@scopeline/uploads/parse/ActivityRow"
 import { describe, expect, test } from "bun:test"
 import { Either, Schema } from "effect"
 import fc from "fast-check"
@@ -27,13 +27,19 @@ const rawRow: fc.Arbitrary<RawRow> = fc.record({
   period_start: field("2024-01-01", "2024-03-01"),
   period_end: field("2024-01-31", "2024-02-01"),
   reference: field("INV-1"),
+  site: field("LDN-1", "ldn-1", "MAN-2", "nowhere"),
 })
+
+const sites = siteCodesOf([
+  { id: "3e4a17c2-0000-4000-8000-000000000001", code: "LDN-1" },
+  { id: "3e4a17c2-0000-4000-8000-000000000002", code: "MAN-2" },
+])
 
 describe("the fast row decoder and ActivityRowSchema", () => {
   for (const decimalComma of [false, true]) {
     test(`agree on every row (${decimalComma ? "semicolon" : "comma"} files, fast-check)`, () => {
-      const fast = makeRowDecoder(decimalComma)
-      const schema = Schema.decodeUnknownEither(ActivityRowSchema(decimalComma), { errors: "all" })
+      const fast = makeRowDecoder(decimalComma, sites)
+      const schema = Schema.decodeUnknownEither(ActivityRowSchema(decimalComma, sites), { errors: "all" })
       fc.assert(
         fc.property(rawRow, (raw) => {
           const a = fast(raw)
@@ -50,6 +56,7 @@ describe("the fast row decoder and ActivityRowSchema", () => {
               periodStart: b.right.period_start,
               periodEnd: b.right.period_end,
               reference: b.right.reference,
+              siteId: b.right.site,
             })
           }
         }),

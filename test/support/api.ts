@@ -20,6 +20,8 @@ export const apiClient = async (baseUrl: string, email: string, password = DEMO_
     jwt,
     get: (path: string) => call("GET", path),
     post: (path: string, body?: unknown) => call("POST", path, body),
+    patch: (path: string, body?: unknown) => call("PATCH", path, body),
+    delete: (path: string) => call("DELETE", path),
   }
 }
 

@@ -22,12 +22,18 @@ export interface FactorInput {
   readonly attribution?: string | null
   readonly publication?: string | null
   readonly sourceFile?: string | null
+  /** Per-gas parts (kg CO2e of the gas per unit) and the GHG Protocol scope 3 category. */
+  readonly co2Factor?: string | null
+  readonly ch4Factor?: string | null
+  readonly n2oFactor?: string | null
+  readonly scope3Category?: number | null
 }
 
 export const insertFactor = async (sql: SQL, f: FactorInput): Promise<string> => {
   const [row] = (await sql`
     INSERT INTO emission_factors (name, activity_type, unit, factor_value, factor_unit, source, source_id, year,
-      geography, category_path, scope, licence, attribution, publication, source_file, dimension)
+      geography, category_path, scope, licence, attribution, publication, source_file, dimension,
+      co2_factor, ch4_factor, n2o_factor, scope3_category)
     VALUES (${f.name}, ${f.activityType ?? f.name}, ${f.unit}, ${f.factorValue}::numeric, 'kg CO2e',
       ${f.source ?? "DESNZ"}, ${f.sourceId ?? crypto.randomUUID()}, ${f.year ?? 2023}, ${f.geography ?? "GB"},
       ARRAY(SELECT jsonb_array_elements_text(${JSON.stringify(f.categoryPath ?? [])}::text::jsonb)),
@@ -35,7 +41,9 @@ export const insertFactor = async (sql: SQL, f: FactorInput): Promise<string> =>
       ${f.attribution === undefined ? "Contains public sector information licensed under the Open Government Licence v3.0." : f.attribution},
       ${f.publication === undefined ? "Greenhouse gas reporting: conversion factors 2023" : f.publication},
       ${f.sourceFile === undefined ? "ghg-conversion-factors-2023-full-set.xlsx" : f.sourceFile},
-      ${f.dimension === undefined ? null : f.dimension})
+      ${f.dimension === undefined ? null : f.dimension},
+      ${f.co2Factor ?? null}::numeric, ${f.ch4Factor ?? null}::numeric, ${f.n2oFactor ?? null}::numeric,
+      ${f.scope3Category ?? null}::smallint)
     RETURNING id::text AS id`) as Array<{ id: string }>
   return row!.id
 }
@@ -76,6 +84,10 @@ export interface ActivityInput {
   readonly geography?: string | null
   readonly reference?: string | null
   readonly extra?: Record<string, string> | null
+  /** Emissions per gas as the match pipeline writes them; the rest of `emissions` is `other`. */
+  readonly emissionsCo2?: string | null
+  readonly emissionsCh4?: string | null
+  readonly emissionsN2o?: string | null
 }
 
 /**
@@ -105,19 +117,23 @@ export const insertActivities = async (
     geography: a.geography ?? null,
     reference: a.reference ?? null,
     extra: a.extra ?? null,
+    emissions_co2: a.emissionsCo2 ?? null,
+    emissions_ch4: a.emissionsCh4 ?? null,
+    emissions_n2o: a.emissionsN2o ?? null,
   }))
   const rows = (await sql`
     INSERT INTO activities (upload_id, row_number, raw_description, raw_volume, raw_unit, activity_date, status,
       matched_factor_id, factor_confidence, emissions, emissions_unit, match_source, failure_reason, category,
-      geography, reference, extra, created_at, updated_at)
+      geography, reference, extra, emissions_co2, emissions_ch4, emissions_n2o, created_at, updated_at)
     SELECT ${uploadId}::uuid, r.row_number, r.raw_description, r.raw_volume::numeric, r.raw_unit, r.activity_date::date,
       r.status::activity_status, r.matched_factor_id::uuid, r.factor_confidence::numeric, r.emissions::numeric,
       r.emissions_unit, r.match_source, r.failure_reason, r.category, r.geography, r.reference, r.extra,
+      r.emissions_co2::numeric, r.emissions_ch4::numeric, r.emissions_n2o::numeric,
       coalesce(${createdAt ?? null}::timestamptz, now()), now()
     FROM jsonb_to_recordset(${JSON.stringify(records)}::text::jsonb) AS r(row_number INT, raw_description TEXT,
       raw_volume TEXT, raw_unit TEXT, activity_date TEXT, status TEXT, matched_factor_id TEXT, factor_confidence TEXT,
       emissions TEXT, emissions_unit TEXT, match_source TEXT, failure_reason TEXT, category TEXT, geography TEXT,
-      reference TEXT, extra JSONB)
+      reference TEXT, extra JSONB, emissions_co2 TEXT, emissions_ch4 TEXT, emissions_n2o TEXT)
     ORDER BY r.row_number
     RETURNING id::text AS id, row_number`) as Array<{ id: string; row_number: number }>
   return [...rows].sort((a, b) => a.row_number - b.row_number).map((row) => row.id)

@@ -1,3 +1,5 @@
+import { Webhooks } from "@scopeline/webhooks"
+import { AuditLog } from "@scopeline/events"
 import { AppConfig } from "@scopeline/settings/AppConfig"
 import { ActivitiesRepo } from "@scopeline/uploads/ActivitiesRepo"
 import { migrate } from "@scopeline/sql/Migrator"
@@ -24,7 +26,7 @@ export const parsingHarness = async () => {
   const databaseUrl = await testDatabase()
   const settings = testSettings({ DATABASE_URL: databaseUrl })
   const layer = Layer.mergeAll(ParseUpload.Default, UploadsRepo.Default, ActivitiesRepo.Default).pipe(
-    Layer.provideMerge(Layer.mergeAll(LocalBlobStoreLive, PgQueueLive)),
+    Layer.provideMerge(Layer.mergeAll(LocalBlobStoreLive, PgQueueLive, Webhooks.Default.pipe(Layer.provideMerge(AuditLog.Default)))),
     Layer.provideMerge(Layer.effectDiscard(migrate()).pipe(Layer.provideMerge(sqlLayer(databaseUrl)))),
     Layer.provideMerge(AppConfig.Default),
     Layer.provide(configLayer(settings)),

@@ -124,10 +124,11 @@ describe("rejected files store nothing and say why", () => {
   })
 
   test("a column named __proto__ is kept with the other original data", async () => {
-    const { upload } = await harness.parse(`${HEADER},__proto__,Site\nDiesel,1,L,2024-01-01,p1,North\n`)
+    // (Not `Site`: that column names a site of features/sites, and North is none.)
+    const { upload } = await harness.parse(`${HEADER},__proto__,Region\nDiesel,1,L,2024-01-01,p1,North\n`)
     const [row] = await harness.db`SELECT extra FROM activities WHERE upload_id = ${upload.id}`
     // (A `{ __proto__: … }` literal would set a prototype, so compare the JSON text.)
-    expect(JSON.stringify(row.extra)).toBe('{"Site":"North","__proto__":"p1"}')
+    expect(JSON.stringify(row.extra)).toBe('{"Region":"North","__proto__":"p1"}')
   })
 
   test("a redelivered job for a finished upload changes nothing", async () => {

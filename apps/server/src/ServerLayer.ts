@@ -1,13 +1,18 @@
-import { AuthenticationLive, UsersRepo } from "@scopeline/accounts"
+import { ApiKeys, AuthenticationLive, Invitations, Profile, Team, UsersRepo } from "@scopeline/accounts"
+import { AuditLog, AuditRepo, recordRelease } from "@scopeline/events"
+import { Webhooks } from "@scopeline/webhooks"
 import { ActivitiesQuery, EmissionsRepo } from "@scopeline/activities"
 import { FactorsRepo, loadCatalogue } from "@scopeline/catalogue"
+import { Exports, InventoryReports } from "@scopeline/inventory"
+import { Measurements, SiteLimits, Sites, SitesRepo } from "@scopeline/sites"
 import { QueueLive } from "@scopeline/queue/QueueLive"
 import { AppConfig } from "@scopeline/settings/AppConfig"
+import { TracingLive } from "@scopeline/settings/Tracing"
 import { MigratedDatabaseLive } from "@scopeline/sql/Database"
 import { BlobStoreLive } from "@scopeline/storage/BlobStoreLive"
 import { makeResponder } from "@scopeline/ui/respond"
 import { ActivitiesRepo, UploadProgress, Uploads, UploadsRepo } from "@scopeline/uploads"
-import { Config, Effect, Layer } from "effect"
+import { Cause, Config, Effect, Layer, Runtime } from "effect"
 import { makeApp, makeFetch } from "./app.ts"
 import type { ServerServices } from "./ServerServices.ts"
 /**
@@ -32,8 +37,22 @@ export const ServerServicesLive = Layer.mergeAll(
   ActivitiesQuery.Default,
   EmissionsRepo.Default,
   UploadProgress.Default,
+  InventoryReports.Default,
+  Exports.Default,
   CatalogueLive,
+  Team.Default,
+  Invitations.Default,
+  Profile.Default,
+  ApiKeys.Default,
+  Webhooks.Default,
+  Sites.Default,
+  SitesRepo.Default,
+  SiteLimits.Default,
+  Measurements.Default,
+  // A version this log has not seen is a release: recorded once, at start-up.
+  Layer.effectDiscard(recordRelease()),
 ).pipe(
+  Layer.provideMerge(Layer.merge(AuditLog.Default, AuditRepo.Default)),
   Layer.provideMerge(Layer.mergeAll(BlobStoreLive, QueueLive)),
   Layer.provideMerge(MigratedDatabaseLive),
   Layer.provideMerge(AppConfig.Default),
@@ -63,13 +82,17 @@ export const serve = (options: { readonly port?: number; readonly onListen?: (in
           Bun.serve({
             port,
             hostname: "0.0.0.0",
-            // Uploads stream to the local blob store; the body limit sits above the largest allowed file.
-            maxRequestBodySize: 1024 * 1024 * 1024,
+            // Out of reach on purpose: Bun's own 413 has no body. Our limits answer in JSON instead:
+            // makeFetch and jsonBody/formBody (1 MiB), the blob endpoint (the signed upload's size).
+            maxRequestBodySize: Number.MAX_SAFE_INTEGER,
             // Elysia's own default; an upload's live progress holds a request open between updates.
             idleTimeout: 30,
             // Bun's development mode answers an uncaught error with a page showing the stack trace.
             development: false,
-            fetch: makeFetch(app, { trustProxy }),
+            fetch: makeFetch(app, {
+              trustProxy,
+              logDefect: (error) => Runtime.runFork(runtime)(Effect.logError("unhandled error in the fetch handler", Cause.die(error))),
+            }),
           }),
         ),
         (server) => Effect.promise(() => server.stop(true)),
@@ -79,4 +102,5 @@ export const serve = (options: { readonly port?: number; readonly onListen?: (in
       yield* Effect.logInfo("server listening").pipe(Effect.annotateLogs(info))
       options.onListen?.(info)
     }),
-  )
+    // Provided here, around the runtime every request runs in, so each request's spans are exported.
+  ).pipe(Layer.provide(TracingLive("scopeline-server")))

@@ -1,6 +1,8 @@
 import { Elysia } from "elysia"
 import { activitiesApi } from "@scopeline/activities"
-import { adminApi } from "@scopeline/accounts"
+import { accountPages, adminApi, apiKeysApi, invitationsApi, teamPages } from "@scopeline/accounts"
+import { auditApi, auditPages } from "@scopeline/audit"
+import { integrationsPage, webhooksApi } from "@scopeline/webhooks"
 import { authApi } from "@scopeline/accounts"
 import { blobsApi } from "@scopeline/uploads"
 import { catalogueApi } from "@scopeline/catalogue"
@@ -13,48 +15,78 @@ import { authPages } from "@scopeline/accounts"
 import { activitiesPage } from "@scopeline/activities"
 import { cataloguePages } from "@scopeline/catalogue"
 import { homePage } from "@scopeline/home"
+import { blobDownloads, dashboardPage, exportsApi, exportsPages, inventoryApi } from "@scopeline/inventory"
 import { uploadPages } from "@scopeline/uploads"
 import { opsPage } from "@scopeline/ops"
+import { sitesApi, sitesPages } from "@scopeline/sites"
 import { errorPage } from "@scopeline/ui/render"
 import type { ServerServices } from "./ServerServices.ts"
 import { staticAssets } from "@scopeline/ui/static"
+import { apiDocs } from "@scopeline/ui/apiDocs"
 import { pathOf, withSecurityHeaders } from "@scopeline/ui/securityHeaders"
 import { rememberClientAddress } from "@scopeline/ui/clientAddress"
 import type { Server } from "bun"
+import { MAX_BODY_BYTES } from "@scopeline/ui/decode"
+import { BLOB_ROUTE } from "@scopeline/storage/LocalBlobStore"
 
 // By string, not `new URL`: this also runs for requests whose Host header makes the URL unparsable.
-const isApiPath = (request: Request) => pathOf(request).startsWith("/v1/")
+// The blob endpoint is the API's too: programs (the upload script, the browser's fetch) call it.
+const isApiPath = (request: Request) => pathOf(request).startsWith("/v1/") || pathOf(request).startsWith(BLOB_ROUTE)
+
+/** An error answer in the request's kind: `{error:{code,message}}` under /v1, a short plain page elsewhere. */
+const plainError = (request: Request, status: number, code: string, title: string, message: string): Response =>
+  isApiPath(request)
+    ? json(errorBody(code, message), status)
+    : new Response(`<!doctype html><title>${title}</title><h1>${title}</h1><p>${message}</p>`, {
+        status,
+        headers: { "content-type": "text/html; charset=utf-8" },
+      })
 
 /**
  * A Host header that is not a host (`Host: a b`, `Host: 127.0.0.1:abc`) gives Bun a `request.url`
  * that `new URL` refuses, and every route parses it; such a request is refused before any of them.
  */
-const unparsableAddress = (request: Request): Response => {
-  const message = "The request's Host header is not a valid host name."
-  return isApiPath(request)
-    ? json(errorBody("bad_request", message), 400)
-    : new Response(`<!doctype html><title>Bad request</title><h1>Bad request</h1><p>${message}</p>`, {
-        status: 400,
-        headers: { "content-type": "text/html; charset=utf-8" },
-      })
-}
+const unparsableAddress = (request: Request): Response =>
+  plainError(request, 400, "bad_request", "Bad request", "The request's Host header is not a valid host name.")
+
+/**
+ * A declared body above what any route but the blob endpoint reads: refused before routing, so a
+ * route that lets Elysia parse its body can never be made to buffer one. (Bun's own
+ * `maxRequestBodySize` is set out of reach because its 413 has no body; see docs/security.md.)
+ */
+const declaredTooLarge = (request: Request): boolean =>
+  !pathOf(request).startsWith(BLOB_ROUTE) && Number(request.headers.get("content-length") ?? "0") > MAX_BODY_BYTES
 
 /**
  * The server's fetch handler around the app: the only code that sees every request and every
  * response (Elysia's hooks skip some, such as its own 404 and early answers from `onRequest`), so
- * the Host check, the client address and the security headers live here, once.
+ * the Host check, the body limit, the client address and the security headers live here, once.
  */
 export const makeFetch =
-  (app: { readonly handle: (request: Request) => Promise<Response> }, options: { readonly trustProxy: boolean }) =>
+  (
+    app: { readonly handle: (request: Request) => Promise<Response> },
+    options: { readonly trustProxy: boolean; readonly logDefect?: (error: unknown) => void },
+  ) =>
   async (request: Request, server: Server<undefined>): Promise<Response> => {
     if (!URL.canParse(request.url)) return withSecurityHeaders(request, unparsableAddress(request))
-    rememberClientAddress(request, server.requestIP(request)?.address, options.trustProxy)
-    return withSecurityHeaders(request, await app.handle(request))
+    if (declaredTooLarge(request)) {
+      const message = `The request body is larger than ${MAX_BODY_BYTES / 1024} KiB.`
+      return withSecurityHeaders(request, plainError(request, 413, "payload_too_large", "Request too large", message))
+    }
+    try {
+      rememberClientAddress(request, server.requestIP(request)?.address, options.trustProxy)
+      return withSecurityHeaders(request, await app.handle(request))
+    } catch (error) {
+      // Left to Bun, an escaped error is a text/plain "Something went wrong!" without our headers.
+      options.logDefect?.(error)
+      const message = "Something went wrong on our side. The problem was logged."
+      return withSecurityHeaders(request, plainError(request, 500, "internal_error", "Something went wrong", message))
+    }
   }
 
 /** The whole HTTP surface: the /v1 JSON API and the htmx pages, as separate plugins. */
-export const makeApp = (respond: Responder<ServerServices>) =>
-  new Elysia({ name: "scopeline" })
+export const makeApp = (respond: Responder<ServerServices>) => {
+  const app = new Elysia({ name: "scopeline" })
     // Errors Elysia raises itself (no route, unreadable body) get the same shapes as ours.
     .onError(({ code, request }) => {
       const status = code === "NOT_FOUND" ? 404 : code === "PARSE" || code === "VALIDATION" ? 400 : 500
@@ -83,14 +115,32 @@ export const makeApp = (respond: Responder<ServerServices>) =>
     .use(meApi(respond))
     .use(systemApi(respond))
     .use(adminApi(respond))
+    .use(invitationsApi(respond))
+    .use(apiKeysApi(respond))
+    .use(auditApi(respond))
+    .use(webhooksApi(respond))
     .use(activitiesApi(respond))
+    .use(inventoryApi(respond))
+    .use(exportsApi(respond))
     .use(catalogueApi(respond))
     .use(opsApi(respond))
+    .use(sitesApi(respond))
     .use(uploadsApi(respond))
     .use(blobsApi(respond))
+    .use(blobDownloads(respond))
     .use(authPages(respond))
+    .use(teamPages(respond))
+    .use(accountPages(respond))
+    .use(auditPages(respond))
+    .use(integrationsPage(respond))
     .use(homePage(respond))
     .use(uploadPages(respond))
     .use(activitiesPage(respond))
+    .use(dashboardPage(respond))
+    .use(exportsPages(respond))
     .use(cataloguePages(respond))
     .use(opsPage(respond))
+    .use(sitesPages(respond))
+  // Last, and reading the routes only when first asked: the document lists every route above.
+  return app.use(apiDocs(() => app.routes))
+}

@@ -17,6 +17,7 @@ import { Effect, Option, Schema } from "effect"
 import { Elysia } from "elysia"
 import { decodeInput, QueryInt, queryParams } from "@scopeline/ui/decode"
 import { json, type Responder } from "@scopeline/ui/respond"
+import { documented } from "@scopeline/ui/RouteDoc"
 import type { ActivitiesServices } from "./services.ts"
 
 
@@ -93,6 +94,7 @@ export const activityJson = (row: ActivityRow) => ({
   reference: row.reference,
   // The file's own columns stay under their own key: spreading them here could shadow ours.
   extra: row.extra ?? {},
+  site: row.siteId === null ? null : { id: row.siteId, code: row.siteCode ?? "", url: `/v1/sites/${row.siteId}` },
   upload: { id: row.uploadId, url: `/v1/uploads/${row.uploadId}`, row_number: row.rowNumber },
   match_source: row.matchSource,
   confidence: decimal(row.confidence),
@@ -112,6 +114,111 @@ const totalLine = <K extends string>(name: K, bucket: EmissionsBucket) =>
     quantity: number
     activities: number
   }
+
+const Nullable = Schema.NullOr
+
+/** An activity as the API shows it (`activityJson`). */
+export const ActivityJson = Schema.Struct({
+  id: Schema.String,
+  url: Schema.String,
+  emissions: Nullable(
+    Schema.Struct({
+      pollutant: Schema.Struct({ id: Schema.String, name: Schema.String }),
+      amount: Schema.Struct({ unit: Schema.String, quantity: Schema.Number }),
+    }),
+  ),
+  emission_factor: Nullable(
+    Schema.Struct({
+      id: Schema.String,
+      name: Nullable(Schema.String),
+      url: Schema.String,
+      provenance: Schema.Struct({
+        source: Nullable(Schema.String),
+        year: Nullable(Schema.Number),
+        geography: Nullable(Schema.String),
+        licence: Nullable(Schema.String),
+        source_id: Nullable(Schema.String),
+        ref: Nullable(Schema.String),
+      }),
+    }),
+  ),
+  description: Schema.String,
+  quantity: Nullable(Schema.Number),
+  unit: Schema.String,
+  date: Nullable(Schema.String),
+  category: Nullable(Schema.String),
+  geography: Nullable(Schema.String),
+  period_start: Nullable(Schema.String),
+  period_end: Nullable(Schema.String),
+  reference: Nullable(Schema.String),
+  extra: Schema.Record({ key: Schema.String, value: Schema.Unknown }).annotations({ description: "the file's own columns, under their own names" }),
+  site: Nullable(Schema.Struct({ id: Schema.String, code: Schema.String, url: Schema.String })).annotations({
+    description: "the site named in the file's `site` column",
+  }),
+  upload: Schema.Struct({ id: Schema.String, url: Schema.String, row_number: Schema.Number }),
+  match_source: Nullable(Schema.String),
+  confidence: Nullable(Schema.Number),
+  failure_reason: Nullable(Schema.String),
+  metadata: Schema.Struct({
+    status: ActivityStatus,
+    ingested_on: Schema.String,
+    updated_at: Schema.String,
+    submitted_by: Nullable(Schema.Struct({ id: Schema.String, email: Nullable(Schema.String) })),
+  }),
+}).annotations({ identifier: "Activity" })
+
+const TotalLine = (name: string) =>
+  Schema.Struct({ [name]: Nullable(Schema.String), quantity: Schema.Number, activities: Schema.Number })
+
+/** The OpenAPI entries of the routes below, one per route, attached to it as its `detail`. */
+export const activitiesApiDocs = {
+  list: documented({
+    summary: "List activities, by offset or by cursor",
+    description: "Follow `next_cursor` for a stable walk through a large upload; `status_counts` comes with `upload_id`.",
+    tag: "activities",
+    access: "view",
+    query: ActivityListParams,
+    responses: {
+      200: {
+        description: "One page of activities.",
+        schema: Schema.Struct({
+          offset: Nullable(Schema.Number),
+          limit: Schema.Number,
+          next_cursor: Nullable(Schema.String),
+          status_counts: Schema.optional(Schema.Record({ key: ActivityStatus, value: Schema.Number })),
+          activities: Schema.Array(ActivityJson),
+        }),
+      },
+    },
+  }),
+  get: documented({
+    summary: "One activity, with its factor's provenance",
+    tag: "activities",
+    access: "view",
+    params: Schema.Struct({ id: Schema.String }),
+    responses: { 200: { description: "The activity.", schema: ActivityJson } },
+    errors: [404],
+  }),
+  totals: documented({
+    summary: "Emission totals, by scope, category and month",
+    tag: "activities",
+    access: "view",
+    query: TotalsParams,
+    responses: {
+      200: {
+        description: "The totals, in kg CO2e, of the calculated activities.",
+        schema: Schema.Struct({
+          upload_id: Nullable(Schema.String),
+          unit: Schema.Literal("kg CO2e"),
+          total: Schema.Struct({ quantity: Schema.Number, activities: Schema.Number }),
+          by_scope: Schema.Array(TotalLine("scope")),
+          by_category: Schema.Array(TotalLine("category")),
+          by_month: Schema.Array(TotalLine("month")),
+        }),
+      },
+    },
+  }),
+}
 
 /** GET /v1/activities, GET /v1/activities/:id and GET /v1/emissions/totals. */
 export const activitiesApi = (respond: Responder<ActivitiesServices>) =>
@@ -136,6 +243,7 @@ export const activitiesApi = (respond: Responder<ActivitiesServices>) =>
           })
         }),
       ),
+      { detail: activitiesApiDocs.list },
     )
     .get("/activities/:id", ({ request, params }) =>
       respond.api(
@@ -152,6 +260,7 @@ export const activitiesApi = (respond: Responder<ActivitiesServices>) =>
           })
         }),
       ),
+      { detail: activitiesApiDocs.get },
     )
     .get("/emissions/totals", ({ request }) =>
       respond.api(
@@ -170,4 +279,5 @@ export const activitiesApi = (respond: Responder<ActivitiesServices>) =>
           })
         }),
       ),
+      { detail: activitiesApiDocs.totals },
     )

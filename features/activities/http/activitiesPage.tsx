@@ -10,6 +10,7 @@ import type { Responder } from "@scopeline/ui/respond"
 import type { ActivitiesServices } from "./services.ts"
 import { pageResponder } from "@scopeline/ui/pageResponder"
 import { renderPage, signedIn } from "@scopeline/accounts"
+import { formatCount, formatDate } from "@scopeline/ui/format"
 
 // The filter offers the newest uploads; older ones stay reachable by their id in the URL.
 const UPLOADS_IN_FILTER = 50
@@ -45,7 +46,7 @@ export const activitiesPage = (respond: Responder<ActivitiesServices>) => {
     page(
       request,
       Effect.gen(function* () {
-        const { principal, user } = yield* signedIn(request, "view")
+        const { principal, user, reader } = yield* signedIn(request, "view")
         const params = yield* decodeInput(ActivityListParams, "filter")(queryParams(request))
         const query = yield* ActivitiesQuery
         // The page pages by offset: previous links need it, and people rarely go 40 pages deep here.
@@ -79,7 +80,7 @@ export const activitiesPage = (respond: Responder<ActivitiesServices>) => {
               uploadId={params.upload_id ?? null}
               uploads={uploads.map(({ upload, counts: c }) => ({
                 id: upload.id,
-                label: `${upload.originalFilename ?? upload.id.slice(0, 8)} · ${upload.createdAt.toISOString().slice(0, 10)} · ${c.calculated}/${c.total} calculated`,
+                label: `${upload.originalFilename ?? upload.id.slice(0, 8)} · ${formatDate(upload.createdAt, reader)} · ${formatCount(c.calculated)}/${formatCount(c.total)} calculated`,
               }))}
             />,
           ),

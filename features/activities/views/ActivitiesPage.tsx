@@ -1,3 +1,4 @@
+import { formatCount, formatEmissions } from "@scopeline/ui/format"
 import { Pager } from "@scopeline/ui/Pager"
 export interface ActivityView {
   readonly id: string
@@ -35,10 +36,6 @@ export interface ActivitiesPageProps extends ActivitiesTableProps {
   readonly uploadId: string | null
 }
 
-/** Readable kg CO2e: grouped thousands, at most three decimals (the exact figure is in the API). */
-export const formatKg = (kg: string) =>
-  Number(kg).toLocaleString("en-GB", { maximumFractionDigits: 3, minimumFractionDigits: 0 })
-
 const percent = (confidence: string) => `${Math.round(Number(confidence) * 100)}%`
 
 /** The table alone: what the filter form swaps in. */
@@ -48,7 +45,7 @@ export const ActivitiesTable = (props: ActivitiesTableProps) => (
       <p class="progress" id="upload-progress">
         {Object.entries(props.counts).map(([status, count]) => (
           <span class={`status ${status}`} safe>
-            {`${status}: ${count}`}
+            {`${status}: ${formatCount(count)}`}
           </span>
         ))}
       </p>
@@ -65,7 +62,7 @@ export const ActivitiesTable = (props: ActivitiesTableProps) => (
             <th>Quantity</th>
             <th>Date</th>
             <th>Status</th>
-            <th class="num">kg CO2e</th>
+            <th class="num">Emissions</th>
             <th>Emission factor</th>
             <th>Match</th>
           </tr>
@@ -82,7 +79,7 @@ export const ActivitiesTable = (props: ActivitiesTableProps) => (
                 </span>
               </td>
               <td class="num emissions" safe>
-                {row.emissionsKg === null ? "—" : formatKg(row.emissionsKg)}
+                {row.emissionsKg === null ? "—" : formatEmissions(row.emissionsKg)}
               </td>
               <td>
                 {row.factor ? (
@@ -150,6 +147,20 @@ export const ActivitiesPage = (props: ActivitiesPageProps) => (
         </select>
       </label>
       <button type="submit">Filter</button>
+    </form>
+    {/* The export takes the filters the page shows; it is written in the background (features/inventory). */}
+    <form method="post" action="/exports" class="filters" id="export-activities">
+      <input type="hidden" name="kind" value="activities" />
+      {!!props.status && <input type="hidden" name="status" value={props.status} />}
+      {!!props.uploadId && <input type="hidden" name="upload_id" value={props.uploadId} />}
+      <label>
+        Export format
+        <select name="format">
+          <option value="csv">CSV</option>
+          <option value="xlsx">Excel (XLSX)</option>
+        </select>
+      </label>
+      <button type="submit">Export</button>
     </form>
     <ActivitiesTable {...props} />
   </>

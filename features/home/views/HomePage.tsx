@@ -19,6 +19,12 @@ export const HomePage = (props: HomePageProps) => (
     <p class="announcement" id="announcement" safe>
       {props.announcement}
     </p>
+    {props.actions.some((action) => action.href === "/dashboard") && (
+      <a class="card action featured" id="dashboard-link" href="/dashboard">
+        <strong>Your inventory</strong>
+        <span>Emissions by scope, month, category and gas, with how much is calculated.</span>
+      </a>
+    )}
     {props.actions.length > 0 && (
       <section class="actions">
         {props.actions.map((action) => (

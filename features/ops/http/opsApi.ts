@@ -1,3 +1,5 @@
+import { AuditLog } from "@scopeline/events"
+import { SqlClient } from "@effect/sql"
 import { guard } from "@scopeline/accounts"
 import { DeadLetterNotFound, QueueNotFound } from "../errors.ts"
 import { type ApiError, BadRequest } from "@scopeline/ui/ApiError"
@@ -7,10 +9,11 @@ import { Effect, Schema } from "effect"
 import { Elysia } from "elysia"
 import { decodeInput, queryParams } from "@scopeline/ui/decode"
 import { json, type Responder } from "@scopeline/ui/respond"
+import { documented } from "@scopeline/ui/RouteDoc"
 import type { OpsServices } from "./services.ts"
 
-export const QUEUES: ReadonlyArray<QueueName> = ["parse", "match"]
-const QueueNameSchema = Schema.Literal("parse", "match")
+export const QUEUES: ReadonlyArray<QueueName> = ["parse", "match", "export"]
+const QueueNameSchema = Schema.Literal("parse", "match", "export")
 
 const isQueueName = (name: string): name is QueueName => (QUEUES as ReadonlyArray<string>).includes(name)
 
@@ -37,12 +40,28 @@ export const queueDepths = (queue: Queue["Type"]) =>
 export const replayDeadLetter = (queueName: QueueName | undefined, id: string, by: Principal) =>
   Effect.gen(function* () {
     const queue = yield* Queue
+    const sql = yield* SqlClient.SqlClient
+    const audit = yield* AuditLog
     for (const name of queueName ? [queueName] : QUEUES) {
-      if (yield* queue.replay(name, id).pipe(Effect.orDie)) {
-        // The runbook calls replay from the app "audited": this line is that audit trail.
-        yield* Effect.logInfo("dead letter replayed").pipe(
-          Effect.annotateLogs({ queue: name, deadLetterId: id, replayedBy: by.userId }),
+      // With the PostgreSQL queue the replay and its event commit together; SQS is outside the
+      // database, so there the event is written right after SQS took the message back.
+      const replayed = yield* sql
+        .withTransaction(
+          Effect.gen(function* () {
+            if (!(yield* queue.replay(name, id))) return false
+            yield* audit.record({
+              category: "system",
+              action: "dead_letter_replayed",
+              actor: { userId: by.userId, role: by.role },
+              object: { type: "dead_letter", id },
+              details: { queue: name },
+            })
+            return true
+          }),
         )
+        .pipe(Effect.orDie)
+      if (replayed) {
+        yield* Effect.logInfo("dead letter replayed").pipe(Effect.annotateLogs({ queue: name, deadLetterId: id, replayedBy: by.userId }))
         return name
       }
     }
@@ -60,6 +79,61 @@ export const deadLetterJson = (letter: DeadLetter) => ({
 })
 
 const ReplayQuery = Schema.Struct({ queue: Schema.optional(QueueNameSchema) })
+
+const DeadLetterJson = Schema.Struct({
+  id: Schema.String,
+  queue: QueueNameSchema,
+  body: Schema.Unknown.annotations({ description: "the message as it was sent" }),
+  receive_count: Schema.Number,
+  last_error: Schema.NullOr(Schema.String),
+  dead_at: Schema.String,
+  replay_url: Schema.String,
+}).annotations({ identifier: "DeadLetter" })
+const Replayed = Schema.Struct({ replayed: Schema.Struct({ id: Schema.String, queue: QueueNameSchema }) })
+
+/** The OpenAPI entries of the routes below, one per route, attached to it as its `detail`. */
+export const opsApiDocs = {
+  deadLetters: documented({
+    summary: "The dead letters of the parse and match queues, newest first",
+    tag: "operations",
+    access: "operate",
+    responses: { 200: { description: "Every dead letter.", schema: Schema.Struct({ dead_letters: Schema.Array(DeadLetterJson) }) } },
+  }),
+  queues: documented({
+    summary: "Queue depths: visible, in flight, dead",
+    tag: "operations",
+    access: "operate",
+    responses: {
+      200: {
+        description: "One line per queue.",
+        schema: Schema.Struct({
+          queues: Schema.Array(
+            Schema.Struct({ name: QueueNameSchema, visible: Schema.Number, in_flight: Schema.Number, dead_letters: Schema.Number }),
+          ),
+        }),
+      },
+    },
+  }),
+  replay: documented({
+    summary: "Replay one dead letter of a named queue",
+    tag: "operations",
+    access: "operate",
+    changes: true,
+    params: Schema.Struct({ segment: QueueNameSchema, id: Schema.String }),
+    responses: { 200: { description: "The message is back on its queue.", schema: Replayed } },
+    errors: [404],
+  }),
+  replayById: documented({
+    summary: "Replay one dead letter by its id alone (or `?queue=`)",
+    tag: "operations",
+    access: "operate",
+    changes: true,
+    params: Schema.Struct({ segment: Schema.String.annotations({ description: "the dead letter's id" }) }),
+    query: ReplayQuery,
+    responses: { 200: { description: "The message is back on its queue.", schema: Replayed } },
+    errors: [404],
+  }),
+}
 
 /** Operations: queue depths and the dead letters of the parse and match queues, with replay. */
 export const opsApi = (respond: Responder<OpsServices>) => {
@@ -80,6 +154,7 @@ export const opsApi = (respond: Responder<OpsServices>) => {
           return json({ dead_letters: letters.map(deadLetterJson) })
         }),
       ),
+      { detail: opsApiDocs.deadLetters },
     )
     .get("/queues", ({ request }) =>
       respond.api(
@@ -92,6 +167,7 @@ export const opsApi = (respond: Responder<OpsServices>) => {
           })
         }),
       ),
+      { detail: opsApiDocs.queues },
     )
     // The router needs one parameter name per path position: the segment after /dead-letters/ is
     // the queue in the full form and the id in the alias, hence its neutral name.
@@ -108,7 +184,7 @@ export const opsApi = (respond: Responder<OpsServices>) => {
             params.id,
           ),
         ),
-      { parse: "none" },
+      { parse: "none", detail: opsApiDocs.replay },
     )
     .post(
       "/dead-letters/:segment/replay",
@@ -124,6 +200,6 @@ export const opsApi = (respond: Responder<OpsServices>) => {
             params.segment,
           ),
         ),
-      { parse: "none" },
+      { parse: "none", detail: opsApiDocs.replayById },
     )
 }

@@ -6,11 +6,12 @@ import { Queue } from "@scopeline/queue/Queue"
 import { DeadLetters, type DeadLetterView, OpsPage } from "../views/OpsPage.tsx"
 import { Effect } from "effect"
 import { Elysia } from "elysia"
+import { deliveryView, WebhookDeliveries, Webhooks } from "@scopeline/webhooks"
 import { deadLettersOf, QUEUES, queueDepths, replayDeadLetter } from "./opsApi.ts"
 import type { Responder } from "@scopeline/ui/respond"
 import type { OpsServices } from "./services.ts"
 import { pageResponder } from "@scopeline/ui/pageResponder"
-import { renderPage, signedIn } from "@scopeline/accounts"
+import { currentUser, readerOf, renderPage, signedIn } from "@scopeline/accounts"
 
 const deadLetterView = (letter: DeadLetter): DeadLetterView => ({
   id: letter.id,
@@ -18,7 +19,7 @@ const deadLetterView = (letter: DeadLetter): DeadLetterView => ({
   body: letter.body,
   receiveCount: letter.receiveCount,
   lastError: letter.lastError,
-  deadAt: letter.deadAt.toISOString().replace("T", " ").slice(0, 19),
+  deadAt: letter.deadAt,
 })
 
 const databaseReachable = SqlClient.SqlClient.pipe(
@@ -36,18 +37,26 @@ export const opsPage = (respond: Responder<OpsServices>) => {
       page(
         request,
         Effect.gen(function* () {
-          const { principal, user } = yield* signedIn(request, "operate")
+          const { principal, user, reader } = yield* signedIn(request, "operate")
           const queue = yield* Queue
           const config = yield* AppConfig
-          const { queues, letters, database } = yield* Effect.all(
-            { queues: queueDepths(queue), letters: deadLettersOf(queue), database: databaseReachable },
+          const { queues, letters, database, deadDeliveries } = yield* Effect.all(
+            {
+              queues: queueDepths(queue),
+              letters: deadLettersOf(queue),
+              database: databaseReachable,
+              deadDeliveries: Webhooks.pipe(Effect.flatMap((webhooks) => webhooks.deliveries("dead", 50))),
+            },
             { concurrency: "unbounded" },
           )
           return yield* Effect.promise(() =>
             renderPage(
               request,
               { title: "Operations", principal, user },
-              <OpsPage health={{ database, version: config.version }} queues={queues} deadLetters={letters.map(deadLetterView)} />,
+              <>
+                <OpsPage health={{ database, version: config.version }} queues={queues} deadLetters={letters.map(deadLetterView)} reader={reader} />
+                <WebhookDeliveries deliveries={deadDeliveries.map(deliveryView)} reader={reader} />
+              </>,
             ),
           )
         }),
@@ -70,8 +79,9 @@ export const opsPage = (respond: Responder<OpsServices>) => {
                 )
               : `There is no queue named "${params.queue}".`
             const letters = yield* deadLettersOf(yield* Queue)
+            const reader = readerOf(yield* currentUser(principal))
             return yield* Effect.promise(() =>
-              renderPage(request, { title: "Operations" }, <DeadLetters deadLetters={letters.map(deadLetterView)} notice={notice} />),
+              renderPage(request, { title: "Operations" }, <DeadLetters deadLetters={letters.map(deadLetterView)} notice={notice} reader={reader} />),
             )
           }),
         ),

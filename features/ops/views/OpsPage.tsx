@@ -1,3 +1,5 @@
+import { formatCount, formatTimestamp, isoInstant, type ReaderPreferences } from "@scopeline/ui/format"
+
 export interface QueueDepthView {
   readonly name: string
   readonly visible: number
@@ -11,7 +13,7 @@ export interface DeadLetterView {
   readonly body: string
   readonly receiveCount: number
   readonly lastError: string | null
-  readonly deadAt: string
+  readonly deadAt: Date
 }
 
 export interface HealthView {
@@ -24,17 +26,22 @@ export interface OpsPageProps {
   readonly queues: ReadonlyArray<QueueDepthView>
   readonly deadLetters: ReadonlyArray<DeadLetterView>
   readonly notice?: string
+  readonly reader: ReaderPreferences
 }
 
 /** The dead letters alone: what a replay swaps back in. */
-export const DeadLetters = (props: { readonly deadLetters: ReadonlyArray<DeadLetterView>; readonly notice?: string }) => (
+export const DeadLetters = (props: {
+  readonly deadLetters: ReadonlyArray<DeadLetterView>
+  readonly notice?: string
+  readonly reader: ReaderPreferences
+}) => (
   <section id="dead-letters">
     <h2>Dead letters</h2>
-    {!!props.notice && (
-      <p class="alert notice" role="status" safe>
-        {props.notice}
-      </p>
-    )}
+    {/* Always present, and morphed rather than replaced on a replay: a screen reader announces a
+        live region whose text changes, not one that arrives already filled. */}
+    <p id="ops-notice" class={props.notice ? "alert notice" : ""} role="status" aria-live="polite" safe>
+      {props.notice ?? ""}
+    </p>
     {props.deadLetters.length === 0 ? (
       <p class="muted" id="no-dead-letters">
         No dead letters: every message was handled.
@@ -46,10 +53,10 @@ export const DeadLetters = (props: { readonly deadLetters: ReadonlyArray<DeadLet
             <th>Queue</th>
             <th>Id</th>
             <th>Dead since</th>
-            <th>Receives</th>
+            <th class="num">Receives</th>
             <th>Last error</th>
             <th>Message</th>
-            <th></th>
+            <th>Action</th>
           </tr>
         </thead>
         <tbody>
@@ -57,8 +64,14 @@ export const DeadLetters = (props: { readonly deadLetters: ReadonlyArray<DeadLet
             <tr data-dead-letter={`${letter.queue}/${letter.id}`}>
               <td safe>{letter.queue}</td>
               <td safe>{letter.id}</td>
-              <td safe>{letter.deadAt}</td>
-              <td safe>{String(letter.receiveCount)}</td>
+              <td>
+                <time datetime={isoInstant(letter.deadAt)} safe>
+                  {formatTimestamp(letter.deadAt, props.reader, { seconds: true })}
+                </time>
+              </td>
+              <td class="num" safe>
+                {formatCount(letter.receiveCount)}
+              </td>
               <td class="failure" safe>
                 {letter.lastError ?? "—"}
               </td>
@@ -74,7 +87,8 @@ export const DeadLetters = (props: { readonly deadLetters: ReadonlyArray<DeadLet
                   class="replay"
                   hx-post={`/ops/dead-letters/${encodeURIComponent(letter.queue)}/${encodeURIComponent(letter.id)}/replay`}
                   hx-target="#dead-letters"
-                  hx-swap="outerHTML"
+                  hx-swap="outerMorph"
+                  aria-label={`Replay ${letter.queue} message ${letter.id}`}
                 >
                   Replay
                 </button>
@@ -116,19 +130,19 @@ export const OpsPage = (props: OpsPageProps) => (
             <tr data-queue={queue.name}>
               <td safe>{queue.name}</td>
               <td class="num" safe>
-                {String(queue.visible)}
+                {formatCount(queue.visible)}
               </td>
               <td class="num" safe>
-                {String(queue.inFlight)}
+                {formatCount(queue.inFlight)}
               </td>
               <td class="num" safe>
-                {String(queue.deadLetters)}
+                {formatCount(queue.deadLetters)}
               </td>
             </tr>
           ))}
         </tbody>
       </table>
     </section>
-    <DeadLetters deadLetters={props.deadLetters} notice={props.notice} />
+    <DeadLetters deadLetters={props.deadLetters} notice={props.notice} reader={props.reader} />
   </>
 )

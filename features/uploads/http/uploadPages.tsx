@@ -43,7 +43,7 @@ export const uploadPages = (respond: Responder<UploadsServices>) => {
       page(
         request,
         Effect.gen(function* () {
-          const { principal, user } = yield* signedIn(request, "view")
+          const { principal, user, reader } = yield* signedIn(request, "view")
           const { offset, limit } = yield* decodeInput(PageQuery, "page")(query)
           const { uploads, total } = yield* (yield* UploadsRepo).list({ offset, limit })
           const { maxBytes } = yield* Uploads
@@ -58,12 +58,13 @@ export const uploadPages = (respond: Responder<UploadsServices>) => {
                 offset={offset}
                 limit={limit}
                 total={total}
+                reader={reader}
                 uploads={uploads.map((upload) => ({
                   id: upload.id,
                   filename: upload.originalFilename,
                   status: upload.status,
                   rowCount: upload.rowCount,
-                  createdAt: upload.createdAt.toISOString().replace("T", " ").slice(0, 16),
+                  createdAt: upload.createdAt,
                   failureReason: upload.failureReason,
                 }))}
               />,

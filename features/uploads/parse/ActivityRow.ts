@@ -183,6 +183,41 @@ export const checkGeography: Check<string | null> = (raw) => {
   return country ? ok(country.iso2) : bad("is not an ISO country code (e.g. SG, GB, FR)")
 }
 
+/** The sites an activity file may name in its `site` column, by code (compared without case). */
+export interface SiteCodes {
+  readonly byCode: ReadonlyMap<string, { readonly id: string; readonly code: string }>
+  /** The codes as a reader fixing the file needs them listed. */
+  readonly listed: string
+}
+
+const LISTED_CODES = 20
+
+export const siteCodesOf = (sites: ReadonlyArray<{ readonly id: string; readonly code: string }>): SiteCodes => {
+  const codes = sites.map((site) => site.code)
+  const more = codes.length - LISTED_CODES
+  return {
+    byCode: new Map(sites.map((site) => [site.code.toLowerCase(), site])),
+    listed: codes.slice(0, LISTED_CODES).join(", ") + (more > 0 ? ` and ${more} more (GET /v1/sites lists them all)` : ""),
+  }
+}
+
+export const NO_SITES: SiteCodes = siteCodesOf([])
+
+/** A site code the team has created (features/sites). Output: the site's id. */
+export const checkSite =
+  (sites: SiteCodes): Check<string | null> =>
+  (raw) => {
+    const value = raw.trim()
+    if (value === "") return ok(null)
+    const site = sites.byCode.get(value.toLowerCase())
+    if (site !== undefined) return ok(site.id)
+    return bad(
+      sites.byCode.size === 0
+        ? "is not a known site code: no sites exist yet. Create the site first (POST /v1/sites) or leave the column empty"
+        : `is not a known site code. Known codes: ${sites.listed}`,
+    )
+  }
+
 export interface ActivityRow {
   readonly description: string
   readonly quantity: string
@@ -193,6 +228,8 @@ export interface ActivityRow {
   readonly periodStart: string | null
   readonly periodEnd: string | null
   readonly reference: string | null
+  /** The id of the site named in the `site` column, or null. */
+  readonly siteId: string | null
 }
 
 export interface FieldProblem {
@@ -201,10 +238,11 @@ export interface FieldProblem {
 }
 
 export type RawRow = Readonly<Record<"description" | "quantity" | "unit" | "date", string>> &
-  Readonly<Partial<Record<"category" | "geography" | "period_start" | "period_end" | "reference", string>>>
+  Readonly<Partial<Record<"category" | "geography" | "period_start" | "period_end" | "reference" | "site", string>>>
 
 /** Decodes one row, collecting every problem in it (not just the first). */
-export const makeRowDecoder = (decimalComma: boolean) => {
+export const makeRowDecoder = (decimalComma: boolean, sites: SiteCodes = NO_SITES) => {
+  const site = checkSite(sites)
   const description = text(500, "is empty; describe the activity")
   const quantity = checkQuantity(decimalComma)
   const date = checkDate(true)
@@ -227,6 +265,7 @@ export const makeRowDecoder = (decimalComma: boolean) => {
       periodStart: take("period_start", optionalDate(raw.period_start ?? "")),
       periodEnd: take("period_end", optionalDate(raw.period_end ?? "")),
       reference: take("reference", optionalText(raw.reference ?? "")),
+      siteId: take("site", site(raw.site ?? "")),
     }
     if (problems.length === 0 && row.periodStart && row.periodEnd && row.periodStart > row.periodEnd) {
       problems.push({ column: "period_end", message: "is before period_start" })
@@ -249,7 +288,7 @@ const fromCheck = <A>(check: Check<A>, to: Schema.Schema<A>) =>
 const optionalString = (check: Check<string | null>) =>
   Schema.optionalWith(fromCheck(check, Schema.NullOr(Schema.String)), { default: () => null })
 
-export const ActivityRowSchema = (decimalComma: boolean) =>
+export const ActivityRowSchema = (decimalComma: boolean, sites: SiteCodes = NO_SITES) =>
   Schema.Struct({
     description: fromCheck(text(500, "is empty; describe the activity"), Schema.NullOr(Schema.String)),
     quantity: fromCheck(checkQuantity(decimalComma), Schema.String),
@@ -260,6 +299,7 @@ export const ActivityRowSchema = (decimalComma: boolean) =>
     period_start: optionalString(checkDate(false)),
     period_end: optionalString(checkDate(false)),
     reference: optionalString(text(200, null)),
+    site: optionalString(checkSite(sites)),
   }).pipe(
     Schema.filter((row) =>
       row.period_start !== null && row.period_end !== null && row.period_start > row.period_end

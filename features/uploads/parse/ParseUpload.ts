@@ -5,8 +5,13 @@ import { encodeJob, MatchJob, type ParseJob } from "../Jobs.ts"
 import { RowError, UploadId } from "../Upload.ts"
 import { enqueueInTransaction } from "@scopeline/queue/Outbox"
 import { BlobStore } from "@scopeline/storage/BlobStore"
-import { Effect, Option } from "effect"
+import { Cause, Effect, Option } from "effect"
+import { AuditLog } from "@scopeline/events"
+import { withCorrelation } from "@scopeline/settings/Correlation"
+import { recordDeadLettered } from "../deadLetters.ts"
 import { FileRejected, readActivityFile } from "./readActivityFile.ts"
+import { siteCodesOf } from "./ActivityRow.ts"
+import { SitesRepo } from "@scopeline/sites"
 
 /**
  * The parse job, all or nothing: every row of the file is validated and stored in ONE transaction
@@ -20,6 +25,27 @@ export class ParseUpload extends Effect.Service<ParseUpload>()("scopeline/ParseU
     const uploads = yield* UploadsRepo
     const activities = yield* ActivitiesRepo
     const blobs = yield* BlobStore
+    const audit = yield* AuditLog
+    const sites = yield* SitesRepo
+    const actor = { service: "parse-worker" }
+
+    /** Marks the upload failed and records why, together. */
+    const reject = (id: UploadId, reason: string, errors: ReadonlyArray<RowError>, errorCount: number, kind?: "processing") =>
+      sql
+        .withTransaction(
+          Effect.gen(function* () {
+            yield* kind === undefined ? uploads.markFailed(id, reason, errors, errorCount) : uploads.markFailed(id, reason, errors, errorCount, kind)
+            yield* audit.record({
+              category: "business",
+              action: "upload_rejected",
+              actor,
+              object: { type: "upload", id },
+              outcome: { status: "failure", errorCode: kind ?? "file_rejected", message: reason },
+              details: { error_count: errorCount },
+            })
+          }),
+        )
+        .pipe(Effect.orDie)
 
     const parse = (job: ParseJob) =>
       Effect.gen(function* () {
@@ -37,7 +63,7 @@ export class ParseUpload extends Effect.Service<ParseUpload>()("scopeline/ParseU
         )
         if (Option.isNone(file)) {
           const reason = "The uploaded file is missing from storage. Upload it again."
-          return yield* uploads.markFailed(id, reason, [new RowError({ row: null, column: null, value: null, message: reason })], 1)
+          return yield* reject(id, reason, [new RowError({ row: null, column: null, value: null, message: reason })], 1)
         }
 
         const outcome = yield* sql
@@ -48,15 +74,24 @@ export class ParseUpload extends Effect.Service<ParseUpload>()("scopeline/ParseU
                 file.value.destroy()
                 return "already settled" as const
               }
-              const { rowCount } = yield* readActivityFile(file.value, (rows) => activities.insertBatch(id, rows))
+              // Read in the transaction: a site created before the parse commits is one the file may name.
+              const known = siteCodesOf(yield* sites.known)
+              const { rowCount } = yield* readActivityFile(file.value, (rows) => activities.insertBatch(id, rows), known)
               yield* uploads.markParsed(id, rowCount)
               yield* enqueueInTransaction("match", encodeJob(new MatchJob({ uploadId: id, correlationId: job.correlationId })))
+              yield* audit.record({
+                category: "business",
+                action: "upload_parsed",
+                actor,
+                object: { type: "upload", id },
+                details: { row_count: rowCount },
+              })
               return rowCount
             }),
           )
           .pipe(
             Effect.catchTag("FileRejected", (rejected: FileRejected) =>
-              uploads.markFailed(id, rejected.reason, rejected.errors, rejected.errorCount).pipe(Effect.as("rejected" as const)),
+              reject(id, rejected.reason, rejected.errors, rejected.errorCount).pipe(Effect.as("rejected" as const)),
             ),
           )
         yield* Effect.logInfo("upload parsed").pipe(Effect.annotateLogs({ outcome }))
@@ -72,23 +107,25 @@ export class ParseUpload extends Effect.Service<ParseUpload>()("scopeline/ParseU
         return yield* parse(job).pipe(
           Effect.tapErrorCause((cause) =>
             options.lastAttempt
-              ? uploads
-                  .markFailed(
-                    UploadId.make(job.uploadId),
-                    "The file could not be processed after several attempts (a storage or database problem, not the file). An operator can replay it from the operations page.",
-                    [],
-                    0,
-                    "processing",
-                  )
-                  .pipe(Effect.zipRight(Effect.logError("parse failed on its last attempt", cause)), Effect.ignore)
+              ? reject(
+                  UploadId.make(job.uploadId),
+                  "The file could not be processed after several attempts (a storage or database problem, not the file). An operator can replay it from the operations page.",
+                  [],
+                  0,
+                  "processing",
+                ).pipe(
+                  Effect.zipRight(recordDeadLettered("parse", job.uploadId, Cause.squash(cause))),
+                  Effect.zipRight(Effect.logError("parse failed on its last attempt", cause)),
+                  Effect.ignore,
+                )
               : Effect.void,
           ),
         )
       },
-      (effect, job) => Effect.annotateLogs(effect, { uploadId: job.uploadId, correlationId: job.correlationId }),
+      (effect, job) => effect.pipe(withCorrelation(job.correlationId), Effect.annotateLogs({ uploadId: job.uploadId })),
     )
 
     return { run }
   }),
-  dependencies: [UploadsRepo.Default, ActivitiesRepo.Default],
+  dependencies: [UploadsRepo.Default, ActivitiesRepo.Default, SitesRepo.Default],
 }) {}

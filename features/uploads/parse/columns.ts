@@ -1,6 +1,6 @@
 /** The columns an activity file may have; everything else is kept verbatim as extra data. */
 export const REQUIRED_COLUMNS = ["description", "quantity", "unit", "date"] as const
-export const OPTIONAL_COLUMNS = ["category", "geography", "period_start", "period_end", "reference"] as const
+export const OPTIONAL_COLUMNS = ["category", "geography", "period_start", "period_end", "reference", "site"] as const
 export type KnownColumn = (typeof REQUIRED_COLUMNS)[number] | (typeof OPTIONAL_COLUMNS)[number]
 
 const KNOWN = new Set<string>([...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS])

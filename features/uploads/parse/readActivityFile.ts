@@ -3,7 +3,7 @@ import { RowError } from "../Upload.ts"
 import { CsvError, type Options, Parser } from "csv-parse"
 import { Data, Effect, Either, Fiber, Option } from "effect"
 import type { Readable } from "node:stream"
-import { makeRowDecoder, type RawRow } from "./ActivityRow.ts"
+import { makeRowDecoder, NO_SITES, type RawRow, type SiteCodes } from "./ActivityRow.ts"
 import { type ColumnMap, mapColumns } from "./columns.ts"
 
 /** The whole file is refused: a summary for the upload page and the row errors behind it. */
@@ -86,6 +86,7 @@ const toRaw = (record: ReadonlyArray<string>, columns: ColumnMap): RawRow => {
     period_start: fieldAt(record, k.period_start),
     period_end: fieldAt(record, k.period_end),
     reference: fieldAt(record, k.reference),
+    site: fieldAt(record, k.site),
   }
 }
 
@@ -144,6 +145,8 @@ const readChunks = (input: Readable) => {
 export const readActivityFile = <E, R>(
   input: Readable,
   store: (rows: ReadonlyArray<NewActivity>) => Effect.Effect<void, E, R>,
+  /** The sites the `site` column may name (read once per file, in the parse's transaction). */
+  sites: SiteCodes = NO_SITES,
 ): Effect.Effect<{ readonly rowCount: number }, FileRejected | FileReadFailed | E, R> =>
   Effect.suspend(() => {
     let storing: Fiber.RuntimeFiber<void, E> | undefined
@@ -192,7 +195,7 @@ export const readActivityFile = <E, R>(
         relax_quotes: false,
       })
       engine = csv
-      const decode = makeRowDecoder(delimiter === ";")
+      const decode = makeRowDecoder(delimiter === ";", sites)
 
       let columns: ColumnMap | undefined
       let headers: ReadonlyArray<string> = []
@@ -269,6 +272,7 @@ export const readActivityFile = <E, R>(
           category: value.category,
           geography: value.geography,
           reference: value.reference,
+          siteId: value.siteId,
           extra,
         })
         return undefined

@@ -1,3 +1,5 @@
+import { formatCount } from "@scopeline/ui/format"
+
 export interface RowErrorView {
   readonly row: number | null
   readonly column: string | null
@@ -27,7 +29,12 @@ const LABELS: Record<string, string> = {
   failed: "Rejected",
 }
 
-/** The live status panel of one upload: parse steps, matching counts, and the row errors. */
+/**
+ * The live status panel of one upload: parse steps, matching counts, and the row errors. While it
+ * polls, each answer is morphed into the panel rather than replacing it, so the two status lines
+ * stay the same live regions and a screen reader announces what changed, once, instead of a fresh
+ * panel every second.
+ */
 export const UploadStatus = (props: UploadStatusProps) => {
   const reached = props.status === "failed" ? -1 : STEPS.indexOf(props.status as (typeof STEPS)[number])
   const matched = (props.counts.calculated ?? 0) + (props.counts.failed ?? 0)
@@ -36,38 +43,39 @@ export const UploadStatus = (props: UploadStatusProps) => {
     <section
       id="upload-status"
       class="card"
+      aria-label="Upload status"
       data-status={props.status}
       hx-get={props.live ? `/uploads/${props.id}/status` : undefined}
       hx-trigger={props.live ? "every 1s" : undefined}
-      hx-swap={props.live ? "outerHTML" : undefined}
+      hx-swap={props.live ? "outerMorph" : undefined}
     >
       <ol class="steps">
         {STEPS.map((step, index) => (
-          <li class={index <= reached ? "done" : ""} safe>
-            {LABELS[step] ?? step}
+          <li class={index <= reached ? "done" : ""} aria-current={index === reached ? "step" : undefined} safe>
+            {`${index <= reached ? "✓ " : ""}${LABELS[step] ?? step}`}
           </li>
         ))}
         {props.status === "failed" && <li class="failed">Rejected</li>}
       </ol>
-      <p>
+      <p id="upload-summary" role="status" aria-live="polite" aria-atomic="true">
         Status: <span class={`status ${props.status}`} id="upload-state" safe>{props.status}</span>
-        {props.rowCount !== null && <> · {props.rowCount} activities</>}
+        <span safe>{props.rowCount === null ? "" : ` · ${formatCount(props.rowCount)} activities`}</span>
       </p>
       {!!props.failureReason && (
-        <p class="alert error" id="failure-reason" safe>
+        <p class="alert error" id="failure-reason" role="alert" safe>
           {props.failureReason}
         </p>
       )}
+      <p id="matching-summary" role="status" aria-live="polite" aria-atomic="true">
+        {total > 0 ? `Matching: ${formatCount(matched)} of ${formatCount(total)} settled` : ""}
+      </p>
       {total > 0 && (
         <div id="matching-progress">
-          <p>
-            Matching: {matched} of {total} settled
-          </p>
-          <progress max={String(total)} value={String(matched)}></progress>
+          <progress max={String(total)} value={String(matched)} aria-label="Matching progress"></progress>
           <p class="counts">
             {Object.entries(props.counts).map(([status, count]) => (
               <span class={`status ${status}`} safe>
-                {`${status}: ${count}`}
+                {`${status}: ${formatCount(count)}`}
               </span>
             ))}
           </p>
@@ -79,7 +87,8 @@ export const UploadStatus = (props: UploadStatusProps) => {
       {props.rowErrors.length > 0 && (
         <>
           <h2>
-            Problems found{props.errorCount !== null && props.errorCount > props.rowErrors.length ? ` (first ${props.rowErrors.length})` : ""}
+            Problems found
+            {props.errorCount !== null && props.errorCount > props.rowErrors.length ? ` (first ${formatCount(props.rowErrors.length)})` : ""}
           </h2>
           <table id="row-errors">
             <thead>
@@ -93,7 +102,7 @@ export const UploadStatus = (props: UploadStatusProps) => {
             <tbody>
               {props.rowErrors.map((error) => (
                 <tr>
-                  <td>{error.row ?? "—"}</td>
+                  <td safe>{error.row === null ? "—" : formatCount(error.row)}</td>
                   <td safe>{error.column ?? "—"}</td>
                   <td>
                     <code safe>{error.value ?? ""}</code>
@@ -116,5 +125,10 @@ export const UploadPage = (props: UploadStatusProps) => (
     </p>
     <h1 safe>{props.filename ?? "Upload"}</h1>
     <UploadStatus {...props} />
+    <p>
+      <a href={`/uploads/${props.id}/history`} id="upload-history-link">
+        History: who uploaded, confirmed, parsed and calculated it
+      </a>
+    </p>
   </>
 )

@@ -1,10 +1,11 @@
+import { formatCount, formatTimestamp, isoInstant, type ReaderPreferences } from "@scopeline/ui/format"
 import { Pager } from "@scopeline/ui/Pager"
 export interface UploadRow {
   readonly id: string
   readonly filename: string | null
   readonly status: string
   readonly rowCount: number | null
-  readonly createdAt: string
+  readonly createdAt: Date
   readonly failureReason: string | null
 }
 
@@ -16,6 +17,7 @@ export interface UploadsPageProps {
   readonly limit: number
   readonly total: number
   readonly hints: boolean
+  readonly reader: ReaderPreferences
 }
 
 /** Upload form (for roles that may upload) and the list of uploads, newest first. */
@@ -31,6 +33,12 @@ export const UploadsPage = (props: UploadsPageProps) => (
           <code>period_start</code>, <code>period_end</code>, <code>reference</code>. Up to {props.maxMegabytes} MB.
           The whole file is rejected if any row is invalid, with the list of problems.
         </p>
+        <p>
+          <a id="activity-template" href="/v1/templates/activities.csv" download="scopeline-activities-template.csv" hx-boost="false">
+            Download the CSV template
+          </a>{" "}
+          (the columns and three example rows).
+        </p>
         {props.hints && (
           <p class="muted" id="upload-hints">
             Large files: save as "CSV UTF-8", keep one activity per row, and split by year rather than by
@@ -38,9 +46,10 @@ export const UploadsPage = (props: UploadsPageProps) => (
           </p>
         )}
         <form id="upload-form" hx-boost="false">
+          <label for="upload-file">Activity file (CSV)</label>
           <input type="file" name="file" id="upload-file" accept=".csv,text/csv" required />
           <button type="submit">Upload</button>
-          <progress id="upload-progress" max="100" value="0" hidden></progress>
+          <progress id="upload-progress" max="100" value="0" aria-label="Upload progress" hidden></progress>
           <p id="upload-message" role="status" aria-live="polite"></p>
         </form>
       </section>
@@ -55,7 +64,7 @@ export const UploadsPage = (props: UploadsPageProps) => (
             <tr>
               <th>File</th>
               <th>Status</th>
-              <th>Rows</th>
+              <th class="num">Rows</th>
               <th>Uploaded</th>
             </tr>
           </thead>
@@ -77,8 +86,14 @@ export const UploadsPage = (props: UploadsPageProps) => (
                     </div>
                   )}
                 </td>
-                <td>{upload.rowCount ?? "—"}</td>
-                <td safe>{upload.createdAt}</td>
+                <td class="num" safe>
+                  {upload.rowCount === null ? "—" : formatCount(upload.rowCount)}
+                </td>
+                <td>
+                  <time datetime={isoInstant(upload.createdAt)} safe>
+                    {formatTimestamp(upload.createdAt, props.reader)}
+                  </time>
+                </td>
               </tr>
             ))}
           </tbody>

@@ -7,12 +7,18 @@ import { settings } from "./Settings.ts"
  * delivery is the last one, so they record the failure instead of leaving the work waiting). With SQS
  * the queue's redrive policy decides, so the stack passes its maxReceiveCount as QUEUE_MAX_RECEIVES.
  */
+/** Deliveries of an export job before it is dead-lettered: the first and two retries. */
+export const EXPORT_MAX_RECEIVES = 3
+
 export class QueueSettings extends Effect.Service<QueueSettings>()("scopeline/QueueSettings", {
   effect: Effect.gen(function* () {
     const maxReceives = yield* Config.integer("QUEUE_MAX_RECEIVES").pipe(
       Config.validate({ message: "must be at least 1", validation: (n) => n >= 1 }),
       Config.withDefault(Number(settings.QUEUE_MAX_RECEIVES.default)),
     )
-    return { maxReceives } as const
+    // Exports retry twice (three deliveries), whatever the pipeline's setting: a failing export is
+    // usually a failing store, and the person waiting for the file should hear so within a minute.
+    const maxReceivesOf = (queue: string) => (queue === "export" ? EXPORT_MAX_RECEIVES : maxReceives)
+    return { maxReceives, maxReceivesOf } as const
   }),
 }) {}

@@ -18,6 +18,17 @@ export interface UploadTargetOptions {
   readonly contentType: string
 }
 
+export interface DownloadUrlOptions {
+  readonly expiresInSeconds: number
+  /** The name the browser saves the file as (Content-Disposition: attachment). */
+  readonly filename: string
+}
+
+export interface DownloadUrl {
+  readonly url: string
+  readonly expiresAt: Date
+}
+
 export interface BlobInfo {
   readonly key: string
   readonly size: number
@@ -44,6 +55,13 @@ export class BlobStore extends Context.Tag("scopeline/BlobStore")<
     /** A Node readable of the object's bytes; the caller consumes or destroys it. */
     readonly read: (key: string) => Effect.Effect<Readable, BlobNotFound | BlobStoreError>
     readonly remove: (key: string) => Effect.Effect<void, BlobStoreError>
+    /**
+     * Stores a stream the server produces (an export) under the key, replacing what was there; the
+     * object appears only once complete. Memory stays bounded whatever the size.
+     */
+    readonly write: (key: string, body: Readable, contentType: string) => Effect.Effect<BlobInfo, BlobStoreError>
+    /** A signed, short-lived URL that downloads the object as an attachment; no session needed, as with S3. */
+    readonly createDownloadUrl: (key: string, options: DownloadUrlOptions) => Effect.Effect<DownloadUrl, BlobStoreError>
     /**
      * The key an upload URL this store issued points at (POST /v1/upload {presigned_url}); None if foreign.
      * `requestOrigin` is where the client reached the server, which path-only local URLs are relative to.

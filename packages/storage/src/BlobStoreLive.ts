@@ -7,6 +7,7 @@ const NoLocalUploads = Layer.succeed(
   LocalBlobUploads,
   LocalBlobUploads.of({
     verify: () => Effect.fail(new UploadRejected({ reason: "forbidden", message: "Uploads go directly to S3 in this deployment." })),
+    verifyDownload: () => Effect.fail(new UploadRejected({ reason: "forbidden", message: "Downloads come from S3 in this deployment." })),
     write: (params) => Effect.fail(new BlobStoreError({ operation: "write", key: params.key, cause: "S3 mode" })),
   }),
 )

@@ -3,7 +3,7 @@ import { persistedSecret } from "@scopeline/settings/persistedSecret"
 import { Config, Context, Data, Effect, Layer, Option } from "effect"
 import { createHmac, timingSafeEqual } from "node:crypto"
 import { createReadStream, createWriteStream, existsSync, mkdirSync } from "node:fs"
-import { link, rm, stat } from "node:fs/promises"
+import { link, rename, rm, stat } from "node:fs/promises"
 import { dirname, join } from "node:path"
 import { Readable } from "node:stream"
 import { pipeline } from "node:stream/promises"
@@ -35,6 +35,11 @@ export class LocalBlobUploads extends Context.Tag("scopeline/LocalBlobUploads")<
   LocalBlobUploads,
   {
     readonly verify: (key: string, query: URLSearchParams) => Effect.Effect<SignedParams, UploadRejected>
+    /** A download URL's signature and expiry (`GET /blobs/<key>`): the key and the name to save it as. */
+    readonly verifyDownload: (
+      key: string,
+      query: URLSearchParams,
+    ) => Effect.Effect<{ readonly key: string; readonly filename: string }, UploadRejected>
     readonly write: (params: SignedParams, body: ReadableStream<Uint8Array>) => Effect.Effect<{ size: number }, UploadRejected | BlobStoreError>
   }
 >() {}
@@ -65,6 +70,15 @@ export const LocalBlobStoreLive = Layer.unwrapEffect(
       createHmac("sha256", secret).update(`PUT\n${params.key}\n${params.expires}\n${params.maxBytes}`).digest("base64url")
 
     const failure = (operation: string, key: string) => (cause: unknown) => new BlobStoreError({ operation, key, cause })
+
+    // The method is part of what is signed: an upload URL can never serve as a download URL, nor the reverse.
+    const downloadSignature = (key: string, expires: number, filename: string) =>
+      createHmac("sha256", secret).update(`GET\n${key}\n${expires}\n${filename}`).digest("base64url")
+    const sameSignature = (expected: string, given: string) => {
+      const a = Buffer.from(expected)
+      const b = Buffer.from(given)
+      return a.length === b.length && timingSafeEqual(a, b)
+    }
 
     const store = BlobStore.of({
       createUploadTarget: (key, options) =>
@@ -101,6 +115,38 @@ export const LocalBlobStoreLive = Layer.unwrapEffect(
         }),
       remove: (key) =>
         Effect.tryPromise({ try: () => rm(pathOf(key), { force: true }), catch: failure("remove", key) }),
+      write: (key, body) =>
+        Effect.gen(function* () {
+          if (!isSafeKey(key)) return yield* failure("write", key)(new Error("unsafe key"))
+          yield* Effect.try({
+            try: () => {
+              mkdirSync(partialDir, { recursive: true })
+              mkdirSync(dirname(pathOf(key)), { recursive: true })
+            },
+            catch: failure("write", key),
+          })
+          // Aside first, renamed when complete: a download never sees half a file.
+          const partial = join(partialDir, crypto.randomUUID())
+          yield* Effect.tryPromise({ try: () => pipeline(body, createWriteStream(partial)), catch: failure("write", key) }).pipe(
+            Effect.tapError(() => Effect.promise(() => rm(partial, { force: true }))),
+          )
+          yield* Effect.tryPromise({ try: () => rename(partial, pathOf(key)), catch: failure("write", key) })
+          const written = yield* Effect.tryPromise({ try: () => stat(pathOf(key)), catch: failure("write", key) })
+          return { key, size: written.size }
+        }),
+      createDownloadUrl: (key, options) =>
+        Effect.sync(() => {
+          const expires = Math.floor(Date.now() / 1000) + options.expiresInSeconds
+          const query = new URLSearchParams({
+            expires: String(expires),
+            filename: options.filename,
+            sig: downloadSignature(key, expires, options.filename),
+          })
+          return {
+            url: `${base}${BLOB_ROUTE}${key.split("/").map(encodeURIComponent).join("/")}?${query}`,
+            expiresAt: new Date(expires * 1000),
+          }
+        }),
       keyOfUrl: (url, requestOrigin) => {
         try {
           // Only our own upload URLs: PUBLIC_URL's origin when set, else the one the client reached us at.
@@ -133,6 +179,16 @@ export const LocalBlobStoreLive = Layer.unwrapEffect(
           }
           if (expires * 1000 < Date.now()) return yield* forbidden("This upload link has expired. Start the upload again.")
           return params
+        }),
+      verifyDownload: (key, query) =>
+        Effect.gen(function* () {
+          const expires = Number(query.get("expires"))
+          const filename = query.get("filename") ?? ""
+          if (!isSafeKey(key) || !Number.isSafeInteger(expires) || !sameSignature(downloadSignature(key, expires, filename), query.get("sig") ?? "")) {
+            return yield* forbidden("This download link is not valid.")
+          }
+          if (expires * 1000 < Date.now()) return yield* forbidden("This download link has expired. Open the export again for a new one.")
+          return { key, filename }
         }),
       write: (params, body) =>
         Effect.gen(function* () {

@@ -4,14 +4,21 @@ import {
   HeadObjectCommand,
   NoSuchKey,
   NotFound,
+  PutObjectCommand,
   S3Client,
   S3ServiceException,
 } from "@aws-sdk/client-s3"
 import { createPresignedPost } from "@aws-sdk/s3-presigned-post"
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner"
 import { AwsConfig, awsClientOptions } from "@scopeline/settings/AwsConfig"
 import { Config, Effect, Layer, Option } from "effect"
+import { createReadStream, createWriteStream } from "node:fs"
+import { mkdtemp, rm, stat } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { Readable } from "node:stream"
-import { BlobNotFound, BlobStore, BlobStoreError, type UploadTargetOptions } from "./BlobStore.ts"
+import { pipeline } from "node:stream/promises"
+import { BlobNotFound, BlobStore, BlobStoreError, type DownloadUrlOptions, type UploadTargetOptions } from "./BlobStore.ts"
 
 /**
  * AWS mode's BlobStore. Settings (env vars of the same name):
@@ -174,7 +181,62 @@ export const makeS3BlobStore = (config: S3BlobStoreConfig, client: S3Client) => 
     })
   })
 
-  return BlobStore.of({ createUploadTarget, head, read, remove, keyOfUrl: makeKeyOfUrl({ ...config, region: config.aws.region }) })
+  // Spooled to a temporary file, then one PutObject with its length: S3 needs the length of a
+  // streamed body up front, and the spool keeps memory flat where buffering would not.
+  const write = Effect.fn("S3BlobStore.write")(function* (key: string, body: Readable, contentType: string) {
+    const dir = yield* Effect.tryPromise({ try: () => mkdtemp(join(tmpdir(), "scopeline-spool-")), catch: fail("write", key) })
+    return yield* Effect.gen(function* () {
+      const spool = join(dir, "body")
+      yield* Effect.tryPromise({ try: () => pipeline(body, createWriteStream(spool)), catch: fail("write", key) })
+      const { size } = yield* Effect.tryPromise({ try: () => stat(spool), catch: fail("write", key) })
+      yield* Effect.tryPromise({
+        try: (signal) =>
+          client.send(
+            new PutObjectCommand({
+              Bucket: bucket,
+              Key: key,
+              Body: createReadStream(spool),
+              ContentLength: size,
+              ContentType: contentType,
+              ...Option.match(config.kmsKeyId, {
+                onNone: () => ({}),
+                onSome: (kmsKeyId) => ({ ServerSideEncryption: "aws:kms" as const, SSEKMSKeyId: kmsKeyId }),
+              }),
+            }),
+            { abortSignal: signal },
+          ),
+        catch: fail("write", key),
+      })
+      return { key, size }
+    }).pipe(Effect.ensuring(Effect.promise(() => rm(dir, { recursive: true, force: true }))))
+  })
+
+  const createDownloadUrl = Effect.fn("S3BlobStore.createDownloadUrl")(function* (key: string, options: DownloadUrlOptions) {
+    const url = yield* Effect.tryPromise({
+      try: () =>
+        getSignedUrl(
+          client,
+          new GetObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            ResponseContentDisposition: `attachment; filename="${options.filename.replace(/["\\]/g, "_")}"`,
+          }),
+          { expiresIn: options.expiresInSeconds },
+        ),
+      catch: fail("createDownloadUrl", key),
+    })
+    return { url, expiresAt: new Date(Date.now() + options.expiresInSeconds * 1000) }
+  })
+
+  return BlobStore.of({
+    createUploadTarget,
+    head,
+    read,
+    remove,
+    write,
+    createDownloadUrl,
+    keyOfUrl: makeKeyOfUrl({ ...config, region: config.aws.region }),
+  })
 }
 
 /** BlobStore backed by S3 (BLOB_STORE=s3). */

@@ -60,9 +60,9 @@ export const Layout = (props: PropsWithChildren<LayoutProps>) => (
           {!!props.viewer && (
             <form method="post" action="/logout" class="logout" hx-boost="false">
               <input type="hidden" name="_csrf" value={props.csrfToken} />
-              <span class="who" title={props.viewer.email} safe>
+              <a class="who" href="/account" title={`Your account (${props.viewer.email})`} safe>
                 {props.viewer.name}
-              </span>
+              </a>
               <span class="role" safe>
                 {props.viewer.role}
               </span>

@@ -121,3 +121,9 @@ export const formBody = (request: Request) =>
     }
     return form
   })
+
+/** A form field's text, or undefined when it is absent or a file. */
+export const formText = (form: FormData, name: string): string | undefined => {
+  const value = form.get(name)
+  return typeof value === "string" ? value : undefined
+}

@@ -1,6 +1,7 @@
 import { type ApiError, isApiError } from "./ApiError.ts"
 import { SqlError } from "@effect/sql/SqlError"
 import { Cause, Effect, Exit, Option, Runtime } from "effect"
+import { CurrentCorrelationId } from "@scopeline/settings/Correlation"
 
 export const CORRELATION_HEADER = "x-correlation-id"
 
@@ -55,6 +56,7 @@ export const makeResponder = <R>(runtime: Runtime.Runtime<R>) => {
             : Effect.logError("request failed", cause),
         ),
         Effect.annotateLogs({ correlationId, method: request.method, path: url.pathname }),
+        Effect.locally(CurrentCorrelationId, Option.some(correlationId)),
         Effect.withSpan("http.request", { attributes: { correlationId, path: url.pathname } }),
       ),
     )

@@ -87,7 +87,7 @@ export const csrfToken = (request: Request): { token: string; setCookie?: string
  * it cannot echo it, and a planted cookie is not bound to the victim's session. Applies to
  * cookie-authenticated requests only; bearer tokens are not ambient.
  */
-export const verifyCsrf = (request: Request, submitted: string | undefined) => {
+export const verifyCsrf = (request: Request, submitted: string | undefined): Effect.Effect<void, Forbidden> => {
   const expected = readCookie(request, CSRF_COOKIE)
   const given = submitted ?? request.headers.get(CSRF_HEADER) ?? ""
   const ok = expected !== undefined && sameText(expected, given) && isBound(expected, sessionOf(request))
