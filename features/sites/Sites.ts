@@ -40,8 +40,9 @@ export class Sites extends Effect.Service<Sites>()("scopeline/Sites", {
       return (yield* withTotals([site.value], new Date()))[0]!
     })
 
-    const list = Effect.fn("Sites.list")(function* () {
-      return yield* withTotals(yield* repo.list, new Date())
+    const list = Effect.fn("Sites.list")(function* (offset = 0, limit = 500) {
+      const page = yield* repo.list(offset, limit)
+      return { sites: yield* withTotals(page.sites, new Date()), total: page.total }
     })
 
     const create = Effect.fn("Sites.create")(function* (by: Principal, request: SiteRequest) {

@@ -77,9 +77,9 @@ export class SitesRepo extends Effect.Service<SitesRepo>()("scopeline/SitesRepo"
     })
 
     const list = SqlSchema.findAll({
-      Request: Schema.Void,
+      Request: Schema.Struct({ offset: Schema.Int, limit: Schema.Int }),
       Result: Site,
-      execute: () => sql`SELECT ${sql.literal(columns)} FROM sites ORDER BY lower(code)`,
+      execute: ({ offset, limit }) => sql`SELECT ${sql.literal(columns)} FROM sites ORDER BY lower(code), id LIMIT ${limit} OFFSET ${offset}`,
     })
 
     const known = SqlSchema.findAll({
@@ -196,7 +196,12 @@ export class SitesRepo extends Effect.Service<SitesRepo>()("scopeline/SitesRepo"
       alerts,
       findById: (id: SiteId) => findById(id).pipe(Effect.orDie),
       lock: (id: SiteId) => lock(id).pipe(Effect.orDie),
-      list: list(undefined).pipe(Effect.orDie),
+      /** One page of sites by code, and how many there are. */
+      list: (offset: number, limit: number) =>
+        Effect.all({
+          sites: list({ offset, limit }),
+          total: sql<{ total: number }>`SELECT count(*)::int AS total FROM sites`.pipe(Effect.map((rows) => rows[0]?.total ?? 0)),
+        }).pipe(Effect.orDie),
       known: known(undefined).pipe(Effect.orDie),
       insert,
       update,

@@ -74,4 +74,55 @@ describe("the sites pages", () => {
     expect((await page.goto(`${server.url}/sites/${crypto.randomUUID()}`))?.status()).toBe(404)
     await page.close()
   }, 60_000)
+
+  test("an accountant adds a site from /sites and changes its limit on its page; a refused form keeps what was typed; viewers get no forms", async () => {
+    const page = await signInPage(browser, server.url, "accountant@demo.scopeline.dev", DEMO_TEST_PASSWORD)
+    await page.goto(`${server.url}/sites`)
+    await page.fill("#site-create-form input[name=code]", "LDN-1")
+    await page.fill("#site-create-form input[name=name]", "A second London")
+    await page.fill("#site-create-form input[name=country]", "GB")
+    await page.click("#site-create-form button[type=submit]")
+    await page.waitForSelector("#site-create-form-error")
+    expect(await page.textContent("#site-create-form-error")).toContain("LDN-1")
+    expect(await page.inputValue("#site-create-form input[name=name]")).toBe("A second London")
+
+    await page.fill("#site-create-form input[name=code]", "BRS-3")
+    await page.fill("#site-create-form input[name=emission_limit_kg_co2e]", "12,500")
+    await page.selectOption("#site-create-form-period", "year")
+    await page.click("#site-create-form button[type=submit]")
+    await page.waitForSelector("#site-total")
+    expect(await page.textContent("h1")).toBe("A second London (BRS-3)")
+    const created = (await (await api.get("/v1/sites?limit=500")).json()) as { total: number; sites: Array<{ id: string; code: string; emission_limit_kg_co2e: number | string | null; limit_period: string }> }
+    const site = created.sites.find((s) => s.code === "BRS-3")!
+    expect(Number(site.emission_limit_kg_co2e)).toBe(12500)
+    expect(site.limit_period).toBe("year")
+
+    await page.fill("#site-edit-form input[name=emission_limit_kg_co2e]", "not a number")
+    await page.click("#site-edit-form button[type=submit]")
+    await page.waitForSelector("#site-edit-form-error")
+    await page.fill("#site-edit-form input[name=emission_limit_kg_co2e]", "900")
+    await page.click("#site-edit-form button[type=submit]")
+    await page.waitForSelector("#site-notice .notice")
+    const changed = (await (await api.get(`/v1/sites/${site.id}`)).json()) as { site: { emission_limit_kg_co2e: number | string } }
+    expect(Number(changed.site.emission_limit_kg_co2e)).toBe(900)
+    expect(await axeViolations(page)).toEqual([])
+    await page.close()
+
+    const viewer = await signInPage(browser, server.url, "viewer@demo.scopeline.dev", DEMO_TEST_PASSWORD)
+    await viewer.goto(`${server.url}/sites/${site.id}`)
+    expect(await viewer.locator("#site-edit-form").count()).toBe(0)
+    await viewer.goto(`${server.url}/sites`)
+    expect(await viewer.locator("#site-create-form").count()).toBe(0)
+    await viewer.close()
+  }, 60_000)
+
+  test("GET /v1/sites pages by offset and limit", async () => {
+    const first = (await (await api.get("/v1/sites?limit=1")).json()) as { total: number; limit: number; sites: Array<{ code: string }> }
+    expect(first.limit).toBe(1)
+    expect(first.sites).toHaveLength(1)
+    expect(first.total).toBeGreaterThanOrEqual(2)
+    const second = (await (await api.get("/v1/sites?limit=1&offset=1")).json()) as { sites: Array<{ code: string }> }
+    expect(second.sites[0]!.code).not.toBe(first.sites[0]!.code)
+    expect((await api.get("/v1/sites?limit=0")).status).toBe(400)
+  })
 })

@@ -1,5 +1,5 @@
 import { type Caller, guard, guardCaller, keyActor } from "@scopeline/accounts"
-import { decodeInput, jsonBody } from "@scopeline/ui/decode"
+import { decodeInput, jsonBody, QueryInt, queryParams } from "@scopeline/ui/decode"
 import { json, type Responder } from "@scopeline/ui/respond"
 import { documented } from "@scopeline/ui/RouteDoc"
 import { Effect, Schema } from "effect"
@@ -57,6 +57,11 @@ export const siteIdOf = (id: string) =>
 export const actorOf = (caller: Caller) =>
   caller._tag === "User" ? { userId: caller.principal.userId, role: caller.principal.role } : keyActor(caller.key)
 
+export const SitesPageQuery = Schema.Struct({
+  offset: Schema.optionalWith(QueryInt, { default: () => 0 }),
+  limit: Schema.optionalWith(QueryInt.pipe(Schema.between(1, 500)), { default: () => 100 }),
+})
+
 export const sitesApiDocs = {
   create: documented({
     summary: "Create a site, with an optional emission limit per month or year",
@@ -73,7 +78,13 @@ export const sitesApiDocs = {
     description: "Periods are calendar months or years in UTC. The total is measurements plus calculated activities dated in the period.",
     tag: "sites",
     access: "view",
-    responses: { 200: { description: "Sites by code.", schema: Schema.Struct({ sites: Schema.Array(SiteJson) }) } },
+    query: SitesPageQuery,
+    responses: {
+      200: {
+        description: "One page of sites by code.",
+        schema: Schema.Struct({ offset: Schema.Number, limit: Schema.Number, total: Schema.Number, sites: Schema.Array(SiteJson) }),
+      },
+    },
   }),
   get: documented({
     summary: "One site with its total for the current period",
@@ -135,8 +146,9 @@ export const sitesApi = (respond: Responder<SitesServices>) =>
           request,
           Effect.gen(function* () {
             yield* guard(request, "view")
-            const sites = yield* (yield* Sites).list()
-            return json({ sites: sites.map(siteJson) })
+            const { offset, limit } = yield* decodeInput(SitesPageQuery, "query")(queryParams(request))
+            const { sites, total } = yield* (yield* Sites).list(offset, limit)
+            return json({ offset, limit, total, sites: sites.map(siteJson) })
           }),
         ),
       { detail: sitesApiDocs.list },

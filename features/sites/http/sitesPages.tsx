@@ -1,11 +1,15 @@
-import { renderPage, signedIn } from "@scopeline/accounts"
+import { can, currentUser, guard, type Principal, readerOf, renderPage, signedIn } from "@scopeline/accounts"
+import type { ApiError } from "@scopeline/ui/ApiError"
+import { decodeInput, formBody, formText } from "@scopeline/ui/decode"
 import { formatDate } from "@scopeline/ui/format"
 import { pageResponder } from "@scopeline/ui/pageResponder"
 import type { Responder } from "@scopeline/ui/respond"
-import { Effect } from "effect"
+import { Effect, Either } from "effect"
 import { Elysia } from "elysia"
 import { Sites, type SiteWithTotals } from "../Sites.ts"
 import { SitesRepo } from "../SitesRepo.ts"
+import { SiteChange, SiteRequest } from "../Site.ts"
+import type { SiteFormValues } from "../views/SiteForm.tsx"
 import { SitePage } from "../views/SitePage.tsx"
 import { type SiteRowView, SitesPage } from "../views/SitesPage.tsx"
 import { siteIdOf, siteJson } from "./sitesApi.ts"
@@ -41,51 +45,154 @@ const zoneFor = (timezone: string) => {
   }
 }
 
-/** /sites and /sites/:id. */
+const present = (form: FormData, name: string) => {
+  const value = formText(form, name)?.trim()
+  return value === undefined || value === "" ? undefined : value
+}
+
+/** A site form's values as typed (kept when refused) and as the API's body. */
+const fromForm = (form: FormData) => {
+  const values: SiteFormValues = {
+    code: present(form, "code"),
+    name: present(form, "name"),
+    country: present(form, "country"),
+    limit: present(form, "emission_limit_kg_co2e"),
+    period: present(form, "limit_period"),
+  }
+  const limit = values.limit === undefined ? null : Number(values.limit.replaceAll(",", ""))
+  const body = {
+    code: values.code ?? "",
+    name: values.name ?? "",
+    country: values.country ?? "",
+    emission_limit_kg_co2e: limit,
+    limit_period: values.period ?? "month",
+  }
+  return { values, body }
+}
+
+const valuesOf = (entry: SiteWithTotals): SiteFormValues => ({
+  code: entry.site.code,
+  name: entry.site.name,
+  country: entry.site.country,
+  limit: entry.site.emissionLimitKgCo2e ?? undefined,
+  period: entry.site.limitPeriod,
+})
+
+/** The refusals a site form can meet, shown on the page with what was typed. */
+const FORM_ERRORS = ["BadRequest", "SiteCodeTaken"]
+
+const problemsOf = (error: ApiError) =>
+  Array.isArray(error.details)
+    ? `${error.message} ${error.details.map((d: { readonly path?: unknown; readonly message?: unknown }) => `${String(d.path ?? "")} ${String(d.message ?? "")}`).join("; ")}`
+    : error.message
+
+/** /sites and /sites/:id; accountants and admins also add and change sites there. */
 export const sitesPages = (respond: Responder<SitesServices>) => {
   const { page } = pageResponder(respond)
+
+  const listPage = (request: Request, principal: Principal, status: number, form?: { values: SiteFormValues; error?: string }) =>
+    Effect.gen(function* () {
+      const user = yield* currentUser(principal)
+      const { sites } = yield* (yield* Sites).list()
+      const editable = can(principal.role, "upload")
+      return yield* Effect.promise(() =>
+        renderPage(
+          request,
+          { title: "Sites", status, principal, user },
+          <SitesPage sites={sites.map(siteRowView)} form={editable ? (form ?? { values: {} }) : undefined} />,
+        ),
+      )
+    })
+
+  const sitePage = (request: Request, principal: Principal, id: string, status: number, form?: { values?: SiteFormValues; error?: string; notice?: string }) =>
+    Effect.gen(function* () {
+      const user = yield* currentUser(principal)
+      const reader = readerOf(user)
+      const entry = yield* (yield* Sites).get(yield* siteIdOf(id))
+      const repo = yield* SitesRepo
+      const zone = zoneFor(reader.timezone)
+      const now = new Date()
+      // The last DAYS calendar days where the reader is, today included.
+      const days = Array.from({ length: DAYS }, (_, i) => formatDate(new Date(now.getTime() - (DAYS - 1 - i) * 86_400_000), { ...reader, timezone: zone }))
+      const since = new Date(now.getTime() - (DAYS + 1) * 86_400_000)
+      const [daily, activities, alerts] = yield* Effect.all([repo.daily(entry.site.id, zone, since), repo.activities(entry.site.id, 50), repo.alerts(entry.site.id)], {
+        concurrency: "unbounded",
+      })
+      const byDay = new Map(daily.map((d) => [d.day, d]))
+      const editable = can(principal.role, "upload")
+      return yield* Effect.promise(() =>
+        renderPage(
+          request,
+          { title: `Site ${entry.site.code}`, status, principal, user },
+          <SitePage
+            site={siteRowView(entry)}
+            byGas={entry.totals.byGas}
+            days={[...new Set(days)].map((day) => ({ day, reading: byDay.get(day) }))}
+            activities={activities}
+            alerts={alerts}
+            reader={reader}
+            form={editable ? { values: form?.values ?? valuesOf(entry), error: form?.error, notice: form?.notice } : undefined}
+          />,
+        ),
+      )
+    })
+
   return new Elysia({ name: "pages.sites" })
     .get("/sites", ({ request }) =>
       page(
         request,
         Effect.gen(function* () {
-          const { principal, user } = yield* signedIn(request, "view")
-          const sites = yield* (yield* Sites).list()
-          return yield* Effect.promise(() => renderPage(request, { title: "Sites", principal, user }, <SitesPage sites={sites.map(siteRowView)} />))
+          const { principal } = yield* signedIn(request, "view")
+          return yield* listPage(request, principal, 200)
         }),
       ),
+    )
+    .post(
+      "/sites",
+      ({ request }) =>
+        page(
+          request,
+          Effect.gen(function* () {
+            const principal = yield* guard(request, "upload", "change")
+            const { values, body } = fromForm(yield* formBody(request))
+            const created = yield* decodeInput(SiteRequest, "site")(body).pipe(
+              Effect.flatMap((valid) => Sites.pipe(Effect.flatMap((sites) => sites.create(principal, valid)))),
+              Effect.either,
+            )
+            if (Either.isRight(created)) return new Response(null, { status: 303, headers: { location: `/sites/${created.right.site.id}` } })
+            if (!FORM_ERRORS.includes(created.left._tag)) return yield* Effect.fail(created.left)
+            return yield* listPage(request, principal, created.left.status, { values, error: problemsOf(created.left) })
+          }),
+        ),
+      { parse: "none" },
     )
     .get("/sites/:id", ({ request, params }) =>
       page(
         request,
         Effect.gen(function* () {
-          const { principal, user, reader } = yield* signedIn(request, "view")
-          const entry = yield* (yield* Sites).get(yield* siteIdOf(params.id))
-          const repo = yield* SitesRepo
-          const zone = zoneFor(reader.timezone)
-          const now = new Date()
-          // The last DAYS calendar days where the reader is, today included.
-          const days = Array.from({ length: DAYS }, (_, i) => formatDate(new Date(now.getTime() - (DAYS - 1 - i) * 86_400_000), { ...reader, timezone: zone }))
-          const since = new Date(now.getTime() - (DAYS + 1) * 86_400_000)
-          const [daily, activities, alerts] = yield* Effect.all([repo.daily(entry.site.id, zone, since), repo.activities(entry.site.id, 50), repo.alerts(entry.site.id)], {
-            concurrency: "unbounded",
-          })
-          const byDay = new Map(daily.map((d) => [d.day, d]))
-          return yield* Effect.promise(() =>
-            renderPage(
-              request,
-              { title: `Site ${entry.site.code}`, principal, user },
-              <SitePage
-                site={siteRowView(entry)}
-                byGas={entry.totals.byGas}
-                days={[...new Set(days)].map((day) => ({ day, reading: byDay.get(day) }))}
-                activities={activities}
-                alerts={alerts}
-                reader={reader}
-              />,
-            ),
-          )
+          const { principal } = yield* signedIn(request, "view")
+          return yield* sitePage(request, principal, params.id, 200)
         }),
       ),
+    )
+    .post(
+      "/sites/:id",
+      ({ request, params }) =>
+        page(
+          request,
+          Effect.gen(function* () {
+            const principal = yield* guard(request, "upload", "change")
+            const id = yield* siteIdOf(params.id)
+            const { values, body } = fromForm(yield* formBody(request))
+            const changed = yield* decodeInput(SiteChange, "change")(body).pipe(
+              Effect.flatMap((valid) => Sites.pipe(Effect.flatMap((sites) => sites.update(principal, id, valid)))),
+              Effect.either,
+            )
+            if (Either.isRight(changed)) return yield* sitePage(request, principal, params.id, 200, { notice: "Saved." })
+            if (!FORM_ERRORS.includes(changed.left._tag)) return yield* Effect.fail(changed.left)
+            return yield* sitePage(request, principal, params.id, changed.left.status, { values, error: problemsOf(changed.left) })
+          }),
+        ),
+      { parse: "none" },
     )
 }

@@ -1,3 +1,5 @@
+import { Notices } from "@scopeline/ui/Notices"
+import { SiteForm, type SiteFormValues } from "./SiteForm.tsx"
 import { formatCount, formatEmissions, formatTimestamp, isoInstant, type ReaderPreferences } from "@scopeline/ui/format"
 import type { DailyMeasurement, GasTotal, LinkedActivity, StoredAlert } from "../SitesRepo.ts"
 import { LimitBar, percentText } from "./LimitBar.tsx"
@@ -48,6 +50,8 @@ export interface SitePageProps {
   readonly activities: ReadonlyArray<LinkedActivity>
   readonly alerts: ReadonlyArray<StoredAlert>
   readonly reader: ReaderPreferences
+  /** Shown to those who may change sites (accountants, admins). */
+  readonly form?: { readonly values: SiteFormValues; readonly error?: string | undefined; readonly notice?: string | undefined } | undefined
 }
 
 export const SitePage = (props: SitePageProps) => {
@@ -64,6 +68,7 @@ export const SitePage = (props: SitePageProps) => {
         <a href="/sites">All sites</a>
       </p>
       <h1 safe>{`${site.name} (${site.code})`}</h1>
+      <Notices id="site" notice={props.form?.notice} />
       <section id="site-total" aria-labelledby="site-total-heading">
         <h2 id="site-total-heading" safe>{`Total for ${site.period}`}</h2>
         <p class="headline-figure" id="site-total-figure" safe>
@@ -239,6 +244,12 @@ export const SitePage = (props: SitePageProps) => {
           </table>
         )}
       </section>
+      {props.form === undefined ? null : (
+        <section id="edit-site" aria-labelledby="edit-site-heading">
+          <h2 id="edit-site-heading">Change this site</h2>
+          <SiteForm action={`/sites/${site.id}`} id="site-edit-form" submit="Save changes" values={props.form.values} error={props.form.error} />
+        </section>
+      )}
     </>
   )
 }

@@ -1,5 +1,6 @@
 import { formatEmissions } from "@scopeline/ui/format"
 import { LimitBar, percentText, statusText } from "./LimitBar.tsx"
+import { SiteForm, type SiteFormValues } from "./SiteForm.tsx"
 
 export interface SiteRowView {
   readonly id: string
@@ -17,13 +18,23 @@ export interface SiteRowView {
 }
 
 /** /sites: every site's total for its current period against its limit, as bars and as a table of the same numbers. */
-export const SitesPage = (props: { readonly sites: ReadonlyArray<SiteRowView> }) => (
+export const SitesPage = (props: {
+  readonly sites: ReadonlyArray<SiteRowView>
+  /** Shown to those who may create sites (accountants, admins). */
+  readonly form?: { readonly values: SiteFormValues; readonly error?: string | undefined } | undefined
+}) => (
   <>
     <h1>Sites</h1>
     <p class="muted">
       Each site's emissions for its current period (a calendar month or year, in UTC): measurements sent by its devices plus
-      the calculated activities whose file names the site. Sites are created and changed through the API (<code>POST /v1/sites</code>).
+      the calculated activities whose file names the site.
     </p>
+    {props.form === undefined ? null : (
+      <section id="new-site" aria-labelledby="new-site-heading">
+        <h2 id="new-site-heading">Add a site</h2>
+        <SiteForm action="/sites" id="site-create-form" submit="Add site" values={props.form.values} error={props.form.error} />
+      </section>
+    )}
     {props.sites.length === 0 ? (
       <p id="no-sites" class="muted">
         No sites yet.
