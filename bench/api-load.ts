@@ -1,5 +1,5 @@
 /**
- * The API under load (issue 14): `GET /v1/activities?limit=25` with a valid token, 64 connections
+ * The API under load: `GET /v1/activities?limit=25` with a valid token, 64 connections
  * for 20 s, against Elysia serving one trivial JSON route in the same run — requests/s, p50/p99 and
  * the ratio. The load generator is autocannon (pinned in the root package.json; Debian's `wrk` is not
  * installed on these machines), run under Node as its own process so it never shares an event loop

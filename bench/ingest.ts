@@ -7,7 +7,7 @@
  * Two floors, timed in the same run on the same server: PostgreSQL's own `COPY … FROM '<file>'` of
  * the same rows into a bare table (only the file's columns, no index, constraint or default), and
  * into a table with the same columns, defaults, constraints, foreign keys and indexes as
- * `activities`. Targets (issue 14): ≤ 4× the bare COPY, and a worker peak RSS (VmHWM: the kernel's
+ * `activities`. Targets: ≤ 4× the bare COPY, and a worker peak RSS (VmHWM: the kernel's
  * high-water mark, one fresh worker per size) ≤ 200 MB and about the same for both sizes.
  *
  *   bun bench/ingest.ts            (INGEST_SIZES=100000 bun bench/ingest.ts for one size)

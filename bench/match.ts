@@ -8,14 +8,14 @@ import { SiteLimits } from "@scopeline/sites"
  * call per distinct uncached key, and price a second, fully cached upload of the same rows in ≤ 10 s.
  *
  * It first prints the matcher's own latency per request (ranking plus HTTP, no injected latency) over
- * the labelled sets' descriptions, one item per request as the pipeline sends them; issue 16 holds it
- * within 20% of its earlier value. `--latency-only` stops after that figure. BENCH_MATCHER_MAIN
+ * the labelled sets' descriptions, one item per request as the pipeline sends them; a change to the
+ * ranking should keep it within 20% of its earlier value. `--latency-only` stops after that figure. BENCH_MATCHER_MAIN
  * points at another matcher entry point, to compare two builds on the same machine.
  *
  * Then it runs the whole thing once per batch size (MATCH_BATCH_SIZES, default "1,50": today's one
  * key per request, and MATCHER_BATCH_SIZE=50), each with its own 1,000 fresh keys, so the figures are
  * side by side from one run on one server. With batches of 50 the request floor is
- * 1,000 / 50 × 0.2 s / 10 = 0.4 s and the target is under 3 s for the whole upload (issue 14).
+ * 1,000 / 50 × 0.2 s / 10 = 0.4 s and the target is under 3 s for the whole upload.
  *
  *   bun bench/match.ts [--latency-only]
  */

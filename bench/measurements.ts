@@ -1,5 +1,5 @@
 /**
- * Measurement ingest benchmark (issue 12): 50 concurrent clients, each sending batches to
+ * Measurement ingest benchmark: 50 concurrent clients, each sending batches to
  * `POST /v1/sites/:id/measurements` back to back for BENCH_SECONDS (default 15) against the real
  * server and PostgreSQL; prints p50, p95 and p99 of the request latency. Target: p99 ≤ 100 ms.
  *

@@ -1,4 +1,4 @@
--- The inventory (issue 11): what each factor says about greenhouse gases and GHG Protocol categories,
+-- The inventory: what each factor says about greenhouse gases and GHG Protocol categories,
 -- and each priced activity's emissions split by gas.
 
 -- Per-gas parts of a total factor, as the publication gives them (DESNZ "kg CO2e of CO2 per unit", …);

@@ -1,4 +1,4 @@
--- Export jobs (issue 11): a request to write activities or the inventory to a CSV or XLSX file in the
+-- Export jobs: a request to write activities or the inventory to a CSV or XLSX file in the
 -- blob store, done by the worker from the `export` queue. The row is the job's state the pages and
 -- GET /v1/exports/:id read; the file itself lives in the blob store under `blob_key`.
 CREATE TABLE exports (

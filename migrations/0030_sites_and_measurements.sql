@@ -1,4 +1,4 @@
--- Sites and measured emissions (issue 12). A site has an optional emission limit per month or year;
+-- Sites and measured emissions. A site has an optional emission limit per month or year;
 -- devices send measurements for it, and activity files name it in their `site` column.
 CREATE TABLE sites (
     id UUID PRIMARY KEY DEFAULT gen_random_uuid(),

@@ -1,4 +1,4 @@
--- Issue 14: every index on `activities` costs a B-tree insert per ingested row, and the parse is the
+-- Every index on `activities` costs a B-tree insert per ingested row, and the parse is the
 -- one place where a million rows arrive in one transaction. Kept: the primary key; the unique
 -- (upload_id, row_number) (crash safety: a re-run parse cannot store a row twice), which also serves
 -- every "this upload's rows" read; activities_page_idx (the activities listing's keyset order,

@@ -82,7 +82,7 @@ export const factorRef = (source: string, year: number, sourceId: string): Facto
   FactorRef.make(`${source}:${year}:${sourceId}`)
 
 /**
- * What a factor says about gases and GHG Protocol categories (issue 11). Optional with null defaults:
+ * What a factor says about gases and GHG Protocol categories. Optional with null defaults:
  * a factor from a source that publishes none of it is complete without them.
  */
 const gasAndCategoryFields = {

@@ -120,7 +120,7 @@ export class AiMatcherClient extends Effect.Service<AiMatcherClient>()("scopelin
     const threshold = yield* Config.integer("MATCHER_BREAKER_THRESHOLD").pipe(Config.withDefault(5))
     const cooldownMs = yield* Config.integer("MATCHER_BREAKER_COOLDOWN_MS").pipe(Config.withDefault(30_000))
     // Default 1: an unknown matcher may price each item (latency per item), where batching only
-    // makes each request slower; the reference matcher's latency is per request (issue 14).
+    // makes each request slower; the reference matcher's latency is per request.
     const batchSize = yield* Config.integer("MATCHER_BATCH_SIZE").pipe(
       Config.withDefault(1),
       Config.validate({ message: "MATCHER_BATCH_SIZE must be 1 to 1000 (the contract's maxItems)", validation: (n) => n >= 1 && n <= 1000 }),

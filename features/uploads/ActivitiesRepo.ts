@@ -36,7 +36,7 @@ const copyText = (value: string | null) =>
 
 /**
  * The batch as COPY text: one line per row, `id` then the columns in the order of COLUMNS.
- * The id is a UUIDv7 made here (issue 14): time-ordered ids land at the right edge of the primary
+ * The id is a UUIDv7 made here: time-ordered ids land at the right edge of the primary
  * key's B-tree instead of on a random page, which halved COPY into `activities` at 1M rows (11.0 s
  * → 6.0 s). PostgreSQL 18 has `uuidv7()`, but the AWS stack runs Aurora PostgreSQL 16.6
  * (infra/src/config.ts), which has none, and a SQL-function stand-in cost 2.7 s more than the native

@@ -31,7 +31,7 @@ beforeAll(async () => {
   await page.waitForFunction(() => !document.querySelector("#upload-status")?.hasAttribute("hx-trigger"), undefined, { timeout: 30_000 })
   await page.close()
   await insertDeadLetter(sql, "match", { match_key: "diesel|litres|GB" }, "matcher timed out")
-  // Until the account page exists (issue 15 item 1), preferences are set where the account keeps them.
+  // Preferences are set where the account keeps them, so the test does not depend on the account page.
   await sql`UPDATE users SET timezone = 'Asia/Singapore', time_format = 12 WHERE email = 'admin@demo.scopeline.dev'`
 }, 90_000)
 afterAll(async () => {

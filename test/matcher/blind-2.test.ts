@@ -20,7 +20,7 @@ const matcher = useMatcher()
 
 /**
  * 45/89 (50.6%) before the first generalisation work, 67/89 (75.3%) after it, 76/89 (85.4%) after
- * issue 16's error classes. The floor guards against regressions and is not a target.
+ * the error classes fixed since. The floor guards against regressions and is not a target.
  */
 const FLOOR = 0.85
 

@@ -5,7 +5,7 @@ import { useMatcher, precisionAt } from "./evaluation.ts"
 import { readLabelledSet } from "./labelled.ts"
 
 /**
- * Third blind evaluation, written for issue 16 before the matcher was changed for it: 119 ledger and
+ * Third blind evaluation, written before the matcher's error classes were fixed: 119 ledger and
  * invoice lines across every scope (fuels, electricity in twelve countries, heat, air/rail/road/sea
  * travel, hotels, freight by every mode, waste by route, materials, water, refrigerants, homeworking)
  * and six lines the catalogue does not cover, each labelled with its DESNZ 2023 row id (checked

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, test } from "bun:test"
 import { Effect } from "effect"
 
 /**
- * Issue 16's classes of error, each over several phrasings: a rule that only fixed one string fails
+ * The matcher's classes of error, each over several phrasings: a rule that only fixed one string fails
  * here on the others. Expectations name the kind of factor (its category path), not a row id, so a
  * test fails for the wrong kind of answer, not for a defensible sibling.
  */

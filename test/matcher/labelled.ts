@@ -159,7 +159,7 @@ export const evaluateSet = async (
   }
 }
 
-/** One line per set, the figures the issue asks every run to print. */
+/** One line per set: the figures every run prints. */
 export const figuresLine = (f: SetFigures) =>
   `matcher ${f.name}: top-1 ${percent(f.top1)} (${Math.round(f.top1 * f.lines)}/${f.lines}), top-5 ${percent(f.top5)}, ` +
   f.thresholds

@@ -34,7 +34,7 @@ export const signInPage = async (browser: Browser, baseUrl: string, email: strin
 // page's CSP (no inline script) does not apply to what the driver evaluates.
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8")
 
-/** WCAG 2.1 levels A and AA: what issue 15 asks every page to pass. */
+/** WCAG 2.1 levels A and AA: what every page must pass. */
 export const WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] as const
 
 /**

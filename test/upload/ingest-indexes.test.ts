@@ -8,7 +8,7 @@ beforeAll(async () => {
 afterAll(() => harness.close())
 
 /**
- * The indexes an ingested row is written into, each with the query that needs it (issue 14: every
+ * The indexes an ingested row is written into, each with the query that needs it (every
  * one costs a B-tree insert per row of a million-row parse). A new index that ingest writes must be
  * added here with its reason — or be partial on something ingest never sets.
  */
