@@ -62,16 +62,7 @@ export class UsersRepo extends Effect.Service<UsersRepo>()("scopeline/UsersRepo"
         ON CONFLICT (email) WHERE deleted_at IS NULL DO NOTHING`,
     })
 
-    const all = SqlSchema.findAll({
-      Request: Schema.Void,
-      Result: User,
-      execute: () => sql`SELECT ${sql.literal(userColumns)} FROM users WHERE deleted_at IS NULL ORDER BY email`,
-    })
-
     return {
-      list: Effect.fn("UsersRepo.list")(function* () {
-        return yield* all(undefined).pipe(Effect.orDie)
-      }),
       findById: Effect.fn("UsersRepo.findById")(function* (id: UserId) {
         return yield* byId(id).pipe(Effect.orDie)
       }),

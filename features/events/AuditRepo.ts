@@ -1,5 +1,5 @@
 import { SqlClient, SqlSchema } from "@effect/sql"
-import { Effect, Either, Option, ParseResult, Schema } from "effect"
+import { Effect, Option, ParseResult, Schema } from "effect"
 import { AuditEvent, Category } from "./AuditEvent.ts"
 
 /** A stored row; JSON columns are read as text because the client would rename keys inside them. */
@@ -155,5 +155,3 @@ export class AuditRepo extends Effect.Service<AuditRepo>()("scopeline/AuditRepo"
     }
   }),
 }) {}
-
-export const decodeCursor = (text: string) => Either.getRight(Schema.decodeUnknownEither(EventCursor)(text))

@@ -78,12 +78,13 @@ export const acceptUrlOf = (request: Request, token: string | null) =>
     }),
   )
 
-/** A path id that is not a UUID names nothing: 404, like an unknown one. */
-const idOf = <A>(schema: Schema.Schema<A, string>, id: string, notFound: () => Effect.Effect<never, UserNotFound | InvitationNotFound>) =>
-  Schema.decodeUnknown(schema)(id).pipe(Effect.catchAll(notFound))
-
-const noSuchUser = () => Effect.fail(new UserNotFound({ message: "There is no such user in this team." }))
-const noSuchInvitation = () => Effect.fail(new InvitationNotFound({ message: "There is no pending invitation with this id." }))
+// A path id that is not a UUID names nothing: 404, like an unknown one (for the API and the pages alike).
+export const userIdOf = (id: string) =>
+  Schema.decodeUnknown(UserId)(id).pipe(Effect.mapError(() => new UserNotFound({ message: "There is no such user in this team." })))
+export const invitationIdOf = (id: string) =>
+  Schema.decodeUnknown(InvitationId)(id).pipe(
+    Effect.mapError(() => new InvitationNotFound({ message: "There is no pending invitation with this id." })),
+  )
 
 export const adminApiDocs = {
   listUsers: documented({
@@ -174,7 +175,7 @@ export const adminApi = (respond: Responder<AccountsServices>) =>
           request,
           Effect.gen(function* () {
             const admin = yield* guard(request, "administer", "change")
-            const id = yield* idOf(UserId, params.id, noSuchUser)
+            const id = yield* userIdOf(params.id)
             const change = yield* jsonBody(request).pipe(Effect.flatMap(decodeInput(MemberChangeRequest, "change")))
             const member = yield* (yield* Team).change(admin, id, change)
             return json({ user: userJson(member) })
@@ -189,7 +190,7 @@ export const adminApi = (respond: Responder<AccountsServices>) =>
           request,
           Effect.gen(function* () {
             const admin = yield* guard(request, "administer", "change")
-            const id = yield* idOf(UserId, params.id, noSuchUser)
+            const id = yield* userIdOf(params.id)
             yield* (yield* Team).remove(admin, id)
             return new Response(null, { status: 204 })
           }),
@@ -230,7 +231,7 @@ export const adminApi = (respond: Responder<AccountsServices>) =>
           request,
           Effect.gen(function* () {
             const admin = yield* guard(request, "administer", "change")
-            const id = yield* idOf(InvitationId, params.id, noSuchInvitation)
+            const id = yield* invitationIdOf(params.id)
             yield* (yield* Invitations).revoke(admin, id)
             return new Response(null, { status: 204 })
           }),

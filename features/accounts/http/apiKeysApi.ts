@@ -57,6 +57,10 @@ export const apiKeysApiDocs = {
   }),
 }
 
+/** A path id that is not a UUID names no key: 404, like an unknown one. */
+export const apiKeyIdOf = (id: string) =>
+  Schema.decodeUnknown(ApiKeyId)(id).pipe(Effect.mapError(() => new ApiKeyNotFound({ message: "There is no active API key with this id." })))
+
 /** Machine clients: an admin creates, lists and revokes API keys. */
 export const apiKeysApi = (respond: Responder<AccountsServices>) =>
   new Elysia({ name: "api.api-keys", prefix: "/v1/admin/api-keys" })
@@ -94,9 +98,7 @@ export const apiKeysApi = (respond: Responder<AccountsServices>) =>
           request,
           Effect.gen(function* () {
             const admin = yield* guard(request, "administer", "change")
-            const id = yield* Schema.decodeUnknown(ApiKeyId)(params.id).pipe(
-              Effect.mapError(() => new ApiKeyNotFound({ message: "There is no active API key with this id." })),
-            )
+            const id = yield* apiKeyIdOf(params.id)
             yield* (yield* ApiKeys).revoke(admin, id)
             return new Response(null, { status: 204 })
           }),

@@ -1,4 +1,4 @@
-import { Effect, Either, Schema } from "effect"
+import { Effect, Either } from "effect"
 import { Elysia } from "elysia"
 import { decodeInput, formBody, formText } from "@scopeline/ui/decode"
 import type { ApiError } from "@scopeline/ui/ApiError"
@@ -6,15 +6,13 @@ import { pageResponder } from "@scopeline/ui/pageResponder"
 import type { Responder } from "@scopeline/ui/respond"
 import { CSRF_FIELD, csrfToken, verifyCsrf } from "@scopeline/ui/session"
 import { AcceptRequest, InvitationRequest, Invitations } from "../Invitations.ts"
-import { InvitationId } from "../InvitationsRepo.ts"
 import { roles } from "../Role.ts"
 import { Team } from "../Team.ts"
-import { UserId } from "../User.ts"
 import { AcceptInvitationPage } from "../views/AcceptInvitationPage.tsx"
 import { TeamPage, type TeamPageProps } from "../views/TeamPage.tsx"
 import { guard } from "./guard.ts"
 import { sessionStarted } from "./authPages.tsx"
-import { acceptUrlOf, MemberChangeRequest } from "./adminApi.ts"
+import { acceptUrlOf, invitationIdOf, MemberChangeRequest, userIdOf } from "./adminApi.ts"
 import { readerOf, renderPage, signedIn, currentUser } from "./render.tsx"
 import type { AccountsServices } from "./services.ts"
 import type { Principal } from "../User.ts"
@@ -148,9 +146,7 @@ export const teamPages = (respond: Responder<AccountsServices>) => {
       ({ request, params }) =>
         teamAction(request, (principal) =>
           Effect.gen(function* () {
-            const id = yield* Schema.decodeUnknown(InvitationId)(params.id).pipe(
-              Effect.mapError(() => new InvitationNotFound({ message: "There is no pending invitation with this id." })),
-            )
+            const id = yield* invitationIdOf(params.id)
             yield* (yield* Invitations).revoke(principal, id)
             return { notice: "Invitation revoked: its link no longer works." }
           }),
@@ -162,9 +158,7 @@ export const teamPages = (respond: Responder<AccountsServices>) => {
       ({ request, params }) =>
         teamAction(request, (principal, form) =>
           Effect.gen(function* () {
-            const id = yield* Schema.decodeUnknown(UserId)(params.id).pipe(
-              Effect.mapError(() => new UserNotFound({ message: "There is no such user in this team." })),
-            )
+            const id = yield* userIdOf(params.id)
             const active = field(form, "active")
             const change = yield* decodeInput(MemberChangeRequest, "change")({
               ...(field(form, "role") === undefined ? {} : { role: field(form, "role") }),
@@ -186,9 +180,7 @@ export const teamPages = (respond: Responder<AccountsServices>) => {
       ({ request, params }) =>
         teamAction(request, (principal) =>
           Effect.gen(function* () {
-            const id = yield* Schema.decodeUnknown(UserId)(params.id).pipe(
-              Effect.mapError(() => new UserNotFound({ message: "There is no such user in this team." })),
-            )
+            const id = yield* userIdOf(params.id)
             yield* (yield* Team).remove(principal, id)
             return { notice: "The account was deleted. What it uploaded stays attributed to it." }
           }),

@@ -1,14 +1,14 @@
-import { ApiKeyId, ApiKeyRequest, ApiKeys, currentUser, guard, readerOf, renderPage, signedIn, type Principal } from "@scopeline/accounts"
+import { apiKeyIdOf, ApiKeyRequest, ApiKeys, currentUser, guard, readerOf, renderPage, signedIn, type Principal } from "@scopeline/accounts"
 import type { ApiError } from "@scopeline/ui/ApiError"
 import { decodeInput, formBody } from "@scopeline/ui/decode"
 import { pageResponder } from "@scopeline/ui/pageResponder"
 import type { Responder } from "@scopeline/ui/respond"
-import { Effect, Either, Schema } from "effect"
+import { Effect, Either } from "effect"
 import { Elysia } from "elysia"
 import { WebhookNotFound } from "../errors.ts"
-import { type Delivery, WebhookEventType, WebhookId, WebhookRequest, Webhooks } from "../Webhooks.ts"
+import { type Delivery, WebhookEventType, WebhookRequest, Webhooks } from "../Webhooks.ts"
 import { type DeliveryView, IntegrationsPage, type IntegrationsPageProps } from "../views/IntegrationsPage.tsx"
-import { deliveryIdOf } from "./webhooksApi.ts"
+import { deliveryIdOf, webhookIdOf } from "./webhooksApi.ts"
 import type { WebhooksServices } from "./services.ts"
 
 const field = (form: FormData, name: string) => {
@@ -70,8 +70,6 @@ export const integrationsPage = (respond: Responder<WebhooksServices>) => {
       }),
     )
 
-  const webhookIdOf = (id: string) =>
-    Schema.decodeUnknown(WebhookId)(id).pipe(Effect.mapError(() => new WebhookNotFound({ message: "There is no webhook with this id." })))
 
   return new Elysia({ name: "pages.integrations" })
     .get("/admin/integrations", ({ request }) =>
@@ -105,7 +103,7 @@ export const integrationsPage = (respond: Responder<WebhooksServices>) => {
       ({ request, params }) =>
         action(request, "administer", (principal) =>
           Effect.gen(function* () {
-            const id = yield* Schema.decodeUnknown(ApiKeyId)(params.id).pipe(Effect.orElseFail(() => new WebhookNotFound({ message: "There is no such API key." })))
+            const id = yield* apiKeyIdOf(params.id)
             yield* (yield* ApiKeys).revoke(principal, id)
             return { notice: "The API key was revoked: it is refused from its next request." }
           }),

@@ -48,7 +48,7 @@ export const deliveryJson = (delivery: Delivery): typeof DeliveryJson.Type => ({
   replay_url: delivery.status === "dead" ? `/v1/admin/webhook-deliveries/${delivery.id}/replay` : null,
 })
 
-const webhookIdOf = (id: string) =>
+export const webhookIdOf = (id: string) =>
   Schema.decodeUnknown(WebhookId)(id).pipe(Effect.mapError(() => new WebhookNotFound({ message: "There is no webhook with this id." })))
 export const deliveryIdOf = (id: string) =>
   Schema.decodeUnknown(Schema.UUID)(id).pipe(Effect.mapError(() => new DeliveryNotFound({ message: "There is no dead delivery with this id." })))
