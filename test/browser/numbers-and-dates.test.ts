@@ -54,10 +54,13 @@ describe("numbers on pages", () => {
     await page.close()
     // Every factor page and every page of the catalogue: each factor value is printed somewhere.
     const factorPages = [...pages.keys()].filter((path) => /^\/catalogue\/[0-9a-f-]{36}$/.test(path))
+    const broken = [...pages].filter(([, p]) => p.status === 0 || p.status >= 500).map(([path, p]) => `${path}: ${p.status} ${p.html.slice(0, 200)}`)
+    expect(broken).toEqual([])
+    const redirected = [...pages].filter(([, p]) => p.status >= 300 && p.status < 400).map(([path, p]) => `${path}: ${p.status}`)
+    expect(redirected).toEqual([])
     expect(factorPages.length).toBe(2796)
     const noisy = [...pages].flatMap(([path, { html }]) => noisyNumbers(visibleText(html)).map((n) => `${path}: ${n}`))
     expect(noisy).toEqual([])
-    expect([...pages.values()].filter((p) => p.status >= 500)).toEqual([])
   }, 240_000)
 
   test("emissions read as kg CO2e under 1,000 kg and t CO2e above, grouped; the API keeps every digit", async () => {

@@ -54,7 +54,14 @@ export const crawl = async (
   const kinds = new Set([...queued].map(pageKind))
   const queue = [...queued]
   const visit = async (path: string) => {
-    const response = await fetch(new URL(path, baseUrl), { headers: { cookie }, redirect: "manual" })
+    const response = await fetchRetrying(new URL(path, baseUrl), cookie)
+    // A page that could not be fetched at all is a finding of its own (status 0), never a silent gap.
+    if (response instanceof Error) return void pages.set(path, { status: 0, html: response.message })
+    // A link that answers with a redirect (a page that moved, a session that ended) is kept, so a test sees it.
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel()
+      return void pages.set(path, { status: response.status, html: response.headers.get("location") ?? "" })
+    }
     // Downloads (CSV exports and the like) are data for programs, exact like the API: not pages.
     if (!(response.headers.get("content-type") ?? "").startsWith("text/html")) return void (await response.body?.cancel())
     const html = await response.text()
@@ -76,6 +83,22 @@ export const crawl = async (
   // Workers drain the queue while visits add to it; run rounds until no visit found anything new.
   while (queue.length > 0) await Promise.all(Array.from({ length: options.concurrency ?? 4 }, worker))
   return pages
+}
+
+/**
+ * A GET as the crawler makes it. A connection the client's pool had kept open can be closed by the
+ * server between two requests; such a transport error is retried (the page is still checked),
+ * while any answer the server did give, 5xx included, is returned as it is.
+ */
+const fetchRetrying = async (url: URL, cookie: string, attempts = 3): Promise<Response | Error> => {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetch(url, { headers: { cookie }, redirect: "manual" })
+    } catch (error) {
+      if (attempt >= attempts) return new Error(`GET ${url.pathname}${url.search} failed ${attempts} times: ${String(error)}`)
+      await Bun.sleep(50 * attempt)
+    }
+  }
 }
 
 /** One representative of each kind of page: ids in the path and query values do not make a new kind. */
