@@ -25,6 +25,10 @@ CREATE INDEX activities_match_key_idx ON activities (match_key) WHERE match_key 
 CREATE INDEX activities_review_idx ON activities (match_key)
     WHERE review_status = 'needs_review' OR (status = 'failed' AND failure_kind IN ('no_match', 'unit_mismatch'));
 
+-- The activities listing filtered by review status walks its keyset order among the flagged rows only.
+CREATE INDEX activities_needs_review_page_idx ON activities (created_at DESC, upload_id, row_number)
+    WHERE review_status = 'needs_review';
+
 -- The matcher's top candidates for a key (best first, up to 5: [{factor_id, confidence}], ids of
 -- emission_factors), kept so the review page offers them without calling the matcher again; and who
 -- decided a manual entry, when, and why.

@@ -3,6 +3,7 @@ import { EmissionFactorId } from "@scopeline/catalogue"
 import { ActivityStatus, UploadId, UploadProgress, UploadStatus } from "@scopeline/uploads"
 import { UserId } from "@scopeline/accounts"
 import { Effect, Either, ParseResult, Schema } from "effect"
+import { ReviewStatusSchema } from "@scopeline/matching"
 
 
 export const ActivityId = Schema.UUID.pipe(Schema.brand("ActivityId"))
@@ -77,6 +78,9 @@ export class ActivityRow extends Schema.Class<ActivityRow>("ActivityRow")({
   siteCode: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null }),
   status: ActivityStatus,
   matchSource: Schema.NullOr(Schema.String),
+  matchKey: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null }),
+  reviewStatus: Schema.optionalWith(Schema.NullOr(ReviewStatusSchema), { default: () => null }),
+  decisionScope: Schema.optionalWith(Schema.NullOr(Schema.Literal("key", "activity")), { default: () => null }),
   confidence: Schema.NullOr(Schema.String),
   emissions: Schema.NullOr(Schema.String),
   emissionsUnit: Schema.NullOr(Schema.String),
@@ -90,6 +94,7 @@ export class ActivityRow extends Schema.Class<ActivityRow>("ActivityRow")({
   factorSource: Schema.NullOr(Schema.String),
   factorSourceId: Schema.NullOr(Schema.String),
   factorYear: Schema.NullOr(Schema.Int),
+  factorSet: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null }),
   factorGeography: Schema.NullOr(Schema.String),
   factorLicence: Schema.NullOr(Schema.String),
   submittedById: Schema.NullOr(UserId),
@@ -103,6 +108,7 @@ export const pageKeyOf = (row: ActivityRow): PageKey | null =>
 export class ActivityListRequest extends Schema.Class<ActivityListRequest>("ActivityListRequest")({
   uploadId: Schema.NullOr(UploadId),
   status: Schema.NullOr(ActivityStatus),
+  reviewStatus: Schema.optionalWith(Schema.NullOr(ReviewStatusSchema), { default: () => null }),
   limit: Schema.Int.pipe(Schema.between(1, MAX_PAGE_SIZE)),
   offset: Schema.NonNegativeInt,
   after: Schema.NullOr(PageKey),
@@ -137,11 +143,11 @@ export class ActivitiesQuery extends Effect.Service<ActivitiesQuery>()("scopelin
         a.raw_unit AS unit, a.activity_date::text AS date, a.period_start::text AS period_start,
         a.period_end::text AS period_end, a.category, a.geography, a.reference, a.extra::text AS extra, a.status,
         a.site_id, site.code AS site_code,
-        a.match_source, a.factor_confidence::text AS confidence, a.emissions::text AS emissions, a.emissions_unit,
+        a.match_source, a.match_key, a.review_status, a.decision_scope, a.factor_confidence::text AS confidence, a.emissions::text AS emissions, a.emissions_unit,
         a.failure_reason, a.created_at, a.updated_at,
         (extract(epoch FROM a.created_at) * 1000000)::bigint::text AS created_at_micros,
         ef.id AS factor_id, ef.name AS factor_name, ef.ref AS factor_ref, ef.source AS factor_source,
-        ef.source_id AS factor_source_id, ef.year AS factor_year, ef.geography AS factor_geography,
+        ef.source_id AS factor_source_id, ef.year AS factor_year, ef.source || ':' || ef.year::text AS factor_set, ef.geography AS factor_geography,
         ef.licence AS factor_licence, u.id AS submitted_by_id, u.email AS submitted_by_email
       FROM activities a
       LEFT JOIN emission_factors ef ON ef.id = a.matched_factor_id
@@ -159,6 +165,7 @@ export class ActivitiesQuery extends Effect.Service<ActivitiesQuery>()("scopelin
         const filters = [
           ...(request.uploadId ? [sql`a.upload_id = ${request.uploadId}`] : []),
           ...(request.status ? [sql`a.status = ${request.status}`] : []),
+          ...(request.reviewStatus ? [sql`a.review_status = ${request.reviewStatus}`] : []),
           // Mixed sort directions rule out one row-value comparison; the `<=` bound still gives the
           // index scan its starting point, the OR only filters the rows sharing that timestamp.
           ...(after

@@ -40,6 +40,8 @@ export const actionsByCategory = {
     "site_limit_exceeded",
     "export_requested",
     "export_downloaded",
+    "match_decided",
+    "match_rematched",
   ],
   system: [
     "job_dead_lettered",

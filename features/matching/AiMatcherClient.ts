@@ -10,6 +10,16 @@ export interface MatchAnswer {
   readonly factorRef: string | null
   readonly confidence: number
   readonly reason: string | null
+  /** The matcher's top factors, best first (at most 5; the chosen one first); `[]` if it sent none. */
+  readonly candidates: ReadonlyArray<{ readonly factorRef: string; readonly confidence: number }>
+}
+
+export interface MatchManyOptions {
+  /**
+   * Ask the matcher again ("re-match"): skip the answers retained from the last 60 s and do not join
+   * a request already in flight for these keys, which may predate the reason for asking again.
+   */
+  readonly fresh?: boolean
 }
 
 /**
@@ -178,7 +188,13 @@ export class AiMatcherClient extends Effect.Service<AiMatcherClient>()("scopelin
           const result = byKey.get(item.key)
           // The whole request fails: a matcher that drops keys is broken, and retrying would not help.
           if (!result) return yield* new MatcherBadResponse({ detail: `no result for key "${item.key}"` })
-          answers.push({ key: item.key, factorRef: result.factor_id, confidence: result.confidence, reason: result.reason ?? null })
+          answers.push({
+            key: item.key,
+            factorRef: result.factor_id,
+            confidence: result.confidence,
+            reason: result.reason ?? null,
+            candidates: result.candidates.map((c) => ({ factorRef: c.factor_id, confidence: c.confidence })),
+          })
         }
         return answers
       })
@@ -227,21 +243,24 @@ export class AiMatcherClient extends Effect.Service<AiMatcherClient>()("scopelin
     let pending = 0
     let pendingMax = 0
 
-    const answerMany = (items: ReadonlyArray<MatchItem>) =>
+    const answerMany = (items: ReadonlyArray<MatchItem>, options: MatchManyOptions = {}) =>
       Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
-        const fresh = yield* Effect.forEach(items, () => Deferred.make<MatchAnswer, MatcherUnavailable>())
+        const made = yield* Effect.forEach(items, () => Deferred.make<MatchAnswer, MatcherUnavailable>())
         const claimed: Array<{ readonly item: MatchItem; readonly deferred: Deferred.Deferred<MatchAnswer, MatcherUnavailable> }> = []
+        const claimedHere = new Map<string, Deferred.Deferred<MatchAnswer, MatcherUnavailable>>()
         // Check-and-claim in one synchronous step: no other fiber can claim a key in between. A key
-        // twice in one batch finds its own claim and waits on it.
+        // twice in one batch finds its own claim and waits on it. A fresh claim supersedes a request
+        // in flight: callers from now on join the fresh one, and the older answer is not retained.
         const waits = yield* Effect.sync(() =>
           items.map((item, i): Effect.Effect<MatchAnswer, MatcherUnavailable> => {
-            const known = recent(item.key, now)
+            const known = options.fresh ? undefined : recent(item.key, now)
             if (known) return Effect.succeed(known)
-            const existing = inFlight.get(item.key)
+            const existing = options.fresh ? claimedHere.get(item.key) : inFlight.get(item.key)
             if (existing) return Deferred.await(existing)
-            const deferred = fresh[i]!
+            const deferred = made[i]!
             inFlight.set(item.key, deferred)
+            claimedHere.set(item.key, deferred)
             claimed.push({ item, deferred })
             return Deferred.await(deferred)
           }),
@@ -260,7 +279,8 @@ export class AiMatcherClient extends Effect.Service<AiMatcherClient>()("scopelin
                     return Deferred.done(deferred, one).pipe(
                       Effect.zipRight(
                         Effect.sync(() => {
-                          if (one._tag === "Success") retain(one.value, settledAt)
+                          // A superseded claim's answer is older than the fresh one that replaced it.
+                          if (one._tag === "Success" && inFlight.get(item.key) === deferred) retain(one.value, settledAt)
                           forget(item.key, deferred)
                         }),
                       ),
@@ -298,9 +318,13 @@ export class AiMatcherClient extends Effect.Service<AiMatcherClient>()("scopelin
     /**
      * One request for the keys of `items` nobody is asking for yet (callers keep them to
      * MATCHER_BATCH_SIZE), each key's answer or outage in the order given; never fails as a whole.
+     * With `fresh: true` every key is asked again (see MatchManyOptions).
      */
-    const matchMany = Effect.fn("AiMatcherClient.matchMany")(function* (items: ReadonlyArray<MatchItem>) {
-      return yield* track(items.length, answerMany(items))
+    const matchMany = Effect.fn("AiMatcherClient.matchMany")(function* (
+      items: ReadonlyArray<MatchItem>,
+      options?: MatchManyOptions,
+    ) {
+      return yield* track(items.length, answerMany(items, options))
     })
 
     const forget = (key: string, deferred: Deferred.Deferred<MatchAnswer, MatcherUnavailable>) => {

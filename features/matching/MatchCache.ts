@@ -1,4 +1,4 @@
-import { MatchRepo } from "./MatchRepo.ts"
+import { type Candidate, MatchRepo } from "./MatchRepo.ts"
 import { Effect } from "effect"
 import type { MatchKeyParts } from "./matchKey.ts"
 
@@ -17,6 +17,7 @@ export interface AiAnswer {
   readonly parts: MatchKeyParts
   readonly factorId: string
   readonly confidence: number
+  readonly candidates: ReadonlyArray<Candidate>
 }
 
 /**
@@ -35,13 +36,14 @@ export class MatchCache extends Effect.Service<MatchCache>()("scopeline/MatchCac
 
     const recordAiAnswers = Effect.fn("MatchCache.recordAiAnswers")(function* (answers: ReadonlyArray<AiAnswer>) {
       yield* repo.writeCache(
-        answers.map(({ parts, factorId, confidence }) => ({
+        answers.map(({ parts, factorId, confidence, candidates }) => ({
           key: parts.key,
           descriptionNormalised: parts.description,
           unit: parts.unit.symbol,
           geography: parts.geography,
           factorId,
           confidence,
+          candidates,
         })),
       )
     })

@@ -2,6 +2,7 @@ import { SqlClient, SqlSchema } from "@effect/sql"
 import type { UploadId } from "@scopeline/uploads"
 import { EMISSIONS_LIMIT_TEXT, MAX_ACTIVITY_EMISSIONS_KG } from "@scopeline/catalogue"
 import { Effect, Schema, Stream } from "effect"
+import type { ReviewStatus } from "./ReviewGate.ts"
 
 /** Why an activity could not be calculated; 'matcher_unavailable' is the only kind a replay retries. */
 export type FailureKind = "no_match" | "unit_mismatch" | "invalid" | "matcher_unavailable"
@@ -23,9 +24,12 @@ export interface Calculation {
   readonly key: string
   readonly rawUnit: string
   readonly factorId: string
-  readonly confidence: string
+  /** Null for a person's decision: it is not a guess with a likelihood. */
+  readonly confidence: string | null
   readonly ratioNum: string
   readonly ratioDen: string
+  /** What the gate says of this match (REVIEW_BELOW), or "reviewed" for a person's decision. */
+  readonly reviewStatus: ReviewStatus
 }
 
 /** Fails the unsettled activities with this key (and raw unit, when given). */
@@ -45,6 +49,12 @@ export class CacheRow extends Schema.Class<CacheRow>("CacheRow")({
   factorName: Schema.NullOr(Schema.String),
 }) {}
 
+/** One of the matcher's top candidates for a key, as the cache keeps it (a factor id of the catalogue). */
+export interface Candidate {
+  readonly factor_id: string
+  readonly confidence: number
+}
+
 export interface CacheWrite {
   readonly key: string
   readonly descriptionNormalised: string
@@ -52,6 +62,7 @@ export interface CacheWrite {
   readonly geography: string | null
   readonly factorId: string
   readonly confidence: number
+  readonly candidates: ReadonlyArray<Candidate>
 }
 
 // Statuses a match job may still change: anything else is settled, so redelivery never re-prices.
@@ -66,6 +77,30 @@ const TOO_LARGE_REASON =
   `The calculated emissions exceed ${EMISSIONS_LIMIT_TEXT}, the most one activity may have ` +
   "(twenty times the world's yearly emissions): check the quantity and its unit."
 
+/** The raw unit → factor unit ratio of one unit spelling, exact (from the unit registry). */
+export interface UnitRatio {
+  readonly rawUnit: string
+  readonly ratioNum: string
+  readonly ratioDen: string
+}
+
+/**
+ * A change of factor decided after the first pricing: a person's decision (source 'manual') or a new
+ * answer of the matcher (source 'ai', a re-match). `target` is one activity, or every decidable activity
+ * with the key in every upload (rows a person decided on their own are left alone then).
+ */
+export interface Repricing {
+  readonly target: { readonly activityId: string } | { readonly key: string }
+  readonly factorId: string
+  readonly ratios: ReadonlyArray<UnitRatio>
+  readonly source: "manual" | "ai"
+  readonly confidence: string | null
+  readonly reviewStatus: ReviewStatus
+  readonly decisionScope: "key" | "activity" | null
+  readonly changedBy: string | null
+  readonly note: string | null
+}
+
 /**
  * What this attempt does with one distinct input: its key (null: unmatchable), and, when the cache
  * already answered, the pricing or the failure to apply at once.
@@ -75,7 +110,7 @@ export interface ClaimPlan {
   readonly rawUnit: string | null
   readonly geography: string | null
   readonly key: string | null
-  readonly calculation?: Pick<Calculation, "factorId" | "confidence" | "ratioNum" | "ratioDen">
+  readonly calculation?: Pick<Calculation, "factorId" | "confidence" | "ratioNum" | "ratioDen" | "reviewStatus">
   readonly failure?: Pick<Failure, "reason" | "kind">
 }
 
@@ -133,8 +168,9 @@ export class MatchRepo extends Effect.Service<MatchRepo>()("scopeline/MatchRepo"
             ${col((p) => p.geography ?? "")}::text[], ${col((p) => p.key)}::text[],
             ${col((p) => p.calculation?.factorId ?? null)}::uuid[], ${col((p) => p.calculation?.confidence ?? null)}::numeric[],
             ${col((p) => p.calculation?.ratioNum ?? null)}::numeric[], ${col((p) => p.calculation?.ratioDen ?? null)}::numeric[],
-            ${col((p) => p.failure?.reason ?? null)}::text[], ${col((p) => p.failure?.kind ?? null)}::text[])
-          AS v(raw_description, raw_unit, geography, key, factor_id, confidence, ratio_num, ratio_den, failure_reason, failure_kind)),
+            ${col((p) => p.failure?.reason ?? null)}::text[], ${col((p) => p.failure?.kind ?? null)}::text[],
+            ${col((p) => p.calculation?.reviewStatus ?? null)}::text[])
+          AS v(raw_description, raw_unit, geography, key, factor_id, confidence, ratio_num, ratio_den, failure_reason, failure_kind, review_status)),
         claimed AS (
           UPDATE activities a
           SET match_key = v.key, retry_count = a.retry_count + 1, last_attempt_at = now(), updated_at = now(),
@@ -152,13 +188,18 @@ export class MatchRepo extends Effect.Service<MatchRepo>()("scopeline/MatchRepo"
               emissions_unit = CASE WHEN ${priced} THEN 'kg CO2e' END,
               matched_factor_id = CASE WHEN ${priced} THEN f.id END,
               factor_confidence = CASE WHEN ${priced} THEN v.confidence END,
-              match_source = CASE WHEN ${priced} THEN 'cache' END
+              match_source = CASE WHEN ${priced} THEN 'cache' END,
+              review_status = CASE WHEN ${priced} THEN v.review_status END
           FROM v LEFT JOIN emission_factors f ON f.id = v.factor_id
           WHERE a.upload_id = ${uploadId} AND ${claimable}
             AND a.raw_description = v.raw_description AND coalesce(a.raw_unit, '') = v.raw_unit
             AND coalesce(a.geography, '') = v.geography
-          RETURNING a.match_key, a.status),
+          RETURNING a.id, a.match_key, a.status, a.matched_factor_id, a.emissions),
         per_key AS (SELECT match_key, count(*) AS n FROM claimed WHERE status = 'calculated' GROUP BY match_key),
+        history AS (
+          INSERT INTO activity_history (activity_id, source, to_factor_id, to_kg_co2e)
+          SELECT id, 'cache', matched_factor_id, emissions FROM claimed WHERE status = 'calculated'
+          RETURNING 1),
         hits AS (
           UPDATE match_cache c SET hits = c.hits + per_key.n, updated_at = now()
           FROM per_key WHERE c.key = per_key.match_key
@@ -184,8 +225,9 @@ export class MatchRepo extends Effect.Service<MatchRepo>()("scopeline/MatchRepo"
       const [row] = yield* sql<{ count: number }>`
         WITH v AS (
           SELECT * FROM unnest(${col("key")}::text[], ${col("rawUnit")}::text[], ${col("factorId")}::uuid[],
-                               ${col("confidence")}::numeric[], ${col("ratioNum")}::numeric[], ${col("ratioDen")}::numeric[])
-            AS v(key, raw_unit, factor_id, confidence, ratio_num, ratio_den)),
+                               ${col("confidence")}::numeric[], ${col("ratioNum")}::numeric[], ${col("ratioDen")}::numeric[],
+                               ${col("reviewStatus")}::text[])
+            AS v(key, raw_unit, factor_id, confidence, ratio_num, ratio_den, review_status)),
         priced AS (
           UPDATE activities a
           SET status = (CASE WHEN ${tooLarge} THEN 'failed' ELSE 'calculated' END)::activity_status,
@@ -197,13 +239,18 @@ export class MatchRepo extends Effect.Service<MatchRepo>()("scopeline/MatchRepo"
               matched_factor_id = CASE WHEN ${tooLarge} THEN NULL ELSE v.factor_id END,
               factor_confidence = CASE WHEN ${tooLarge} THEN NULL ELSE v.confidence END,
               match_source = CASE WHEN ${tooLarge} THEN NULL ELSE ${source} END,
+              review_status = CASE WHEN ${tooLarge} THEN NULL ELSE v.review_status END,
               failure_reason = CASE WHEN ${tooLarge} THEN ${TOO_LARGE_REASON} END,
               failure_kind = CASE WHEN ${tooLarge} THEN 'invalid' END, updated_at = now()
           FROM v JOIN emission_factors f ON f.id = v.factor_id
           WHERE a.upload_id = ${uploadId} AND a.match_key = v.key AND a.raw_unit = v.raw_unit
             AND a.status IN ${sql.in(UNSETTLED)}
-          RETURNING a.match_key, a.status),
+          RETURNING a.id, a.match_key, a.status, a.matched_factor_id, a.emissions),
         per_key AS (SELECT match_key, count(*) AS n FROM priced WHERE status = 'calculated' GROUP BY match_key),
+        history AS (
+          INSERT INTO activity_history (activity_id, source, to_factor_id, to_kg_co2e)
+          SELECT id, ${source}, matched_factor_id, emissions FROM priced WHERE status = 'calculated'
+          RETURNING 1),
         hits AS (
           UPDATE match_cache c SET hits = c.hits + per_key.n, updated_at = now()
           FROM per_key WHERE ${bump} AND c.key = per_key.match_key
@@ -212,11 +259,52 @@ export class MatchRepo extends Effect.Service<MatchRepo>()("scopeline/MatchRepo"
       return row?.count ?? 0
     })
 
+    /**
+     * Reprices the target's activities on another factor (or the same one, accepted) in one statement,
+     * appending a history entry for each activity whose factor or emissions changed. Activities without
+     * a quantity, or whose emissions would pass the limit, are not decidable and are left as they are.
+     * Returns the activities updated and the uploads they belong to.
+     */
+    const reprice = Effect.fn("MatchRepo.reprice")(function* (change: Repricing) {
+      const target =
+        "activityId" in change.target
+          ? sql`a.id = ${change.target.activityId}`
+          : sql`a.match_key = ${change.target.key} AND a.decision_scope IS DISTINCT FROM 'activity'`
+      const [row] = yield* sql<{ updated: number; uploadIds: ReadonlyArray<string> | null }>`
+        WITH v AS (
+          SELECT * FROM unnest(${change.ratios.map((r) => r.rawUnit)}::text[], ${change.ratios.map((r) => r.ratioNum)}::numeric[],
+                               ${change.ratios.map((r) => r.ratioDen)}::numeric[]) AS v(raw_unit, ratio_num, ratio_den)),
+        old AS (
+          SELECT a.id, a.matched_factor_id, a.emissions FROM activities a
+          WHERE ${target} AND a.raw_volume IS NOT NULL
+            AND (a.status = 'calculated' OR (a.status = 'failed' AND a.failure_kind IN ('no_match', 'unit_mismatch', 'matcher_unavailable')))
+          FOR UPDATE),
+        changed AS (
+          UPDATE activities a
+          SET status = 'calculated', emissions = ${emissions}, emissions_co2 = ${gas("co2_factor")},
+              emissions_ch4 = ${gas("ch4_factor")}, emissions_n2o = ${gas("n2o_factor")}, emissions_unit = 'kg CO2e',
+              matched_factor_id = f.id, factor_confidence = ${change.confidence}::numeric, match_source = ${change.source},
+              review_status = ${change.reviewStatus}, decision_scope = ${change.decisionScope},
+              failure_kind = NULL, failure_reason = NULL, updated_at = now()
+          FROM old, v, emission_factors f
+          WHERE a.id = old.id AND a.raw_unit = v.raw_unit AND f.id = ${change.factorId} AND NOT ${tooLarge}
+          RETURNING a.id, a.upload_id, old.matched_factor_id AS from_factor_id, old.emissions AS from_kg,
+                    a.matched_factor_id AS to_factor_id, a.emissions AS to_kg),
+        history AS (
+          INSERT INTO activity_history (activity_id, changed_by, source, from_factor_id, to_factor_id, from_kg_co2e, to_kg_co2e, note)
+          SELECT id, ${change.changedBy}::uuid, ${change.source}, from_factor_id, to_factor_id, from_kg, to_kg, ${change.note}
+          FROM changed
+          WHERE from_factor_id IS DISTINCT FROM to_factor_id OR from_kg IS DISTINCT FROM to_kg
+          RETURNING 1)
+        SELECT count(*)::int AS updated, array_agg(DISTINCT upload_id::text) AS upload_ids FROM changed`
+      return { updated: row?.updated ?? 0, uploadIds: row?.uploadIds ?? [] }
+    })
+
     const fail = Effect.fn("MatchRepo.fail")(function* (uploadId: UploadId, failures: ReadonlyArray<Failure>) {
       if (failures.length === 0) return
       yield* sql`
         UPDATE activities a
-        SET status = 'failed', failure_reason = v.reason, failure_kind = v.kind, updated_at = now()
+        SET status = 'failed', failure_reason = v.reason, failure_kind = v.kind, review_status = NULL, updated_at = now()
         FROM unnest(${failures.map((f) => f.key)}::text[], ${failures.map((f) => f.rawUnit ?? "")}::text[],
                     ${failures.map((f) => f.reason)}::text[], ${failures.map((f) => f.kind)}::text[])
              AS v(key, raw_unit, reason, kind)
@@ -239,12 +327,14 @@ export class MatchRepo extends Effect.Service<MatchRepo>()("scopeline/MatchRepo"
       if (entries.length === 0) return
       const col = <K extends keyof CacheWrite>(k: K) => entries.map((entry) => entry[k])
       yield* sql`
-        INSERT INTO match_cache (key, description_normalised, unit, geography, factor_id, confidence, source)
-        SELECT key, description_normalised, unit, geography, factor_id, confidence, 'ai'
+        INSERT INTO match_cache (key, description_normalised, unit, geography, factor_id, confidence, candidates, source)
+        SELECT key, description_normalised, unit, geography, factor_id, confidence, candidates::jsonb, 'ai'
         FROM unnest(${col("key")}::text[], ${col("descriptionNormalised")}::text[], ${col("unit")}::text[],
-                    ${col("geography")}::text[], ${col("factorId")}::uuid[], ${col("confidence")}::numeric[])
-             AS v(key, description_normalised, unit, geography, factor_id, confidence)
-        ON CONFLICT (key) DO UPDATE SET factor_id = EXCLUDED.factor_id, confidence = EXCLUDED.confidence, updated_at = now()
+                    ${col("geography")}::text[], ${col("factorId")}::uuid[], ${col("confidence")}::numeric[],
+                    ${entries.map((entry) => JSON.stringify(entry.candidates))}::text[])
+             AS v(key, description_normalised, unit, geography, factor_id, confidence, candidates)
+        ON CONFLICT (key) DO UPDATE SET factor_id = EXCLUDED.factor_id, confidence = EXCLUDED.confidence,
+          candidates = EXCLUDED.candidates, updated_at = now()
         WHERE match_cache.source = 'ai'`
     })
 
@@ -252,6 +342,7 @@ export class MatchRepo extends Effect.Service<MatchRepo>()("scopeline/MatchRepo"
       streamInputs,
       claim,
       calculate,
+      reprice,
       fail,
       lookupCache: (keys: ReadonlyArray<string>) =>
         keys.length === 0 ? Effect.succeed([]) : lookupCache(keys).pipe(Effect.withSpan("MatchRepo.lookupCache")),

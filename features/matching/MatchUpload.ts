@@ -14,6 +14,7 @@ import { Chunk, Duration, Effect, Either, Fiber, Option, Scope, Stream } from "e
 import { AiMatcherClient, type MatchAnswer, MatcherUnavailable } from "./AiMatcherClient.ts"
 import { type AiAnswer, MatchCache } from "./MatchCache.ts"
 import { matchKey, type MatchKeyParts } from "./matchKey.ts"
+import { ReviewGate, type ReviewStatus } from "./ReviewGate.ts"
 
 /** Every activity of an upload that shares one match key. */
 interface KeyGroup {
@@ -28,7 +29,8 @@ interface FactorChoice {
   readonly id: string
   readonly unit: string
   readonly name: string
-  readonly confidence: string
+  readonly confidence: string | null
+  readonly reviewStatus: ReviewStatus
 }
 
 interface Pricing {
@@ -69,6 +71,7 @@ const price = (group: KeyGroup, factor: FactorChoice): Pricing => {
       rawUnit,
       factorId: factor.id,
       confidence: factor.confidence,
+      reviewStatus: factor.reviewStatus,
       ratioNum: ratio.right.num.toString(),
       ratioDen: ratio.right.den.toString(),
     })
@@ -128,6 +131,7 @@ export class MatchUpload extends Effect.Service<MatchUpload>()("scopeline/MatchU
     const webhooks = yield* Webhooks
     // Activities that become calculated can take a site over its limit: checked in the same transaction.
     const siteLimits = yield* SiteLimits
+    const gate = yield* ReviewGate
     const matchWorker = { service: "match-worker" }
 
     /** Keys one page of distinct inputs, prices its cache hits and claims its activities; returns its misses. */
@@ -163,7 +167,9 @@ export class MatchUpload extends Effect.Service<MatchUpload>()("scopeline/MatchU
             id: entry.factorId,
             unit: entry.factorUnit,
             name: entry.factorName ?? entry.factorUnit,
-            confidence: entry.confidence ?? "1",
+            confidence: entry.confidence,
+            // A cache hit carries the status of the decision it reuses.
+            reviewStatus: gate.statusOf({ source: entry.source, confidence: entry.confidence === null ? null : Number(entry.confidence) }),
           })
           for (const calculation of pricing.calculations) onCache.set(`${calculation.key}\u0000${calculation.rawUnit}`, { calculation })
           for (const failure of pricing.failures) onCache.set(`${failure.key}\u0000${failure.rawUnit}`, { failure })
@@ -198,7 +204,10 @@ export class MatchUpload extends Effect.Service<MatchUpload>()("scopeline/MatchU
         else unavailable.push({ group, error: answer.left })
       }
       const refs = new Set<string>()
-      for (const { answer } of answered) if (answer.factorRef !== null) refs.add(answer.factorRef)
+      for (const { answer } of answered) {
+        if (answer.factorRef !== null) refs.add(answer.factorRef)
+        for (const candidate of answer.candidates) refs.add(candidate.factorRef)
+      }
       const byRef = yield* factors.findByRefs([...refs])
 
       const calculations: Array<Calculation> = []
@@ -211,10 +220,21 @@ export class MatchUpload extends Effect.Service<MatchUpload>()("scopeline/MatchU
         } else if (factor === undefined) {
           failures.push(noMatch(group, `the matcher answered ${answer.factorRef}, which is not in the catalogue`))
         } else {
-          const pricing = price(group, { id: factor.id, unit: factor.unit, name: factor.name, confidence: String(answer.confidence) })
+          const pricing = price(group, {
+            id: factor.id,
+            unit: factor.unit,
+            name: factor.name,
+            confidence: String(answer.confidence),
+            reviewStatus: gate.statusOf({ source: "ai", confidence: answer.confidence }),
+          })
           calculations.push(...pricing.calculations)
           failures.push(...pricing.failures)
-          remembered.push({ parts: group.parts, factorId: factor.id, confidence: answer.confidence })
+          // Candidates the catalogue does not hold are dropped: the review page offers only factors it can apply.
+          const candidates = answer.candidates.flatMap((c) => {
+            const known = byRef.get(c.factorRef)
+            return known === undefined ? [] : [{ factor_id: known.id, confidence: c.confidence }]
+          })
+          remembered.push({ parts: group.parts, factorId: factor.id, confidence: answer.confidence, candidates })
         }
       }
       if (lastAttempt) {
@@ -361,5 +381,5 @@ export class MatchUpload extends Effect.Service<MatchUpload>()("scopeline/MatchU
 
     return { run }
   }),
-  dependencies: [MatchRepo.Default, MatchCache.Default, AiMatcherClient.Default, FactorsRepo.Default, QueueSettings.Default],
+  dependencies: [MatchRepo.Default, MatchCache.Default, AiMatcherClient.Default, FactorsRepo.Default, QueueSettings.Default, ReviewGate.Default],
 }) {}

@@ -14,6 +14,7 @@ import { readCatalogue } from "@scopeline/catalogue/readCatalogue"
 import { AiMatcherClient } from "@scopeline/matching/AiMatcherClient"
 import { MatchCache } from "@scopeline/matching/MatchCache"
 import { MatchUpload } from "@scopeline/matching/MatchUpload"
+import { ReviewGate } from "@scopeline/matching/ReviewGate"
 import { SQL } from "bun"
 import { Effect, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
 import { configLayer } from "../support/config.ts"
@@ -67,7 +68,7 @@ export type MatchServices = MatchUpload | AiMatcherClient | MatchRepo | Emission
 /** The match job's services against a database, configured like the worker (settings = env vars). */
 export const matchLayer = (databaseUrl: string, settings: Record<string, string>) =>
   MatchUpload.DefaultWithoutDependencies.pipe(
-    Layer.provideMerge(Layer.mergeAll(AiMatcherClient.Default, MatchCache.Default, MatchRepo.Default, FactorsRepo.Default, EmissionsRepo.Default, QueueSettings.Default)),
+    Layer.provideMerge(Layer.mergeAll(AiMatcherClient.Default, MatchCache.Default, MatchRepo.Default, FactorsRepo.Default, EmissionsRepo.Default, QueueSettings.Default, ReviewGate.Default)),
     Layer.provideMerge(SiteLimits.Default),
     Layer.provideMerge(Webhooks.Default),
     Layer.provideMerge(AuditLog.Default),

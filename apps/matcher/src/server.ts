@@ -46,12 +46,16 @@ const errorBody = (code: string, message: string) => ({ error: { code, message }
 
 const decodeRequest = Schema.decodeUnknownEither(MatchRequest)
 
+/** The contract's cap on candidates per result. */
+const CANDIDATES = 5
+
 export const matchItems = (ranker: Ranker, items: typeof MatchRequest.Type["items"]): MatchResponse => ({
   results: items.map((item) => {
-    const outcome = ranker.match({ description: item.description, unit: item.unit, geography: item.geography ?? undefined })
+    const outcome = ranker.match({ description: item.description, unit: item.unit, geography: item.geography ?? undefined }, CANDIDATES)
+    const candidates = (outcome.ranked ?? []).map((c) => ({ factor_id: c.ref, confidence: c.confidence }))
     return outcome._tag === "Matched"
-      ? { key: item.key, factor_id: outcome.factor.ref, confidence: outcome.confidence, reason: outcome.reason }
-      : { key: item.key, factor_id: null, confidence: 0, reason: outcome.reason }
+      ? { key: item.key, factor_id: outcome.factor.ref, confidence: outcome.confidence, reason: outcome.reason, candidates }
+      : { key: item.key, factor_id: null, confidence: 0, reason: outcome.reason, candidates }
   }),
 })
 

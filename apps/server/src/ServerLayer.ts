@@ -5,6 +5,7 @@ import { ActivitiesQuery, EmissionsRepo } from "@scopeline/activities"
 import { FactorsRepo, loadCatalogue } from "@scopeline/catalogue"
 import { Exports, InventoryReports } from "@scopeline/inventory"
 import { Measurements, SiteLimits, Sites, SitesRepo } from "@scopeline/sites"
+import { Review } from "@scopeline/matching"
 import { QueueLive } from "@scopeline/queue/QueueLive"
 import { AppConfig } from "@scopeline/settings/AppConfig"
 import { TracingLive } from "@scopeline/settings/Tracing"
@@ -49,6 +50,8 @@ export const ServerServicesLive = Layer.mergeAll(
   SitesRepo.Default,
   SiteLimits.Default,
   Measurements.Default,
+  // Decisions and re-matches (features/matching): a re-match asks the matcher from this process.
+  Review.Default.pipe(Layer.provide(SiteLimits.Default)),
   // A version this log has not seen is a release: recorded once, at start-up.
   Layer.effectDiscard(recordRelease()),
 ).pipe(

@@ -5,9 +5,10 @@ import type { WebhooksServices } from "@scopeline/webhooks"
 import type { CatalogueServices } from "@scopeline/catalogue"
 import type { HomeServices } from "@scopeline/home"
 import type { InventoryServices } from "@scopeline/inventory"
+import type { MatchingServices } from "@scopeline/matching"
 import type { OpsServices } from "@scopeline/ops"
 import type { SitesServices } from "@scopeline/sites"
 import type { UploadsServices } from "@scopeline/uploads"
 
 /** Everything a request handler may use: what each feature's routes need. The server's layer provides it. */
-export type ServerServices = AccountsServices | ActivitiesServices | AuditServices | WebhooksServices | CatalogueServices | HomeServices | InventoryServices | OpsServices | SitesServices | UploadsServices
+export type ServerServices = AccountsServices | ActivitiesServices | AuditServices | WebhooksServices | CatalogueServices | HomeServices | InventoryServices | MatchingServices | OpsServices | SitesServices | UploadsServices

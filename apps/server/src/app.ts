@@ -7,6 +7,7 @@ import { authApi } from "@scopeline/accounts"
 import { blobsApi } from "@scopeline/uploads"
 import { catalogueApi } from "@scopeline/catalogue"
 import { opsApi } from "@scopeline/ops"
+import { reviewApi } from "@scopeline/matching"
 import { uploadsApi } from "@scopeline/uploads"
 import { meApi } from "@scopeline/accounts"
 import { healthApi, systemApi } from "@scopeline/home"
@@ -120,6 +121,7 @@ export const makeApp = (respond: Responder<ServerServices>) => {
     .use(auditApi(respond))
     .use(webhooksApi(respond))
     .use(activitiesApi(respond))
+    .use(reviewApi(respond))
     .use(inventoryApi(respond))
     .use(exportsApi(respond))
     .use(catalogueApi(respond))

@@ -14,6 +14,7 @@ import { type EmissionsBucket, EmissionsRepo } from "../EmissionsRepo.ts"
 import { BadRequest } from "@scopeline/ui/ApiError"
 import { ActivityStatus, UploadId, UploadProgress } from "@scopeline/uploads"
 import { Effect, Option, Schema } from "effect"
+import { ReviewStatusSchema } from "@scopeline/matching"
 import { Elysia } from "elysia"
 import { decodeInput, QueryInt, queryParams } from "@scopeline/ui/decode"
 import { json, type Responder } from "@scopeline/ui/respond"
@@ -33,6 +34,7 @@ export const ActivityListParams = Schema.Struct({
   cursor: Schema.optional(Cursor),
   upload_id: Schema.optional(UploadId),
   status: Schema.optional(ActivityStatus),
+  review_status: Schema.optional(ReviewStatusSchema),
 })
 export type ActivityListParams = typeof ActivityListParams.Type
 
@@ -48,6 +50,7 @@ export const listRequest = (params: ActivityListParams) =>
         ActivityListRequest.make({
           uploadId: params.upload_id ?? null,
           status: params.status ?? null,
+          reviewStatus: params.review_status ?? null,
           limit: params.limit,
           offset: params.offset,
           after: params.cursor ?? null,
@@ -81,6 +84,7 @@ export const activityJson = (row: ActivityRow) => ({
             licence: row.factorLicence,
             source_id: row.factorSourceId,
             ref: row.factorRef,
+            factor_set: row.factorSet,
           },
         },
   description: row.description,
@@ -97,7 +101,10 @@ export const activityJson = (row: ActivityRow) => ({
   site: row.siteId === null ? null : { id: row.siteId, code: row.siteCode ?? "", url: `/v1/sites/${row.siteId}` },
   upload: { id: row.uploadId, url: `/v1/uploads/${row.uploadId}`, row_number: row.rowNumber },
   match_source: row.matchSource,
+  match_key: row.matchKey,
   confidence: decimal(row.confidence),
+  review_status: row.reviewStatus,
+  decision_applies_to: row.decisionScope,
   failure_reason: row.failureReason,
   metadata: {
     status: row.status,
@@ -139,6 +146,7 @@ export const ActivityJson = Schema.Struct({
         licence: Nullable(Schema.String),
         source_id: Nullable(Schema.String),
         ref: Nullable(Schema.String),
+        factor_set: Nullable(Schema.String).annotations({ description: "the factor set (source:year) the emissions were calculated with" }),
       }),
     }),
   ),
@@ -157,7 +165,12 @@ export const ActivityJson = Schema.Struct({
   }),
   upload: Schema.Struct({ id: Schema.String, url: Schema.String, row_number: Schema.Number }),
   match_source: Nullable(Schema.String),
+  match_key: Nullable(Schema.String).annotations({ description: "normalised description | unit | geography: activities sharing it share their match" }),
   confidence: Nullable(Schema.Number),
+  review_status: Nullable(ReviewStatusSchema).annotations({
+    description: "needs_review: an automatic match below REVIEW_BELOW; auto_accepted: at or above it; reviewed: a person decided. Null without a factor.",
+  }),
+  decision_applies_to: Nullable(Schema.Literal("key", "activity")).annotations({ description: "set when a person decided this activity's factor" }),
   failure_reason: Nullable(Schema.String),
   metadata: Schema.Struct({
     status: ActivityStatus,

@@ -22,8 +22,57 @@ export type MatchOutcome =
     readonly reason: string
     readonly features: ConfidenceFeatures
     readonly candidates?: ReadonlyArray<string>
+    readonly ranked?: ReadonlyArray<RankedCandidate>
   }
-  | { readonly _tag: "NoMatch"; readonly reason: string; readonly candidates?: ReadonlyArray<string> }
+  | {
+    readonly _tag: "NoMatch"
+    readonly reason: string
+    readonly candidates?: ReadonlyArray<string>
+    readonly ranked?: ReadonlyArray<RankedCandidate>
+  }
+
+/** A factor offered alongside the answer (the contract's `candidates`), with a confidence of its own. */
+export interface RankedCandidate {
+  readonly ref: string
+  readonly score: number
+  readonly confidence: number
+}
+
+// A no-match's nearest factors are offered for review, never as answers: the best of them gets this.
+const NO_MATCH_CANDIDATE_CONFIDENCE = 0.3
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000
+
+/**
+ * Confidences for the top `n` scored factors (sorted best first). Only the chosen factor is
+ * calibrated (calibration.ts); the others are scaled by their score against its score, so they are
+ * monotone in score and, as the ranker did not pick them, kept strictly below the chosen one (a tie
+ * shows 0.001 lower). A no-match's factors scale the same way from NO_MATCH_CANDIDATE_CONFIDENCE.
+ * Factors with no positive score explain nothing and are left out.
+ */
+const rankedCandidates = (
+  outcome: MatchOutcome,
+  sorted: ReadonlyArray<{ readonly ref: string; readonly score: number }>,
+  n: number,
+): ReadonlyArray<RankedCandidate> => {
+  if (outcome._tag === "Matched") {
+    const chosen = outcome.factor.ref
+    const top = sorted.find((c) => c.ref === chosen)?.score ?? sorted[0]?.score ?? 0
+    // The largest 3-decimal value strictly below the chosen confidence.
+    const below = Math.max(0, (Math.ceil(outcome.confidence * 1000 - 1e-9) - 1) / 1000)
+    const others = sorted
+      .filter((c) => c.ref !== chosen && c.score > 0)
+      .slice(0, n - 1)
+      .map((c) => ({ ...c, confidence: Math.min(below, top > 0 ? round3(outcome.confidence * (c.score / top)) : 0) }))
+    return [{ ref: chosen, score: top, confidence: outcome.confidence }, ...others]
+  }
+  const top = sorted[0]?.score ?? 0
+  if (top <= 0) return []
+  return sorted
+    .filter((c) => c.score > 0)
+    .slice(0, n)
+    .map((c) => ({ ...c, confidence: round3(NO_MATCH_CANDIDATE_CONFIDENCE * (c.score / top)) }))
+}
 
 interface IndexedFactor {
   readonly factor: CatalogueFactor
@@ -388,14 +437,17 @@ export class Ranker {
 
   /**
    * The best factor for the query, or no match with a reason. With `candidates > 0` the outcome also
-   * lists that many top-scoring factor refs, best first, so evaluation can measure top-k recall.
+   * lists that many top-scoring factor refs, best first, so evaluation can measure top-k recall, and
+   * `ranked`: at most that many factors with confidences, the chosen one first (see rankedCandidates).
    */
   match(query: MatchQuery, candidates = 0): MatchOutcome {
     if (candidates <= 0) return this.rank(query, undefined)
     const scored: Array<{ readonly ref: string; readonly score: number }> = []
     const outcome = this.rank(query, scored)
-    const top = scored.sort((a, b) => b.score - a.score).slice(0, candidates).map((c) => c.ref)
-    return { ...outcome, candidates: top }
+    // Stable sort: among equal scores the first scored comes first, as it does for the chosen factor.
+    const sorted = scored.sort((a, b) => b.score - a.score)
+    const top = sorted.slice(0, candidates).map((c) => c.ref)
+    return { ...outcome, candidates: top, ranked: rankedCandidates(outcome, sorted, candidates) }
   }
 
   private rank(query: MatchQuery, scored: Array<{ readonly ref: string; readonly score: number }> | undefined): MatchOutcome {
