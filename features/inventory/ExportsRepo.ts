@@ -42,6 +42,7 @@ export const ExportActivity = Schema.Struct({
   n2o: Schema.NullOr(Schema.String),
   other: Schema.NullOr(Schema.String),
   matchSource: Schema.NullOr(Schema.String),
+  reviewStatus: Schema.NullOr(Schema.String),
   confidence: Schema.NullOr(Schema.String),
   status: Schema.String,
   failureReason: Schema.NullOr(Schema.String),
@@ -117,7 +118,7 @@ export class ExportsRepo extends Effect.Service<ExportsRepo>()("scopeline/Export
              CASE WHEN f.id IS NOT NULL THEN f.factor_unit || ' per ' || f.unit END AS factor_unit,
              f.source, f.year, f.licence, a.emissions::text AS emissions, a.emissions_co2::text AS co2,
              a.emissions_ch4::text AS ch4, a.emissions_n2o::text AS n2o, a.emissions_other::text AS other,
-             a.match_source, a.factor_confidence::text AS confidence, a.status::text AS status, a.failure_reason,
+             a.match_source, a.factor_confidence::text AS confidence, a.review_status, a.status::text AS status, a.failure_reason,
              a.extra::text AS extra
       FROM page a
       LEFT JOIN emission_factors f ON f.id = a.matched_factor_id

@@ -46,6 +46,7 @@ export const StatusCounts = Schema.Struct({
   calculated: Schema.Int,
   failed: Schema.Int,
   pending: Schema.Int,
+  needsReview: Schema.Int,
 })
 export type StatusCounts = typeof StatusCounts.Type
 
@@ -187,8 +188,8 @@ export const buildReport = (
       calculated: counts.calculated,
       failed: counts.failed,
       pending: counts.pending,
-      // Review status does not exist yet: once it does, the calculated activities awaiting review.
-      needs_review: 0,
+      // Calculated (and counted in the totals) on a match below REVIEW_BELOW that no person has confirmed yet.
+      needs_review: counts.needsReview,
       percent_calculated: counts.activities === 0 ? 0 : Math.round((counts.calculated / counts.activities) * 1000) / 10,
     },
   }

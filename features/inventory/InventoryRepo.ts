@@ -68,7 +68,8 @@ export class InventoryRepo extends Effect.Service<InventoryRepo>()("scopeline/In
         SELECT count(*)::int AS activities,
                count(*) FILTER (WHERE a.status = 'calculated')::int AS calculated,
                count(*) FILTER (WHERE a.status = 'failed')::int AS failed,
-               count(*) FILTER (WHERE a.status IN ('ingested', 'matching'))::int AS pending
+               count(*) FILTER (WHERE a.status IN ('ingested', 'matching'))::int AS pending,
+               count(*) FILTER (WHERE a.status = 'calculated' AND a.review_status = 'needs_review')::int AS needs_review
         FROM activities a
         WHERE ${sql.and(filters(request))}`,
     })

@@ -67,8 +67,7 @@ export const activityCells = (a: ExportActivity, extraKeys: ReadonlyArray<string
     decimalCell(a.other),
     a.matchSource,
     decimalCell(a.confidence),
-    // Review status does not exist yet; the column is kept so the file's layout will not change when it does.
-    null,
+    a.reviewStatus,
     a.status,
     a.failureReason,
     ...extraKeys.map((key) => {

@@ -116,6 +116,9 @@ describe("the confidence gate", () => {
     const flagged = (await (await accountant.get(`/v1/activities?upload_id=${first}&review_status=needs_review`)).json()) as { activities: ReadonlyArray<Activity> }
     expect(flagged.activities.map((a) => a.description).sort()).toEqual(priced.filter((a) => a.review_status === "needs_review").map((a) => a.description).sort())
     expect((await accountant.get("/v1/activities?review_status=maybe")).status).toBe(400)
+    // The inventory counts them (they are in its totals) and says how many still wait for a person.
+    const inventory = (await (await accountant.get(`/v1/inventory?upload_id=${first}`)).json()) as { coverage: { calculated: number; needs_review: number } }
+    expect(inventory.coverage).toMatchObject({ calculated: 3, needs_review: flagged.activities.length })
   })
 })
 
