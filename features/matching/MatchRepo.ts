@@ -277,7 +277,9 @@ export class MatchRepo extends Effect.Service<MatchRepo>()("scopeline/MatchRepo"
         old AS (
           SELECT a.id, a.matched_factor_id, a.emissions FROM activities a
           WHERE ${target} AND a.raw_volume IS NOT NULL
-            AND (a.status = 'calculated' OR (a.status = 'failed' AND a.failure_kind IN ('no_match', 'unit_mismatch', 'matcher_unavailable')))
+            -- Rows a running match job is still waiting on are priced now: the job only ever writes
+            -- unsettled rows, so its later answer cannot undo the decision.
+            AND (a.status IN ('calculated', 'matching') OR (a.status = 'failed' AND a.failure_kind IN ('no_match', 'unit_mismatch', 'matcher_unavailable')))
           FOR UPDATE),
         changed AS (
           UPDATE activities a

@@ -2,7 +2,7 @@ import { startMatcher } from "@scopeline/matcher/server"
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import type { SQL } from "bun"
 import { apiClient, type ApiClient, settledUpload, uploadFile } from "../support/api.ts"
-import { testSql } from "../support/factories.ts"
+import { insertActivities, insertUpload, testSql } from "../support/factories.ts"
 import { seedDemo } from "../support/seed.ts"
 import { startServer, type TestServer } from "../support/server.ts"
 import { startWorker, type TestWorker } from "../support/worker.ts"
@@ -156,10 +156,17 @@ describe("decisions", () => {
   test("a key decision changes every activity with the key, and the next upload reuses it without calling the matcher", async () => {
     const flight = (await queue()).items.find((i) => i.description.startsWith("Return flight"))!
     const choice = flight.candidates.find((c) => c.factor.id !== flight.factor!.id)!.factor
+    // Another upload's row with the key that a running match job is still waiting on.
+    const running = await insertUpload(sql, "accountant@demo.scopeline.dev")
+    const [waiting] = await insertActivities(sql, running, [{ description: "Return flight Heathrow-Berlin eco", quantity: "300", unit: "passenger km", date: "2024-05-01", geography: "GB", status: "matching" }])
+    await sql`UPDATE activities SET match_key = ${flight.match_key} WHERE id = ${waiting!}`
     const response = await accountant.post(`/v1/activities/${flight.activity_id}/decision`, { factor_id: choice.id, note: "economy, short haul" })
     expect(response.status).toBe(200)
     const body = (await response.json()) as { decision: { applies_to: string; factor: Factor; note: string }; activities_updated: number }
-    expect(body.activities_updated).toBe(2)
+    expect(body.activities_updated).toBe(3)
+    // Priced now: the job writes only rows still unsettled, so its answer cannot undo the decision.
+    const [priced] = await sql`SELECT status::text AS status, matched_factor_id::text AS factor FROM activities WHERE id = ${waiting!}`
+    expect(priced).toEqual({ status: "calculated", factor: choice.id })
     expect(body.decision.applies_to).toBe("key")
     expect(body.decision.factor.id).toBe(choice.id)
     const value = Number((await factorByRef(choice.ref)).value)
@@ -182,7 +189,7 @@ describe("decisions", () => {
 
     const audit = (await (await admin.get("/v1/admin/audit-events?action=match_decided")).json()) as { events: ReadonlyArray<{ object: { id: string }; details: Record<string, unknown> }> }
     const event = audit.events.find((e) => e.object.id === flight.match_key)!
-    expect(event.details).toMatchObject({ applies_to: "key", factor_id: choice.id, activities_updated: 2, note: "economy, short haul" })
+    expect(event.details).toMatchObject({ applies_to: "key", factor_id: choice.id, activities_updated: 3, note: "economy, short haul" })
   }, 60_000)
 
   test("the matcher never overwrites a manual decision: a re-match of a decided key is 409", async () => {
