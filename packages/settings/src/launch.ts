@@ -1,5 +1,6 @@
 import { BunRuntime } from "@effect/platform-bun"
-import { Cause, ConfigError, Console, Effect, Layer, Option } from "effect"
+import { Cause, ConfigError, Console, Effect, Either, Layer, Option } from "effect"
+import { readSettings, settingsLayer } from "./SettingsSnapshot.ts"
 import { StartupError } from "./StartupError.ts"
 
 /**
@@ -48,10 +49,16 @@ export const outlastRepeatedSignals = (): void => {
 }
 
 /**
- * Launches an app's layer until interrupted; a configuration error or a StartupError exits 1 with
- * one readable line.
+ * Launches an app's layer until interrupted, on its settings read once from the environment and
+ * checked as a whole first: every invalid setting is named in one line and the process exits 1
+ * before anything starts. A configuration error or a StartupError later exits 1 with one readable line.
  */
 export const launch = <E>(layer: Layer.Layer<never, E>): void => {
+  const snapshot = readSettings(process.env)
+  if (Either.isLeft(snapshot)) {
+    console.error(`configuration error: ${snapshot.left.join("; ")}`)
+    process.exit(1)
+  }
   if (process.env[EXIT_WITH_PARENT] === "1") {
     outlastRepeatedSignals()
     process.stdin.on("close", () => {
@@ -60,7 +67,7 @@ export const launch = <E>(layer: Layer.Layer<never, E>): void => {
     })
     process.stdin.resume()
   }
-  Layer.launch(layer).pipe(
+  Layer.launch(layer.pipe(Layer.provide(settingsLayer(snapshot.right)))).pipe(
     Effect.catchAllCause((cause) => {
       const failure: Option.Option<unknown> = Cause.failureOption(cause)
       if (Option.isNone(failure)) return Effect.failCause(cause)
