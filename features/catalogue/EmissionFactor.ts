@@ -151,6 +151,28 @@ export class EmissionFactor extends Schema.Class<EmissionFactor>("EmissionFactor
   sourceFile: Schema.NullOr(Schema.String),
   ...gasAndCategoryFields,
   ghgScope: Schema.NullOr(Schema.Int),
+  /** The factor set it belongs to, `source:year` ("DESNZ:2023"): generated from the two, so exactly one. */
+  factorSet: Schema.String,
   createdAt: Schema.DateFromSelf,
   updatedAt: Schema.DateFromSelf,
+}) {}
+
+/** A factor set's id, `SOURCE:YEAR` ("DESNZ:2023", "Ember:2024"). */
+export const FactorSetId = Schema.String.pipe(
+  Schema.pattern(/^[A-Za-z]+:\d{4}$/, { message: () => "must be a factor set such as DESNZ:2023 (source:year)" }),
+)
+
+/** One publication year of one source, as the catalogue holds it. */
+export class FactorSet extends Schema.Class<FactorSet>("FactorSet")({
+  id: Schema.String,
+  source: Schema.String,
+  year: Schema.Int,
+  publication: Schema.NullOr(Schema.String),
+  licence: Schema.NullOr(Schema.String),
+  attribution: Schema.NullOr(Schema.String),
+  sourceFiles: Schema.Array(Schema.String),
+  factorCount: Schema.Int,
+  /** True while no newer edition of its source replaces it (see `currentFactor` in FactorsRepo.ts): what search shows by default. */
+  current: Schema.Boolean,
+  loadedAt: Schema.DateFromSelf,
 }) {}

@@ -3,6 +3,7 @@ import {
   CatalogueFactor,
   EmissionFactor,
   EmissionFactorId,
+  FactorSet,
   UnitDimension,
 } from "./EmissionFactor.ts"
 import { Array as Arr, Effect, Schema } from "effect"
@@ -16,6 +17,8 @@ export class FactorSearch extends Schema.Class<FactorSearch>("FactorSearch")({
   dimension: Schema.optional(UnitDimension),
   geography: Schema.optional(Schema.String),
   source: Schema.optional(Schema.String),
+  /** One set ("DESNZ:2023"), current or not; without it, only current factors are searched. */
+  factorSet: Schema.optional(Schema.String),
   offset: Schema.optionalWith(Schema.NonNegativeInt, { default: () => 0 }),
   limit: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 500)), { default: () => 50 }),
 }) {}
@@ -34,9 +37,30 @@ export interface UpsertCounts {
 const columns = `id, ref, source, source_id, year, name, activity_type, category_path, scope, unit, dimension,
   factor_value::text AS factor_value, factor_unit, ghg_unit, geography, is_primary, licence, attribution,
   publication, source_file, co2_factor::text AS co2_factor, ch4_factor::text AS ch4_factor,
-  n2o_factor::text AS n2o_factor, gwp_set, ghg_scope, scope3_category, created_at, updated_at`
+  n2o_factor::text AS n2o_factor, gwp_set, ghg_scope, scope3_category, factor_set, created_at, updated_at`
+
+/**
+ * A factor is current while no newer edition of its source replaces it: a newer row for the same
+ * source row, or a newer year of the source published in another file (a new DESNZ year replaces the
+ * whole of the old one, rows it dropped included). Ember's one file holds each country's latest year,
+ * so its rows of 2022, 2023 and 2024 are all current together. `alias` names emission_factors.
+ * The replaced editions are found once per query over the few (source, year, file) groups (a hashed
+ * subplan), the newer rows by the (source, source_id, year) key: a correlated test of both on every row
+ * took a second per search page.
+ */
+export const currentFactor = (alias: string) => `(${alias}.source, ${alias}.year, coalesce(${alias}.source_file, '')) NOT IN (
+    SELECT edition.source, edition.year, edition.file
+    FROM (SELECT DISTINCT source, year, coalesce(source_file, '') AS file FROM emission_factors) edition
+    WHERE EXISTS (
+      SELECT 1 FROM emission_factors later
+      WHERE later.source = edition.source AND later.year > edition.year AND coalesce(later.source_file, '') <> edition.file))
+  AND NOT EXISTS (
+    SELECT 1 FROM emission_factors newer
+    WHERE newer.source = ${alias}.source AND newer.source_id = ${alias}.source_id AND newer.year > ${alias}.year)`
 
 const SearchRow = Schema.Struct({ ...EmissionFactor.fields, total: Schema.NumberFromString })
+const SetRow = Schema.Struct({ ...FactorSet.fields, sourceFiles: Schema.Array(Schema.String) })
+const OtherFileRow = Schema.Struct({ factorSet: Schema.String, sourceFile: Schema.String })
 const UpsertRow = Schema.Struct({ inserted: Schema.Boolean })
 
 // Rows per statement: one JSON parameter each, bounded so a larger catalogue never builds one
@@ -127,6 +151,7 @@ export class FactorsRepo extends Effect.Service<FactorsRepo>()("scopeline/Factor
           ...(s.dimension ? [sql`dimension = ${s.dimension}`] : []),
           ...(s.geography ? [sql`upper(geography) = upper(${s.geography})`] : []),
           ...(s.source ? [sql`lower(source) = lower(${s.source})`] : []),
+          s.factorSet ? sql`factor_set = ${s.factorSet}` : sql.literal(currentFactor("emission_factors")),
         ]
         const order = query ? sql`ts_rank(search_document, ${query}) DESC, name, ref` : sql`name, ref`
         return sql`
@@ -156,7 +181,43 @@ export class FactorsRepo extends Effect.Service<FactorsRepo>()("scopeline/Factor
       execute: (refs) => sql`SELECT ${sql.literal(columns)} FROM emission_factors WHERE ref = ANY(${refs}::text[])`,
     })
 
+    const sets = SqlSchema.findAll({
+      Request: Schema.Void,
+      Result: SetRow,
+      execute: () => sql`
+        SELECT f.factor_set AS id, f.source, f.year, min(f.publication) AS publication, min(f.licence) AS licence,
+               min(f.attribution) AS attribution,
+               array_remove(array_agg(DISTINCT f.source_file ORDER BY f.source_file), NULL) AS source_files,
+               count(*)::int AS factor_count, bool_or(${sql.literal(currentFactor("f"))}) AS current,
+               min(f.created_at) AS loaded_at
+        FROM emission_factors f
+        GROUP BY f.factor_set, f.source, f.year
+        ORDER BY f.source, f.year DESC`,
+    })
+
+    // Rows of these sets that came from another file than `file`: a set is loaded from one file.
+    const otherFiles = SqlSchema.findAll({
+      Request: Schema.Struct({ sets: Schema.Array(Schema.String), file: Schema.String }),
+      Result: OtherFileRow,
+      execute: ({ sets, file }) => sql`
+        SELECT DISTINCT factor_set, source_file FROM emission_factors
+        WHERE factor_set = ANY(${sets}::text[]) AND source_file IS DISTINCT FROM ${file}`,
+    })
+
     return {
+      /** Every factor set the catalogue holds, by source then newest year first. */
+      sets: Effect.fn("FactorsRepo.sets")(function* () {
+        return (yield* sets(undefined).pipe(Effect.orDie)).map((row) => FactorSet.make(row))
+      }),
+      /** The set with this id ("DESNZ:2023"), if the catalogue holds it. */
+      findSet: Effect.fn("FactorsRepo.findSet")(function* (id: string) {
+        const all = (yield* sets(undefined).pipe(Effect.orDie)).map((row) => FactorSet.make(row))
+        return Arr.findFirst(all, (set) => set.id === id)
+      }),
+      /** The sets among `sets` that already hold rows from a file other than `file`, with that file. */
+      setsFromOtherFiles: Effect.fn("FactorsRepo.setsFromOtherFiles")(function* (sets: ReadonlyArray<string>, file: string) {
+        return sets.length === 0 ? [] : yield* otherFiles({ sets, file }).pipe(Effect.orDie)
+      }),
       upsertMany: Effect.fn("FactorsRepo.upsertMany")(function* (factors: ReadonlyArray<CatalogueFactor>) {
         const results = yield* Effect.forEach(Arr.chunksOf(factors, UPSERT_BATCH), (batch) => upsertBatch(batch)).pipe(
           sql.withTransaction,

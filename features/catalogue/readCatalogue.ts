@@ -18,9 +18,18 @@ export const FACTORS_DIR = fileURLToPath(new URL("../../data/factors", import.me
 export const DESNZ_FILE = "desnz_ghg_conversion_factors_2023_flat.csv"
 export const EMBER_FILE = "ember_country_grid_intensity_co2js.csv"
 
-const DESNZ_YEAR = 2023
-const DESNZ_PUBLICATION =
-  "UK Government GHG Conversion Factors for Company Reporting 2023, flat file v1.1 (DESNZ), sheet Factors by Category"
+/**
+ * The flat file names its year in the value column's header ("GHG Conversion Factor 2023"): the year is
+ * read from there, so another year's file is another factor set, never a relabelled copy of 2023.
+ */
+const DESNZ_VALUE_HEADER = /^GHG Conversion Factor (\d{4})$/
+const DESNZ_VALUE = "GHG Conversion Factor"
+// The 2023 file as shipped in data/factors; another year's publication is named by its year.
+const DESNZ_PUBLICATIONS: Readonly<Record<number, string>> = {
+  2023: "UK Government GHG Conversion Factors for Company Reporting 2023, flat file v1.1 (DESNZ), sheet Factors by Category",
+}
+const desnzPublication = (year: number) =>
+  DESNZ_PUBLICATIONS[year] ?? `UK Government GHG Conversion Factors for Company Reporting ${year}, flat file (DESNZ), sheet Factors by Category`
 const DESNZ_ATTRIBUTION = "Contains public sector information licensed under the Open Government Licence v3.0."
 const EMBER_PUBLICATION = "Ember — Yearly electricity data, via the Green Web Foundation co2.js grid intensity dataset"
 const EMBER_ATTRIBUTION = "Ember — Yearly electricity data (CC BY-SA 4.0)"
@@ -32,6 +41,9 @@ type GasField = (typeof GAS_GHG_UNITS)[keyof typeof GAS_GHG_UNITS]
 // The 2023 methodology paper: GWP100 values from the IPCC Fifth Assessment Report, without climate-carbon
 // feedbacks (the refrigerant rows confirm it: HFC-134a is 1300, AR5's value; AR4 has 1430, AR6 1530).
 export const DESNZ_GWP_SET = "IPCC AR5 GWP100 (without climate-carbon feedbacks)"
+// Checked for 2023 only; another year's methodology paper may name other GWPs, so it is not assumed.
+const desnzGwpSet = (year: number) =>
+  year === 2023 ? DESNZ_GWP_SET : `as stated in the DESNZ ${year} methodology paper (not checked by Scopeline)`
 // Ember publishes CO2e intensities only and names no GWP set per value.
 export const EMBER_GWP_SET = "not stated by the publication (CO2e only)"
 
@@ -45,7 +57,7 @@ const DesnzRow = Schema.Struct({
   "Column Text": Schema.String,
   UOM: Schema.String,
   "GHG/Unit": Schema.String,
-  "GHG Conversion Factor 2023": Schema.String,
+  [DESNZ_VALUE]: Schema.String,
 })
 type DesnzRow = typeof DesnzRow.Type
 
@@ -57,10 +69,16 @@ const EmberRow = Schema.Struct({
   kgco2e_per_kwh: DecimalFromCsv,
 })
 
-/** Rows of a CSV file as records keyed by header, streamed through csv-parse's Node stream API (flat memory). */
-const csvRecords = (path: string): Stream.Stream<{ readonly line: number; readonly record: unknown }, CatalogueError> =>
+/**
+ * Rows of a CSV file as records keyed by header, streamed through csv-parse's Node stream API (flat
+ * memory). `columns` may rename the header's names (and read what they say) before rows are keyed.
+ */
+const csvRecords = (
+  path: string,
+  columns: (header: Array<string>) => Array<string> = (header) => header,
+): Stream.Stream<{ readonly line: number; readonly record: unknown }, CatalogueError> =>
   Stream.suspend(() => {
-    const parser = createReadStream(path).pipe(parse({ columns: true, bom: true, skip_empty_lines: true, info: true }))
+    const parser = createReadStream(path).pipe(parse({ columns, bom: true, skip_empty_lines: true, info: true }))
     return Stream.fromAsyncIterable(
       parser as AsyncIterable<{ readonly record: unknown; readonly info: { readonly lines: number } }>,
       (error) => new CatalogueError({ file: basename(path), message: String(error) }),
@@ -90,9 +108,9 @@ const hotelGeography = (row: DesnzRow): string => {
   return "GB"
 }
 
-const desnzFactor = (row: DesnzRow, file: string, line: number): Effect.Effect<Option.Option<CatalogueFactor>, CatalogueError> =>
+const desnzFactor = (row: DesnzRow, year: number, file: string, line: number): Effect.Effect<Option.Option<CatalogueFactor>, CatalogueError> =>
   Effect.gen(function* () {
-    const rawValue = row["GHG Conversion Factor 2023"].trim()
+    const rawValue = row[DESNZ_VALUE].trim()
     if (row["GHG/Unit"].trim() !== TOTAL_GHG_UNIT || rawValue === "") return Option.none()
     const unit = parseUnit(row.UOM)
     if (Option.isNone(unit)) return yield* new CatalogueError({ file, line, message: `unknown unit "${row.UOM}"` })
@@ -103,10 +121,10 @@ const desnzFactor = (row: DesnzRow, file: string, line: number): Effect.Effect<O
     const level1 = row["Level 1"].trim()
     return Option.some(
       CatalogueFactor.make({
-        ref: factorRef("DESNZ", DESNZ_YEAR, row.ID),
+        ref: factorRef("DESNZ", year, row.ID),
         source: "DESNZ",
         sourceId: row.ID,
-        year: DESNZ_YEAR,
+        year,
         name,
         activityType: level1,
         categoryPath: levels,
@@ -120,9 +138,9 @@ const desnzFactor = (row: DesnzRow, file: string, line: number): Effect.Effect<O
         isPrimary: !levels.some((level) => /\bWTT\b/.test(level)),
         licence: "OGL-UK-3.0",
         attribution: DESNZ_ATTRIBUTION,
-        publication: DESNZ_PUBLICATION,
+        publication: desnzPublication(year),
         sourceFile: file,
-        gwpSet: DESNZ_GWP_SET,
+        gwpSet: desnzGwpSet(year),
         scope3Category: desnzScope3Category(row.Scope, level1),
       }),
     )
@@ -135,50 +153,80 @@ const desnzFactor = (row: DesnzRow, file: string, line: number): Effect.Effect<O
 const gasPart = (row: DesnzRow, file: string, line: number) =>
   Effect.gen(function* () {
     const field = GAS_GHG_UNITS[row["GHG/Unit"].trim() as keyof typeof GAS_GHG_UNITS]
-    const rawValue = row["GHG Conversion Factor 2023"].trim()
+    const rawValue = row[DESNZ_VALUE].trim()
     const base = /^(.+)_[234]$/.exec(row.ID)
     if (field === undefined || rawValue === "" || !base) return Option.none()
     const value = yield* decodeRow(DecimalFromCsv, file)({ line, record: rawValue })
     return Option.some({ totalId: `${base[1]}_1`, field, value })
   })
 
+/** What a DESNZ header says: the one "GHG Conversion Factor YYYY" column gives the set's year. */
+const desnzHeader = (header: ReadonlyArray<string>): { readonly year: number } | { readonly problem: string } => {
+  const years = header.flatMap((name) => {
+    const match = DESNZ_VALUE_HEADER.exec(name.trim())
+    return match ? [Number(match[1])] : []
+  })
+  if (years.length === 0) return { problem: 'the header has no "GHG Conversion Factor YYYY" column: not a DESNZ flat file' }
+  if (years.length > 1) return { problem: `the header has ${years.length} "GHG Conversion Factor YYYY" columns; a flat file has one` }
+  const year = years[0]!
+  if (year < 1990 || year > 2100) return { problem: `the header names the year ${year}` }
+  return { year }
+}
+
 /**
- * The DESNZ 2023 flat file: one factor per `kg CO2e` total row that has a value, with the CO2, CH4
- * and N2O parts the file publishes for it. The parts follow their total in the file, but nothing
- * promises that, so the file is read whole (≈8,000 rows) before factors are emitted.
+ * A DESNZ flat file (the 2023 one in data/factors by default, or another year's): one factor per
+ * `kg CO2e` total row that has a value, with the CO2, CH4 and N2O parts the file publishes for it,
+ * all of the year its header names. The parts follow their total in the file, but nothing promises
+ * that, so the file is read whole (≈8,000 rows) before factors are emitted.
  */
-export const readDesnz = (path: string = join(FACTORS_DIR, DESNZ_FILE)): Stream.Stream<CatalogueFactor, CatalogueError> => {
-  const file = basename(path)
-  const parts = new Map<string, Partial<Record<GasField, DecimalString>>>()
-  return csvRecords(path).pipe(
-    Stream.mapEffect((input) =>
-      decodeRow(DesnzRow, file)(input).pipe(
-        Effect.tap((row) =>
-          gasPart(row, file, input.line).pipe(
-            Effect.map(Option.map(({ totalId, field, value }) => parts.set(totalId, { ...parts.get(totalId), [field]: value }))),
+export const readDesnz = (path: string = join(FACTORS_DIR, DESNZ_FILE)): Stream.Stream<CatalogueFactor, CatalogueError> =>
+  Stream.suspend(() => {
+    const file = basename(path)
+    const parts = new Map<string, Partial<Record<GasField, DecimalString>>>()
+    let header: ReturnType<typeof desnzHeader> = { problem: "the file is empty" }
+    const columns = (names: Array<string>) => {
+      header = desnzHeader(names)
+      return names.map((name) => (DESNZ_VALUE_HEADER.test(name.trim()) ? DESNZ_VALUE : name))
+    }
+    const yearOf = (): Effect.Effect<number, CatalogueError> => {
+      const read = header
+      return "year" in read ? Effect.succeed(read.year) : Effect.fail(new CatalogueError({ file, line: 1, message: read.problem }))
+    }
+    return csvRecords(path, columns).pipe(
+      Stream.mapEffect((input) =>
+        yearOf().pipe(
+          Effect.flatMap((year) =>
+            decodeRow(DesnzRow, file)(input).pipe(
+              Effect.tap((row) =>
+                gasPart(row, file, input.line).pipe(
+                  Effect.map(Option.map(({ totalId, field, value }) => parts.set(totalId, { ...parts.get(totalId), [field]: value }))),
+                ),
+              ),
+              Effect.flatMap((row) => desnzFactor(row, year, file, input.line)),
+            ),
           ),
         ),
-        Effect.flatMap((row) => desnzFactor(row, file, input.line)),
       ),
-    ),
-    Stream.filterMap((factor) => factor),
-    Stream.runCollect,
-    Effect.map((factors) =>
-      Chunk.map(factors, (factor) => {
-        const gases = parts.get(factor.sourceId)
-        return gases === undefined
-          ? factor
-          : CatalogueFactor.make({
-              ...factor,
-              co2Factor: gases.co2Factor ?? null,
-              ch4Factor: gases.ch4Factor ?? null,
-              n2oFactor: gases.n2oFactor ?? null,
-            })
-      }),
-    ),
-    Stream.fromIterableEffect,
-  )
-}
+      Stream.filterMap((factor) => factor),
+      Stream.runCollect,
+      // An empty file, or a header without rows that is not DESNZ's, fails too.
+      Effect.tap(yearOf),
+      Effect.map((factors) =>
+        Chunk.map(factors, (factor) => {
+          const gases = parts.get(factor.sourceId)
+          return gases === undefined
+            ? factor
+            : CatalogueFactor.make({
+                ...factor,
+                co2Factor: gases.co2Factor ?? null,
+                ch4Factor: gases.ch4Factor ?? null,
+                n2oFactor: gases.n2oFactor ?? null,
+              })
+        }),
+      ),
+      Stream.fromIterableEffect,
+    )
+  })
 
 /**
  * Ember grid intensities: one Scope 2 electricity factor per country. Aggregate regions ("EU",
@@ -243,3 +291,33 @@ export const readCatalogue = (files: CatalogueFiles = {}): Effect.Effect<Readonl
     Effect.map(Chunk.toReadonlyArray),
     Effect.withSpan("readCatalogue"),
   )
+
+/** The first line of a file, without a byte-order mark: enough to tell which publication it is. */
+const firstLine = (path: string) =>
+  Effect.tryPromise({
+    try: async () => (await Bun.file(path).slice(0, 64 * 1024).text()).replace(/^\uFEFF/, "").split(/\r?\n/, 1)[0] ?? "",
+    catch: (error) => new CatalogueError({ file: basename(path), message: `cannot read the file: ${String(error)}` }),
+  })
+
+/**
+ * One published factor file, whichever it is: a DESNZ flat file of any year (its header names the
+ * year) or an Ember grid intensity file. What an operator loads beside data/factors (`bun run
+ * catalogue:load <file>`, CATALOGUE_FILES).
+ */
+export const readFactorFile = (path: string): Effect.Effect<ReadonlyArray<CatalogueFactor>, CatalogueError> =>
+  Effect.gen(function* () {
+    const header = yield* firstLine(path)
+    const stream = /GHG Conversion Factor \d{4}/.test(header)
+      ? readDesnz(path)
+      : /\bkgco2e_per_kwh\b/.test(header)
+        ? readEmber(path)
+        : undefined
+    if (stream === undefined) {
+      return yield* new CatalogueError({
+        file: basename(path),
+        line: 1,
+        message: 'not a factor file Scopeline reads: a DESNZ flat file has a "GHG Conversion Factor YYYY" column, an Ember file "kgco2e_per_kwh"',
+      })
+    }
+    return Chunk.toReadonlyArray(yield* Stream.runCollect(stream))
+  }).pipe(Effect.withSpan("readFactorFile", { attributes: { file: basename(path) } }))

@@ -40,6 +40,7 @@ export const actionsByCategory = {
     "site_limit_exceeded",
     "export_requested",
     "export_downloaded",
+    "recalculation_applied",
     "match_decided",
     "match_rematched",
   ],

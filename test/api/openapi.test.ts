@@ -52,6 +52,9 @@ beforeAll(async () => {
   samples["/v1/emission-factors/{id}"] = `/v1/emission-factors/${factor}`
   const site = await admin.post("/v1/sites", { code: "LEEDS", name: "Leeds", country: "GB", emission_limit_kg_co2e: 100, limit_period: "month" })
   samples["/v1/sites/{id}"] = `/v1/sites/${((await site.json()) as { site: { id: string } }).site.id}`
+  // Queued (no worker here): a queued recalculation answers in the documented shape too.
+  const recalculation = await admin.post("/v1/recalculations", { factor_set: "DESNZ:2023", preview: true })
+  samples["/v1/recalculations/{id}"] = `/v1/recalculations/${((await recalculation.json()) as { recalculation: { id: string } }).recalculation.id}`
   const response = await fetch(`${server.url}/v1/openapi.json`)
   expect(response.status).toBe(200)
   document = (await response.json()) as Document

@@ -2,8 +2,9 @@ import { ApiKeys, AuthenticationLive, Invitations, Profile, Team, UsersRepo } fr
 import { AuditLog, AuditRepo, recordRelease } from "@scopeline/events"
 import { Webhooks } from "@scopeline/webhooks"
 import { ActivitiesQuery, EmissionsRepo } from "@scopeline/activities"
-import { FactorsRepo, loadCatalogue } from "@scopeline/catalogue"
+import { FactorsRepo, loadCatalogue, loadFactorFile } from "@scopeline/catalogue"
 import { Exports, InventoryReports } from "@scopeline/inventory"
+import { Recalculations } from "@scopeline/recalculations"
 import { Measurements, SiteLimits, Sites, SitesRepo } from "@scopeline/sites"
 import { Review } from "@scopeline/matching"
 import { QueueLive } from "@scopeline/queue/QueueLive"
@@ -24,6 +25,9 @@ const CatalogueLive = Layer.effectDiscard(
   Effect.gen(function* () {
     const load = yield* Config.boolean("LOAD_CATALOGUE").pipe(Config.withDefault(true))
     if (load) yield* loadCatalogue().pipe(Effect.orDie)
+    // Another year's publication, loaded beside data/factors (docs/recalculation.md).
+    const extra = yield* Config.array(Config.string(), "CATALOGUE_FILES").pipe(Config.withDefault([]))
+    if (load) yield* Effect.forEach(extra.map((file) => file.trim()).filter((file) => file !== ""), (file) => loadFactorFile(file).pipe(Effect.orDie))
   }),
 ).pipe(Layer.provide(FactorsRepo.Default))
 
@@ -50,6 +54,7 @@ export const ServerServicesLive = Layer.mergeAll(
   SitesRepo.Default,
   SiteLimits.Default,
   Measurements.Default,
+  Recalculations.Default,
   // Decisions and re-matches (features/matching): a re-match asks the matcher from this process.
   Review.Default.pipe(Layer.provide(SiteLimits.Default)),
   // A version this log has not seen is a release: recorded once, at start-up.

@@ -17,6 +17,7 @@ import { MatchWorkerLive } from "@scopeline/matching"
 import { ParseWorkerLive } from "@scopeline/uploads"
 import { ExportWorkerLive, RunExport } from "@scopeline/inventory"
 import { SiteLimits } from "@scopeline/sites"
+import { runRecalculations } from "@scopeline/recalculations"
 
 /** Moves committed outbox messages to the queue (see packages/queue/src/Outbox.ts). */
 const OutboxRelayLive = Layer.scopedDiscard(Effect.forkScoped(runRelay))
@@ -54,6 +55,8 @@ const AuditUpkeepLive = Layer.scopedDiscard(
     yield* Effect.forkScoped(runAuditRetention)
     // Webhook deliveries are rows in PostgreSQL; every worker may send them (claims are leased).
     yield* Effect.forkScoped(runWebhookDelivery)
+    // Recalculations are rows too; claims are FOR UPDATE SKIP LOCKED, so every worker may run them.
+    yield* Effect.forkScoped(runRecalculations)
   }),
 )
 

@@ -1,7 +1,7 @@
 import { guard } from "@scopeline/accounts"
 import { FactorNotFound } from "../errors.ts"
 import { FactorSearch, FactorsRepo } from "../FactorsRepo.ts"
-import { type EmissionFactor, EmissionFactorId } from "../EmissionFactor.ts"
+import { type EmissionFactor, EmissionFactorId, type FactorSet, FactorSetId } from "../EmissionFactor.ts"
 import { Effect, Option, Schema } from "effect"
 import { Elysia } from "elysia"
 import { decodeInput, QueryInt, queryParams } from "@scopeline/ui/decode"
@@ -19,6 +19,7 @@ export const FactorSearchParams = Schema.Struct({
   scope: Schema.optional(Text),
   unit: Schema.optional(Text),
   geography: Schema.optional(Text),
+  factor_set: Schema.optional(FactorSetId.annotations({ description: "one factor set (`DESNZ:2023`); without it, only current factors" })),
   offset: Schema.optionalWith(QueryInt.pipe(Schema.nonNegative()), { default: () => 0 }),
   limit: Schema.optionalWith(
     QueryInt.pipe(Schema.between(1, MAX_FACTOR_PAGE, { message: () => `must be between 1 and ${MAX_FACTOR_PAGE}` })),
@@ -33,6 +34,7 @@ export const factorSearch = (params: FactorSearchParams) =>
     scope: params.scope,
     unit: params.unit,
     geography: params.geography,
+    factorSet: params.factor_set,
     offset: params.offset,
     limit: params.limit,
   })
@@ -64,6 +66,7 @@ export const factorJson = (factor: EmissionFactor) => ({
     source_id: factor.sourceId,
     source_file: factor.sourceFile,
     ref: factor.ref,
+    factor_set: factor.factorSet,
   },
   updated_at: factor.updatedAt.toISOString(),
 })
@@ -107,14 +110,45 @@ export const FactorJson = Schema.Struct({
     source_id: Schema.String,
     source_file: Schema.String,
     ref: Schema.String,
+    factor_set: Schema.String.annotations({ description: "the set (source:year) the factor belongs to" }),
   }),
   updated_at: Schema.String,
 }).annotations({ identifier: "EmissionFactor" })
+
+/** A factor set as the API shows it. */
+export const factorSetJson = (set: FactorSet) => ({
+  id: set.id,
+  source: set.source,
+  year: set.year,
+  publication: set.publication,
+  licence: set.licence,
+  attribution: set.attribution,
+  source_files: set.sourceFiles,
+  factor_count: set.factorCount,
+  current: set.current,
+  loaded_at: set.loadedAt.toISOString(),
+})
+
+export const FactorSetJson = Schema.Struct({
+  id: Schema.String.annotations({ description: "`SOURCE:YEAR`, e.g. `DESNZ:2023`" }),
+  source: Schema.String,
+  year: Schema.Number,
+  publication: Nullable(Schema.String),
+  licence: Nullable(Schema.String),
+  attribution: Nullable(Schema.String),
+  source_files: Schema.Array(Schema.String),
+  factor_count: Schema.Number,
+  current: Schema.Boolean.annotations({ description: "no newer edition of the source replaces it; search shows current sets by default" }),
+  loaded_at: Schema.String,
+}).annotations({ identifier: "FactorSet" })
 
 /** The OpenAPI entries of the routes below, one per route, attached to it as its `detail`. */
 export const catalogueApiDocs = {
   search: documented({
     summary: "Search the emission factor catalogue",
+    description:
+      "Searches the current factor sets (no newer edition of their source replaces them), so a second DESNZ year never doubles the answers; " +
+      "`factor_set=DESNZ:2023` searches that one set instead, current or not.",
     tag: "catalogue",
     access: "view",
     query: FactorSearchParams,
@@ -124,6 +158,15 @@ export const catalogueApiDocs = {
         schema: Schema.Struct({ offset: Schema.Number, limit: Schema.Number, total: Schema.Number, emission_factors: Schema.Array(FactorJson) }),
       },
     },
+  }),
+  sets: documented({
+    summary: "The factor sets of the catalogue: each source's publication years, side by side",
+    description:
+      "A set is one source and year (`DESNZ:2023`); every factor belongs to exactly one. Loading another year's file adds a set " +
+      "beside the old ones (docs/recalculation.md); a recalculation restates activities on another set.",
+    tag: "catalogue",
+    access: "view",
+    responses: { 200: { description: "Every set, by source and newest year first.", schema: Schema.Struct({ factor_sets: Schema.Array(FactorSetJson) }) } },
   }),
   get: documented({
     summary: "One emission factor, with its provenance",
@@ -165,3 +208,19 @@ export const catalogueApi = (respond: Responder<CatalogueServices>) =>
       ),
       { detail: catalogueApiDocs.get },
     )
+
+/** GET /v1/factor-sets. */
+export const factorSetsApi = (respond: Responder<CatalogueServices>) =>
+  new Elysia({ name: "api.factor-sets", prefix: "/v1/factor-sets" }).get(
+    "/",
+    ({ request }) =>
+      respond.api(
+        request,
+        Effect.gen(function* () {
+          yield* guard(request, "view")
+          const sets = yield* (yield* FactorsRepo).sets()
+          return json({ factor_sets: sets.map(factorSetJson) })
+        }),
+      ),
+    { detail: catalogueApiDocs.sets },
+  )

@@ -12,7 +12,7 @@ import { renderPage, signedIn } from "@scopeline/accounts"
 
 const pageHref = (params: FactorSearchParams, offset: number) => {
   const search = new URLSearchParams()
-  for (const key of ["q", "scope", "unit", "geography"] as const) {
+  for (const key of ["q", "scope", "unit", "geography", "factor_set"] as const) {
     const value = params[key]
     if (value) search.set(key, value)
   }
@@ -32,9 +32,18 @@ export const cataloguePages = (respond: Responder<CatalogueServices>) => {
         Effect.gen(function* () {
           const { principal, user } = yield* signedIn(request, "view")
           const params = yield* decodeInput(FactorSearchParams, "search")(queryParams(request))
-          const result = yield* (yield* FactorsRepo).search(factorSearch(params))
+          const repo = yield* FactorsRepo
+          const result = yield* repo.search(factorSearch(params))
+          const sets = yield* repo.sets()
           const props = {
-            search: { q: params.q ?? "", scope: params.scope ?? "", unit: params.unit ?? "", geography: params.geography ?? "" },
+            search: {
+              q: params.q ?? "",
+              scope: params.scope ?? "",
+              unit: params.unit ?? "",
+              geography: params.geography ?? "",
+              factorSet: params.factor_set ?? "",
+            },
+            sets: sets.map((set) => ({ id: set.id, year: set.year, source: set.source, factorCount: set.factorCount, current: set.current })),
             rows: result.rows.map((f) => ({
               id: f.id,
               name: f.name,
@@ -90,6 +99,7 @@ export const cataloguePages = (respond: Responder<CatalogueServices>) => {
                   source: f.source,
                   sourceId: f.sourceId,
                   year: f.year,
+                  factorSet: f.factorSet,
                   publication: f.publication,
                   sourceFile: f.sourceFile,
                   licence: f.licence,

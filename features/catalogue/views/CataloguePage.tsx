@@ -17,10 +17,21 @@ export interface CatalogueSearch {
   readonly scope: string
   readonly unit: string
   readonly geography: string
+  /** One set to search, or "" for the current ones. */
+  readonly factorSet: string
+}
+
+export interface FactorSetView {
+  readonly id: string
+  readonly source: string
+  readonly year: number
+  readonly factorCount: number
+  readonly current: boolean
 }
 
 export interface CataloguePageProps {
   readonly search: CatalogueSearch
+  readonly sets: ReadonlyArray<FactorSetView>
   readonly rows: ReadonlyArray<FactorRowView>
   readonly total: number
   readonly offset: number
@@ -100,8 +111,70 @@ export const CataloguePage = (props: CataloguePageProps) => (
         Geography
         <input type="text" name="geography" value={props.search.geography} placeholder="GB" />
       </label>
+      <label for="catalogue-factor-set">Factor set</label>
+      <select name="factor_set" id="catalogue-factor-set">
+        <option value="" selected={props.search.factorSet === ""}>
+          current sets
+        </option>
+        {props.sets.map((set) => (
+          <option value={set.id} selected={props.search.factorSet === set.id} safe>
+            {set.id}
+          </option>
+        ))}
+      </select>
       <button type="submit">Search</button>
     </form>
     <CatalogueResults {...props} />
+    <FactorSets sets={props.sets} />
   </>
+)
+
+/** The sets side by side; a newer edition of a source makes the older one no longer current. */
+const FactorSets = (props: { readonly sets: ReadonlyArray<FactorSetView> }) => (
+  <section id="factor-sets" aria-labelledby="factor-sets-heading">
+    <h2 id="factor-sets-heading">Factor sets</h2>
+    <p class="muted">
+      Each source's publication years, side by side. Search shows the current sets unless you pick one;{" "}
+      <a href="/recalculations">recalculations</a> restate activities on another set.
+    </p>
+    {props.sets.length === 0 ? (
+      <p class="muted">The catalogue is empty.</p>
+    ) : (
+      <table id="factor-sets-table">
+        <caption>Factor sets in the catalogue</caption>
+        <thead>
+          <tr>
+            <th scope="col">Set</th>
+            <th scope="col">Source</th>
+            <th scope="col" class="num">
+              Year
+            </th>
+            <th scope="col" class="num">
+              Factors
+            </th>
+            <th scope="col">Current</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.sets.map((set) => (
+            <tr data-set={set.id}>
+              <td>
+                <a href={`/catalogue?factor_set=${encodeURIComponent(set.id)}`} safe>
+                  {set.id}
+                </a>
+              </td>
+              <td safe>{set.source}</td>
+              <td class="num" safe>
+                {String(set.year)}
+              </td>
+              <td class="num" safe>
+                {formatCount(set.factorCount)}
+              </td>
+              <td>{set.current ? "yes" : "no: a newer edition replaces it"}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    )}
+  </section>
 )

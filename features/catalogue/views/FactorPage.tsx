@@ -17,6 +17,7 @@ export interface FactorView {
   readonly source: string
   readonly sourceId: string
   readonly year: number
+  readonly factorSet: string
   readonly publication: string | null
   readonly sourceFile: string | null
   readonly licence: string | null
@@ -62,6 +63,7 @@ export const FactorPage = (props: { readonly factor: FactorView }) => {
         <Field label="Source" value={f.source} id="factor-source" />
         <Field label="Publication" value={f.publication} id="factor-publication" />
         <Field label="Year" value={String(f.year)} />
+        <Field label="Factor set" value={f.factorSet} id="factor-set" />
         <Field label="Row in the publication" value={f.sourceId} id="factor-source-id" />
         <Field label="File" value={f.sourceFile} />
         <Field label="Reference" value={f.ref} id="factor-ref" />

@@ -166,6 +166,13 @@ export const settings = {
     readBy: server,
     meaning: "upsert the factor catalogue from `data/factors` when the server starts",
   },
+  CATALOGUE_FILES: {
+    kind: "string",
+    aws: "default",
+    readBy: server,
+    meaning:
+      "comma-separated paths of further factor files (another year's DESNZ flat file) loaded after `data/factors` at start, each beside the sets already there, never over one ([docs/recalculation.md](docs/recalculation.md))",
+  },
   MAX_UPLOAD_BYTES: {
     kind: "integer",
     default: "209715200",
