@@ -5,9 +5,10 @@ import { auditApi, auditPages } from "@scopeline/audit"
 import { integrationsPage, webhooksApi } from "@scopeline/webhooks"
 import { authApi } from "@scopeline/accounts"
 import { blobsApi } from "@scopeline/uploads"
-import { catalogueApi } from "@scopeline/catalogue"
+import { catalogueApi, factorSetsApi } from "@scopeline/catalogue"
+import { recalculationsApi, recalculationsPages } from "@scopeline/recalculations"
 import { opsApi } from "@scopeline/ops"
-import { reviewApi } from "@scopeline/matching"
+import { reviewApi, reviewPages } from "@scopeline/matching"
 import { uploadsApi } from "@scopeline/uploads"
 import { meApi } from "@scopeline/accounts"
 import { healthApi, systemApi } from "@scopeline/home"
@@ -125,6 +126,8 @@ export const makeApp = (respond: Responder<ServerServices>) => {
     .use(inventoryApi(respond))
     .use(exportsApi(respond))
     .use(catalogueApi(respond))
+    .use(factorSetsApi(respond))
+    .use(recalculationsApi(respond))
     .use(opsApi(respond))
     .use(sitesApi(respond))
     .use(uploadsApi(respond))
@@ -138,9 +141,11 @@ export const makeApp = (respond: Responder<ServerServices>) => {
     .use(homePage(respond))
     .use(uploadPages(respond))
     .use(activitiesPage(respond))
+    .use(reviewPages(respond))
     .use(dashboardPage(respond))
     .use(exportsPages(respond))
     .use(cataloguePages(respond))
+    .use(recalculationsPages(respond))
     .use(opsPage(respond))
     .use(sitesPages(respond))
   // Last, and reading the routes only when first asked: the document lists every route above.

@@ -16,6 +16,7 @@ const navigation: ReadonlyArray<NavItem & { readonly permission: Permission }> =
   { href: "/dashboard", label: "Dashboard", permission: "view" },
   { href: "/uploads", label: "Uploads", permission: "view" },
   { href: "/activities", label: "Activities", permission: "view" },
+  { href: "/review", label: "Review", permission: "view" },
   { href: "/catalogue", label: "Catalogue", permission: "view" },
   { href: "/exports", label: "Exports", permission: "view" },
   { href: "/sites", label: "Sites", permission: "view" },

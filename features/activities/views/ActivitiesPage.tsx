@@ -1,5 +1,6 @@
 import { formatCount, formatEmissions } from "@scopeline/ui/format"
 import { Pager } from "@scopeline/ui/Pager"
+import { reviewStatusText } from "./ActivityPage.tsx"
 export interface ActivityView {
   readonly id: string
   readonly description: string
@@ -12,6 +13,7 @@ export interface ActivityView {
   readonly factor: { readonly id: string; readonly name: string } | null
   readonly matchSource: string | null
   readonly confidence: string | null
+  readonly reviewStatus: string | null
   readonly failureReason: string | null
 }
 
@@ -34,6 +36,8 @@ export interface ActivitiesPageProps extends ActivitiesTableProps {
   readonly uploads: ReadonlyArray<UploadOption>
   readonly status: string | null
   readonly uploadId: string | null
+  readonly reviewStatuses: ReadonlyArray<string>
+  readonly reviewStatus: string | null
 }
 
 const percent = (confidence: string) => `${Math.round(Number(confidence) * 100)}%`
@@ -65,12 +69,17 @@ export const ActivitiesTable = (props: ActivitiesTableProps) => (
             <th class="num">Emissions</th>
             <th>Emission factor</th>
             <th>Match</th>
+            <th>Review</th>
           </tr>
         </thead>
         <tbody>
           {props.rows.map((row) => (
             <tr data-activity-id={row.id}>
-              <td safe>{row.description}</td>
+              <td>
+                <a class="activity-link" href={`/activities/${row.id}`} safe>
+                  {row.description}
+                </a>
+              </td>
               <td safe>{[row.quantity, row.unit].filter((part) => part !== null).join(" ")}</td>
               <td safe>{row.date ?? ""}</td>
               <td>
@@ -102,6 +111,9 @@ export const ActivitiesTable = (props: ActivitiesTableProps) => (
                   </span>
                 )}
               </td>
+              <td class="review-status" safe>
+                {row.reviewStatus === null ? "—" : (reviewStatusText[row.reviewStatus] ?? row.reviewStatus)}
+              </td>
             </tr>
           ))}
         </tbody>
@@ -131,6 +143,17 @@ export const ActivitiesPage = (props: ActivitiesPageProps) => (
           {props.statuses.map((status) => (
             <option value={status} selected={props.status === status} safe>
               {status}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Review status
+        <select name="review_status">
+          <option value="">Any</option>
+          {props.reviewStatuses.map((status) => (
+            <option value={status} selected={props.reviewStatus === status} safe>
+              {reviewStatusText[status] ?? status}
             </option>
           ))}
         </select>
