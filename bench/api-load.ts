@@ -10,11 +10,16 @@
  * server runs as its own process (`apps/server/src/main.ts`), as in production.
  *
  *   bun bench/api-load.ts            (API_LOAD_ACTIVITIES=100000 API_LOAD_SECONDS=5 for a quick look)
+ *
+ * API_LOAD_PROFILE_DIR=/tmp/prof profiles the server process (`bun --cpu-prof --cpu-prof-md`): it is
+ * stopped with SIGTERM at the end, shuts down through its layers and writes a .cpuprofile and a
+ * markdown summary (grep-friendly) into that directory. The profile covers the whole process life,
+ * start-up, seeding and warm-ups included; the measured runs dominate it.
  */
 import { freePort, startEmbeddedPostgres } from "@scopeline/sql/EmbeddedPostgres"
 import { SQL } from "bun"
 import { Effect, Exit, Scope } from "effect"
-import { chmodSync, mkdtempSync, rmSync } from "node:fs"
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import { apiClient } from "../test/support/api.ts"
 import { seedDemo } from "../test/support/seed.ts"
@@ -23,6 +28,7 @@ const ACTIVITIES = Number(process.env.API_LOAD_ACTIVITIES ?? 1_000_000)
 const UPLOADS = 10
 const SECONDS = Number(process.env.API_LOAD_SECONDS ?? 20)
 const CONNECTIONS = 64
+const PROFILE_DIR = process.env.API_LOAD_PROFILE_DIR
 const root = join(import.meta.dir, "..")
 
 // In /tmp and world-readable: the `postgres` OS user reads the COPY file.
@@ -38,7 +44,7 @@ const waitFor = async (url: string) => {
 }
 
 interface LoadResult {
-  readonly requests: { readonly average: number }
+  readonly requests: { readonly average: number; readonly total: number }
   readonly latency: { readonly p50: number; readonly p99: number; readonly average: number }
   readonly non2xx: number
   readonly errors: number
@@ -52,6 +58,20 @@ const load = async (url: string, headers: Record<string, string> = {}, seconds =
   const out = await new Response(child.stdout).text()
   if ((await child.exited) !== 0) throw new Error(`autocannon failed: ${out.slice(0, 500)}`)
   return JSON.parse(out) as LoadResult
+}
+
+/**
+ * CPU seconds a process has used (user + system, Linux's /proc; NaN elsewhere). Per request, it holds
+ * up better than requests/s on a machine shared with other work: waiting for a core costs no CPU.
+ */
+const cpuSeconds = (pid: number): number => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+    return (Number(fields[11]) + Number(fields[12])) / 100 // USER_HZ, 100 on Linux
+  } catch {
+    return Number.NaN
+  }
 }
 
 const pgScope = Effect.runSync(Scope.make())
@@ -70,7 +90,7 @@ try {
   const serverPort = await freePort()
   const serverUrl = `http://127.0.0.1:${serverPort}`
   children.push(
-    Bun.spawn(["bun", "apps/server/src/main.ts"], {
+    Bun.spawn(["bun", ...(PROFILE_DIR ? ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${PROFILE_DIR}`] : []), "apps/server/src/main.ts"], {
       cwd: root,
       env: {
         PATH: process.env.PATH ?? "",
@@ -79,7 +99,7 @@ try {
         PORT: String(serverPort),
         DATA_DIR: join(dir, "data"),
         JWT_SECRET: "bench-secret-that-is-long-enough-for-hs256-0123456789",
-        LOG_LEVEL: "Warn",
+        LOG_LEVEL: "Error",
       },
       stdout: "ignore",
       stderr: "inherit",
@@ -152,21 +172,28 @@ try {
   await load(activitiesUrl, headers, 3)
 
   const trivial = await load(trivialUrl)
+  const serverPid = children[0]!.pid
+  const cpuBefore = cpuSeconds(serverPid)
   const activities = await load(activitiesUrl, headers)
+  const serverCpu = cpuSeconds(serverPid) - cpuBefore
+  const cpuPerRequest = (serverCpu * 1000) / activities.requests.total
   const line = (name: string, r: LoadResult) =>
     `${name.padEnd(34)} ${Math.round(r.requests.average).toLocaleString("en-US").padStart(8)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  ` +
     `non-2xx ${r.non2xx}  errors ${r.errors}  timeouts ${r.timeouts}`
   console.log(`\n${CONNECTIONS} connections, ${SECONDS} s each (autocannon 9, under Node)`)
   console.log(line("Elysia, trivial JSON route", trivial))
   console.log(line("GET /v1/activities?limit=25", activities))
+  console.log(`server process: ${(serverCpu / SECONDS).toFixed(2)} cores busy, ${cpuPerRequest.toFixed(2)} ms CPU per request`)
   console.log(
     `api-load: ${n} activities, ${Math.round(activities.requests.average)} req/s p50 ${activities.latency.p50} ms p99 ${activities.latency.p99} ms; ` +
-      `trivial route ${Math.round(trivial.requests.average)} req/s p99 ${trivial.latency.p99} ms; ratio ${(trivial.requests.average / activities.requests.average).toFixed(1)}× fewer requests/s`,
+      `trivial route ${Math.round(trivial.requests.average)} req/s p99 ${trivial.latency.p99} ms; ratio ${(trivial.requests.average / activities.requests.average).toFixed(1)}× fewer requests/s; ` +
+      `server ${cpuPerRequest.toFixed(2)} ms CPU per request`,
   )
 } finally {
   for (const child of children) {
     child.kill("SIGTERM")
-    await child.exited
+    const code = await child.exited
+    if (PROFILE_DIR && child === children[0]) console.log(`server exited ${code}; profile in ${PROFILE_DIR}`)
   }
   await db?.close()
   await Effect.runPromise(Scope.close(pgScope, Exit.void))

@@ -1,6 +1,7 @@
 import { readSettings, settingsLayer } from "@scopeline/settings/SettingsSnapshot"
 import { describe, expect, test } from "bun:test"
-import { Config, Effect, Either, Option } from "effect"
+import { settings } from "@scopeline/settings/Settings"
+import { Config, ConfigProvider, Effect, Either, Option } from "effect"
 
 const snapshotOf = (env: Record<string, string>) => {
   const read = readSettings(env)
@@ -23,6 +24,19 @@ describe("settings are read once per process", () => {
     expect([...snapshot.keys()]).toEqual(["PORT"])
     const undeclared = Effect.runSync(Config.option(Config.string("SCOPELINE_SECRET_FLAG")).pipe(Effect.provide(settingsLayer(snapshot))))
     expect(Option.isNone(undeclared)).toBe(true)
+  })
+
+  test("LOG_LEVEL accepts exactly what the logger reads: every declared level, in any case, passes both", () => {
+    const { values } = settings.LOG_LEVEL
+    for (const text of [...values, ...values.map((v) => v.toUpperCase()), ...values.map((v) => v.toLowerCase())]) {
+      const snapshot = snapshotOf({ LOG_LEVEL: text })
+      expect(Effect.runSync(Effect.either(Config.logLevel("LOG_LEVEL").pipe(Effect.provide(settingsLayer(snapshot))))).pipe(Either.isRight)).toBe(true)
+    }
+    for (const text of ["Warning", "None", "loud"]) {
+      expect(Either.isLeft(readSettings({ LOG_LEVEL: text }))).toBe(true)
+      const logger = Effect.runSync(Effect.either(Config.logLevel("LOG_LEVEL").pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["LOG_LEVEL", text]]))))))
+      expect(Either.isLeft(logger)).toBe(true)
+    }
   })
 
   test("readers get the snapshot's typed values, not a later change of the environment", () => {

@@ -24,6 +24,8 @@ export interface SettingDeclaration {
   readonly defaultText?: string
   /** The accepted values of a `literal` (or of each item of a `list`). */
   readonly values?: ReadonlyArray<string>
+  /** A `literal` whose reader accepts its values in any case (`warn`, `WARN`). */
+  readonly anyCase?: boolean
   readonly aws: "stack" | "default" | "local"
   readonly readBy: ReadonlyArray<SettingReader>
   /** One line for the README (Markdown). */
@@ -130,10 +132,12 @@ export const settings = {
   LOG_LEVEL: {
     kind: "literal",
     default: "Info",
-    values: ["All", "Trace", "Debug", "Info", "Warning", "Error", "Fatal", "None"],
+    // As Effect's Config.logLevel reads them (any case): its level labels, with Off for none.
+    values: ["All", "Trace", "Debug", "Info", "Warn", "Error", "Fatal", "Off"],
+    anyCase: true,
     aws: "default",
     readBy: [...apps, "matcher"],
-    meaning: "`Trace`, `Debug`, `Info`, `Warning`, `Error`, `Fatal` or `None`; logs are JSON lines",
+    meaning: "`Trace`, `Debug`, `Info`, `Warn`, `Error`, `Fatal` or `Off` (any case); logs are JSON lines",
   },
   PUBLIC_URL: {
     kind: "url",

@@ -19,8 +19,10 @@ export const settingProblem = (declaration: SettingDeclaration, text: string): s
       return BOOLEAN.test(value) ? undefined : `expected true or false, got "${text}"`
     case "url":
       return URL.canParse(value) ? undefined : `expected a URL such as http://host:port, got "${text}"`
-    case "literal":
-      return declaration.values?.includes(value) ? undefined : `expected one of ${declaration.values?.join(", ")}, got "${text}"`
+    case "literal": {
+      const same = (allowed: string) => (declaration.anyCase ? allowed.toLowerCase() === value.toLowerCase() : allowed === value)
+      return declaration.values?.some(same) ? undefined : `expected one of ${declaration.values?.join(", ")}, got "${text}"`
+    }
     case "list": {
       const unknown = value.split(",").map((item) => item.trim()).filter((item) => declaration.values !== undefined && !declaration.values.includes(item))
       return unknown.length === 0 ? undefined : `expected a comma-separated list of ${declaration.values?.join(", ")}, got "${unknown.join(", ")}"`
