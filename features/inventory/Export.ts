@@ -1,4 +1,5 @@
 import { ActivityStatus, UploadId } from "@scopeline/uploads"
+import { ReviewStatusSchema } from "@scopeline/matching"
 import { Schema } from "effect"
 import { CalendarDate } from "./Inventory.ts"
 
@@ -16,6 +17,7 @@ export type ExportStatus = typeof ExportStatus.Type
 export const ExportFilters = Schema.Struct({
   upload_id: Schema.optional(UploadId),
   status: Schema.optional(ActivityStatus),
+  review_status: Schema.optional(ReviewStatusSchema),
   from: Schema.optional(CalendarDate),
   to: Schema.optional(CalendarDate),
 })

@@ -72,6 +72,7 @@ export class ExportsRepo extends Effect.Service<ExportsRepo>()("scopeline/Export
     const filterSql = (filters: ExportFilters) => [
       ...(filters.upload_id === undefined ? [] : [sql`a.upload_id = ${filters.upload_id}`]),
       ...(filters.status === undefined ? [] : [sql`a.status = ${filters.status}`]),
+      ...(filters.review_status === undefined ? [] : [sql`a.review_status = ${filters.review_status}`]),
       ...(filters.from === undefined ? [] : [sql`a.activity_date >= ${filters.from}::date`]),
       ...(filters.to === undefined ? [] : [sql`a.activity_date <= ${filters.to}::date`]),
     ]

@@ -1,5 +1,6 @@
 import { startMatcher } from "@scopeline/matcher/server"
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { parse } from "csv-parse/sync"
 import type { SQL } from "bun"
 import { apiClient, type ApiClient, settledUpload, uploadFile } from "../support/api.ts"
 import { insertActivities, insertUpload, testSql } from "../support/factories.ts"
@@ -119,6 +120,24 @@ describe("the confidence gate", () => {
     // The inventory counts them (they are in its totals) and says how many still wait for a person.
     const inventory = (await (await accountant.get(`/v1/inventory?upload_id=${first}`)).json()) as { coverage: { calculated: number; needs_review: number } }
     expect(inventory.coverage).toMatchObject({ calculated: 3, needs_review: flagged.activities.length })
+  })
+
+  test("an export filtered by review status holds those activities, each with its review_status column", async () => {
+    const response = await accountant.post("/v1/exports", { format: "csv", kind: "activities", filters: { upload_id: first, review_status: "needs_review" } })
+    expect(response.status).toBe(202)
+    const { export: created } = (await response.json()) as { export: { id: string } }
+    const deadline = Date.now() + 30_000
+    let view: { status: string; download_url?: string } = { status: "queued" }
+    while (Date.now() < deadline && view.status !== "ready" && view.status !== "failed") {
+      await Bun.sleep(50)
+      view = (await (await accountant.get(`/v1/exports/${created.id}`)).json()) as typeof view
+    }
+    expect(view.status).toBe("ready")
+    const csv = await (await fetch(new URL(view.download_url!, server.url))).text()
+    const rows = parse(csv, { columns: true, bom: true }) as ReadonlyArray<Record<string, string>>
+    const flagged = (await activitiesOf(first)).filter((a) => a.review_status === "needs_review")
+    expect(rows.map((r) => r.id).sort()).toEqual(flagged.map((a) => a.id).sort())
+    expect(rows.map((r) => r.review_status)).toEqual(flagged.map(() => "needs_review"))
   })
 })
 

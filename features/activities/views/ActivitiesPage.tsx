@@ -176,6 +176,7 @@ export const ActivitiesPage = (props: ActivitiesPageProps) => (
       <input type="hidden" name="kind" value="activities" />
       {!!props.status && <input type="hidden" name="status" value={props.status} />}
       {!!props.uploadId && <input type="hidden" name="upload_id" value={props.uploadId} />}
+      {!!props.reviewStatus && <input type="hidden" name="review_status" value={props.reviewStatus} />}
       <label>
         Export format
         <select name="format">
