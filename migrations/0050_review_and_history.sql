@@ -41,14 +41,18 @@ ALTER TABLE match_cache
 -- Every change of an activity's factor or emissions, in order: the first pricing (ai, cache), a
 -- person's decision (manual), a restatement on another factor set (recalculation). Append-only: the
 -- activity's current numbers are the last entry's `to_*`.
+-- No foreign keys: every row is written by the same statement that changes the activity it names,
+-- from that activity's row, and activities, users and factors are never deleted. A key check costs a
+-- lookup and a row lock on the referenced rows for each of the million history rows a large upload's
+-- pricing writes, which doubled the time of a cached upload (docs/benchmarks.md).
 CREATE TABLE activity_history (
     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    activity_id UUID NOT NULL REFERENCES activities(id) ON DELETE CASCADE,
+    activity_id UUID NOT NULL,
     at TIMESTAMPTZ NOT NULL DEFAULT now(),
-    changed_by UUID REFERENCES users(id),
+    changed_by UUID,
     source TEXT NOT NULL CHECK (source IN ('ai', 'cache', 'manual', 'recalculation')),
-    from_factor_id UUID REFERENCES emission_factors(id),
-    to_factor_id UUID REFERENCES emission_factors(id),
+    from_factor_id UUID,
+    to_factor_id UUID,
     from_kg_co2e NUMERIC,
     to_kg_co2e NUMERIC,
     note TEXT,
