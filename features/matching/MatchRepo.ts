@@ -90,7 +90,8 @@ export interface UnitRatio {
  * with the key in every upload (rows a person decided on their own are left alone then).
  */
 export interface Repricing {
-  readonly target: { readonly activityId: string } | { readonly key: string }
+  /** With `including`, that activity is changed too even when it had a decision of its own. */
+  readonly target: { readonly activityId: string } | { readonly key: string; readonly including?: string }
   readonly factorId: string
   readonly ratios: ReadonlyArray<UnitRatio>
   readonly source: "manual" | "ai"
@@ -269,7 +270,7 @@ export class MatchRepo extends Effect.Service<MatchRepo>()("scopeline/MatchRepo"
       const target =
         "activityId" in change.target
           ? sql`a.id = ${change.target.activityId}`
-          : sql`a.match_key = ${change.target.key} AND a.decision_scope IS DISTINCT FROM 'activity'`
+          : sql`a.match_key = ${change.target.key} AND (a.decision_scope IS DISTINCT FROM 'activity' OR a.id = ${change.target.including ?? null}::uuid)`
       const [row] = yield* sql<{ updated: number; uploadIds: ReadonlyArray<string> | null }>`
         WITH v AS (
           SELECT * FROM unnest(${change.ratios.map((r) => r.rawUnit)}::text[], ${change.ratios.map((r) => r.ratioNum)}::numeric[],
@@ -293,8 +294,10 @@ export class MatchRepo extends Effect.Service<MatchRepo>()("scopeline/MatchRepo"
           RETURNING a.id, a.upload_id, old.matched_factor_id AS from_factor_id, old.emissions AS from_kg,
                     a.matched_factor_id AS to_factor_id, a.emissions AS to_kg),
         history AS (
-          INSERT INTO activity_history (activity_id, changed_by, source, from_factor_id, to_factor_id, from_kg_co2e, to_kg_co2e, note)
-          SELECT id, ${change.changedBy}::uuid, ${change.source}, from_factor_id, to_factor_id, from_kg, to_kg, ${change.note}
+          -- The time of the change itself, not of its transaction's start: decisions on a key take turns
+          -- (Review.ts), so their entries read in the order they were made.
+          INSERT INTO activity_history (activity_id, at, changed_by, source, from_factor_id, to_factor_id, from_kg_co2e, to_kg_co2e, note)
+          SELECT id, clock_timestamp(), ${change.changedBy}::uuid, ${change.source}, from_factor_id, to_factor_id, from_kg, to_kg, ${change.note}
           FROM changed
           WHERE from_factor_id IS DISTINCT FROM to_factor_id OR from_kg IS DISTINCT FROM to_kg
           RETURNING 1)

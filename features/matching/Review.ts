@@ -24,11 +24,14 @@ export type AppliesTo = typeof AppliesTo.Type
 export const DecisionRequest = Schema.Union(
   Schema.Struct({
     factor_id: EmissionFactorId,
+    // One or the other: a body with both is refused rather than one of them silently ignored.
+    accept: Schema.optional(Schema.Never),
     applies_to: Schema.optionalWith(AppliesTo, { default: () => "key" as const }),
     note: Schema.optional(Schema.String.pipe(Schema.maxLength(2000))),
   }),
   Schema.Struct({
     accept: Schema.Literal(true),
+    factor_id: Schema.optional(Schema.Never),
     applies_to: Schema.optionalWith(AppliesTo, { default: () => "key" as const }),
     note: Schema.optional(Schema.String.pipe(Schema.maxLength(2000))),
   }),
@@ -114,33 +117,47 @@ export class Review extends Effect.Service<Review>()("scopeline/Review", {
     const activityOf = (id: string) =>
       reviews.activity(id).pipe(Effect.flatMap(Option.match({ onNone: () => Effect.fail(ACTIVITY_NOT_FOUND()), onSome: Effect.succeed })))
 
+    /**
+     * Decisions and re-matches of one key take turns: each re-reads the activity under a transaction
+     * lock on its key, so what it records (the factor it replaces, the factor it accepts) is what it
+     * changed, however many people decide at once.
+     */
+    const lockKeyOf = (activityId: string) =>
+      Effect.gen(function* () {
+        const first = yield* activityOf(activityId)
+        yield* sql`SELECT pg_advisory_xact_lock(hashtextextended(${`review:${first.matchKey ?? first.id}`}, 0))`
+        return yield* activityOf(activityId)
+      })
+
     const decide = Effect.fn("Review.decide")(function* (activityId: string, request: DecisionRequest, decider: Decider) {
-      const activity = yield* activityOf(activityId)
-      const { unit, parts } = yield* decidable(activity)
-      const appliesTo = request.applies_to
-      const factorId = "factor_id" in request ? request.factor_id : activity.factorId
-      if (factorId === null) {
-        return yield* new NothingToAccept({ message: "This activity has no factor to accept: choose one (factor_id)." })
-      }
-      const factor = yield* factors.findById(EmissionFactorId.make(factorId)).pipe(
-        Effect.flatMap(
-          Option.match({
-            onNone: () => Effect.fail(new UnknownFactor({ message: "There is no emission factor with this id.", details: [{ path: "factor_id", message: "not in the catalogue" }] })),
-            onSome: Effect.succeed,
-          }),
-        ),
-      )
-      const key = appliesTo === "key" ? Option.getOrNull(parts) : null
-      if (appliesTo === "key" && key === null) {
-        return yield* new NotDecidable({ message: "This activity has no match key: decide it with applies_to \"activity\"." })
-      }
-      const rawUnits = key === null ? [activity.rawUnit!] : yield* reviews.rawUnitsOfKey(key.key)
-      const ratios = yield* ratiosFor(unit, rawUnits, factor)
-      const note = request.note?.trim() || null
       return yield* sql.withTransaction(
         Effect.gen(function* () {
+          const activity = yield* lockKeyOf(activityId)
+          const { unit, parts } = yield* decidable(activity)
+          const appliesTo = request.applies_to
+          // accept: the factor this activity has now, read under the lock.
+          const factorId = request.factor_id ?? activity.factorId
+          if (factorId === null) {
+            return yield* new NothingToAccept({ message: "This activity has no factor to accept: choose one (factor_id)." })
+          }
+          const factor = yield* factors.findById(EmissionFactorId.make(factorId)).pipe(
+            Effect.flatMap(
+              Option.match({
+                onNone: () => Effect.fail(new UnknownFactor({ message: "There is no emission factor with this id.", details: [{ path: "factor_id", message: "not in the catalogue" }] })),
+                onSome: Effect.succeed,
+              }),
+            ),
+          )
+          const key = appliesTo === "key" ? Option.getOrNull(parts) : null
+          if (appliesTo === "key" && key === null) {
+            return yield* new NotDecidable({ message: "This activity has no match key: decide it with applies_to \"activity\"." })
+          }
+          // The addressed row is always part of its own decision, even when it had one of its own before.
+          const rawUnits = key === null ? [activity.rawUnit!] : [...new Set([activity.rawUnit!, ...(yield* reviews.rawUnitsOfKey(key.key))])]
+          const ratios = yield* ratiosFor(unit, rawUnits, factor)
+          const note = request.note?.trim() || null
           const changed = yield* repo.reprice({
-            target: key === null ? { activityId: activity.id } : { key: key.key },
+            target: key === null ? { activityId: activity.id } : { key: key.key, including: activity.id },
             factorId: factor.id,
             ratios,
             source: "manual",
@@ -171,7 +188,7 @@ export class Review extends Effect.Service<Review>()("scopeline/Review", {
               activity_id: activity.id,
               match_key: activity.matchKey,
               applies_to: appliesTo,
-              accepted: "accept" in request,
+              accepted: request.accept === true,
               from_factor_id: activity.factorId,
               factor_id: factor.id,
               factor_ref: factor.ref,
@@ -223,6 +240,11 @@ export class Review extends Effect.Service<Review>()("scopeline/Review", {
       const ratios = factor === undefined ? [] : yield* ratiosFor(unit, yield* reviews.rawUnitsOfKey(key.key), factor)
       return yield* sql.withTransaction(
         Effect.gen(function* () {
+          // The matcher was asked outside the transaction (it is slow); a person may have decided meanwhile.
+          const current = yield* lockKeyOf(activityId)
+          if (current.cacheSource === "manual") {
+            return yield* new ManualDecisionHolds({ message: "A person decided the factor for this key meanwhile; nothing was changed.", details: { match_key: key.key } })
+          }
           const changed =
             factor === undefined
               ? { updated: 0, uploadIds: [] as ReadonlyArray<string> }

@@ -510,6 +510,19 @@ describe("pages", () => {
     expect(posted.status).toBe(400)
     expect(await posted.text()).toContain("The catalogue has no factor set DESNZ:2031.")
   })
+
+  test("a preview field that is neither true nor false is refused, never taken for apply", async () => {
+    const [before] = await sql`SELECT count(*)::int AS n FROM recalculations`
+    const posted = await fetch(`${server.url}/recalculations`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { cookie: cookie(accountant.jwt), "x-csrf-token": tokenOf(accountant.jwt), "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ factor_set: "DESNZ:2024", preview: "maybe" }),
+    })
+    expect(posted.status).toBe(400)
+    const [after] = await sql`SELECT count(*)::int AS n FROM recalculations`
+    expect(after.n).toBe(before.n)
+  })
 })
 
 describe("CATALOGUE_FILES", () => {

@@ -1,6 +1,7 @@
 import { startMatcher } from "@scopeline/matcher/server"
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { parse } from "csv-parse/sync"
+import { csrfTokenFor } from "@scopeline/ui/session"
 import type { SQL } from "bun"
 import { apiClient, type ApiClient, settledUpload, uploadFile } from "../support/api.ts"
 import { insertActivities, insertUpload, testSql } from "../support/factories.ts"
@@ -288,6 +289,56 @@ describe("decisions", () => {
     expect((await queue()).items.some((i) => i.description === "Hackney carriage journeys")).toBe(false)
   })
 
+  test("concurrent decisions on one key take turns: one final factor, a history chain in time order, and each event names what it replaced", async () => {
+    const [flight] = await byDescription(first, "Return flight Heathrow-Berlin eco")
+    const choices = (await sql`SELECT id::text AS id FROM emission_factors WHERE unit = 'passenger.km' AND factor_set = 'DESNZ:2023' ORDER BY ref LIMIT 6`) as Array<{ id: string }>
+    const notes = choices.map((_, i) => `race ${i}`)
+    const answers = await Promise.all(choices.map((c, i) => accountant.post(`/v1/activities/${flight!.id}/decision`, { factor_id: c.id, note: notes[i] })))
+    expect(answers.map((r) => r.status)).toEqual(choices.map(() => 200))
+    const after = await byDescription(first, "Return flight Heathrow-Berlin eco")
+    expect(new Set(after.map((a) => a.emission_factor!.id)).size).toBe(1)
+    const { history } = (await (await accountant.get(`/v1/activities/${flight!.id}/history`)).json()) as {
+      history: ReadonlyArray<{ at: string; from_factor: Factor | null; to_factor: Factor | null; note: string | null }>
+    }
+    for (let i = 1; i < history.length; i++) {
+      expect(history[i]!.from_factor?.id).toBe(history[i - 1]!.to_factor?.id)
+      expect(Date.parse(history[i]!.at)).toBeGreaterThanOrEqual(Date.parse(history[i - 1]!.at))
+    }
+    expect(history.at(-1)!.to_factor!.id).toBe(after[0]!.emission_factor!.id)
+    const audit = (await (await admin.get("/v1/admin/audit-events?action=match_decided&limit=100")).json()) as { events: ReadonlyArray<{ details: { note: string | null; from_factor_id: string | null; factor_id: string } }> }
+    for (const entry of history.filter((h) => h.note?.startsWith("race "))) {
+      const event = audit.events.find((e) => e.details.note === entry.note)!
+      expect(event.details.from_factor_id).toBe(entry.from_factor!.id)
+      expect(event.details.factor_id).toBe(entry.to_factor!.id)
+    }
+  }, 60_000)
+
+  test("a key decision addressed to a row with its own decision takes that row along", async () => {
+    const [mine] = await byDescription(first, "Diesel")
+    expect(mine!.decision_applies_to).toBe("activity")
+    const factor = (await sql`SELECT id::text AS id FROM emission_factors WHERE unit = 'litres' AND factor_set = 'DESNZ:2023' AND id <> ${mine!.emission_factor!.id}::uuid ORDER BY ref LIMIT 1`)[0] as { id: string }
+    const response = await accountant.post(`/v1/activities/${mine!.id}/decision`, { factor_id: factor.id })
+    expect(response.status).toBe(200)
+    const [now] = await byDescription(first, "Diesel")
+    expect(now!.emission_factor!.id).toBe(factor.id)
+    expect(now!.decision_applies_to).toBe("key")
+  })
+
+  test("the review page's form with a forged queue position is refused before anything is decided", async () => {
+    const [taxi] = await byDescription(first, "Hackney carriage journeys")
+    const before = await byDescription(first, "Hackney carriage journeys")
+    const other = (await sql`SELECT id::text AS id FROM emission_factors WHERE unit = 'passenger.km' AND factor_set = 'DESNZ:2023' AND id <> ${taxi!.emission_factor!.id}::uuid ORDER BY ref LIMIT 1`)[0] as { id: string }
+    const token = csrfTokenFor(accountant.jwt)
+    const posted = await fetch(`${server.url}/review/decide`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { cookie: `scopeline_session=${accountant.jwt}; scopeline_csrf=${token}`, "x-csrf-token": token, "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ activity_id: taxi!.id, use_factor_id: other.id, cursor: "forged", limit: "-5" }),
+    })
+    expect(posted.status).toBe(400)
+    expect(await byDescription(first, "Hackney carriage journeys")).toEqual(before)
+  })
+
   test("refusals: a viewer may not decide (403), an unknown activity is 404, an unknown factor or an empty body is 400", async () => {
     const [diesel] = await byDescription(first, "Diesel")
     const factor = diesel!.emission_factor!.id
@@ -299,5 +350,16 @@ describe("decisions", () => {
     expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe("unknown_factor")
     expect((await accountant.post(`/v1/activities/${diesel!.id}/decision`, {})).status).toBe(400)
     expect((await accountant.post(`/v1/activities/${diesel!.id}/decision`, { factor_id: factor, applies_to: "everything" })).status).toBe(400)
+    // Both at once is ambiguous: refused, not one of them silently ignored.
+    expect((await accountant.post(`/v1/activities/${diesel!.id}/decision`, { factor_id: factor, accept: true })).status).toBe(400)
+    // An unpaired surrogate is valid JSON but no character: a 400, and nothing changes.
+    const before = await byDescription(first, "Diesel")
+    const lone = await fetch(`${server.url}/v1/activities/${diesel!.id}/decision`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${accountant.jwt}`, "content-type": "application/json" },
+      body: `{"factor_id":"${factor}","note":"\\udc00 x"}`,
+    })
+    expect(lone.status).toBe(400)
+    expect(await byDescription(first, "Diesel")).toEqual(before)
   })
 })

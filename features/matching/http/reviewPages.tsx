@@ -60,11 +60,15 @@ const itemView = (row: ReviewItemRow, refused?: { readonly error: string; readon
   note: refused?.note,
 })
 
-/** The page of the queue a form came from, as its hidden fields carry it (a bad one is the GET's 400). */
-const positionOf = (form: FormData): QueuePosition => {
+/**
+ * The page of the queue a form came from, as its hidden fields carry it. Checked before anything is
+ * decided: a forged cursor is a 400 with nothing changed, not a decision followed by a broken page.
+ */
+const positionOf = (form: FormData): Effect.Effect<QueuePosition, BadRequest> => {
   const cursor = formText(form, "cursor")
   const limit = Number(formText(form, "limit"))
-  return { cursor: cursor === "" ? undefined : cursor, limit: Number.isInteger(limit) && limit > 0 ? limit : undefined }
+  const position = { cursor: cursor === "" ? undefined : cursor, limit: Number.isInteger(limit) && limit >= 1 && limit <= 200 ? limit : undefined }
+  return position.cursor !== undefined && Option.isNone(decodeQueueCursor(position.cursor)) ? Effect.fail(badCursor()) : Effect.succeed(position)
 }
 
 const queueHref = (position: QueuePosition, extra: Record<string, string> = {}) => {
@@ -166,7 +170,7 @@ export const reviewPages = (respond: Responder<MatchingServices>) => {
           Effect.gen(function* () {
             const principal = yield* guard(request, "upload", "change")
             const form = yield* formBody(request)
-            const position = positionOf(form)
+            const position = yield* positionOf(form)
             const activityId = formText(form, "activity_id") ?? ""
             const note = formText(form, "note")
             const chosen = formText(form, "use_factor_id")
@@ -203,7 +207,7 @@ export const reviewPages = (respond: Responder<MatchingServices>) => {
           Effect.gen(function* () {
             const principal = yield* guard(request, "upload", "change")
             const form = yield* formBody(request)
-            const position = positionOf(form)
+            const position = yield* positionOf(form)
             const ids = [...new Set(form.getAll("activity_id").filter((value): value is string => typeof value === "string"))]
             const user = yield* currentUser(principal)
             if (ids.length === 0) return yield* queuePage(request, { principal, user }, position, 400, { error: "Select at least one key to accept." })

@@ -31,10 +31,12 @@ const fromForm = (form: FormData) => {
     uploadId,
     preview: formText(form, "preview") === "true",
   }
+  // Anything but "true" or "false" (or no field) is the decoder's 400, never taken for "apply".
+  const preview = formText(form, "preview")
   const body = {
     factor_set: values.factorSet ?? "",
     ...(uploadId === "" ? {} : { upload_id: uploadId }),
-    preview: values.preview,
+    preview: preview === undefined || preview === "false" ? false : preview === "true" ? true : preview,
   }
   return { values, body }
 }

@@ -77,9 +77,15 @@ const readBody = (request: Request) =>
   })
 
 /** The first problem that makes a decoded value unsafe to pass on: NUL characters, or nesting too deep. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
 const unsafeJson = (value: unknown, depth = 0): string | undefined => {
   if (depth > MAX_JSON_DEPTH) return `is nested more than ${MAX_JSON_DEPTH} levels deep`
-  if (typeof value === "string") return value.includes("\u0000") ? "contains a NUL character" : undefined
+  if (typeof value === "string") {
+    if (value.includes("\u0000")) return "contains a NUL character"
+    // "\udc00" is valid JSON but no character: PostgreSQL's json refuses it, so it would fail later as a 500.
+    return !LONE_SURROGATE.test(value) ? undefined : "contains an unpaired UTF-16 surrogate (\\uD800–\\uDFFF on its own), which is not a character"
+  }
   if (typeof value !== "object" || value === null) return undefined
   // Keys need no check: a decoder keeps only the fields it defines, and none has a NUL in its name.
   for (const item of Object.values(value)) {
@@ -90,8 +96,8 @@ const unsafeJson = (value: unknown, depth = 0): string | undefined => {
 }
 
 /**
- * Reads a JSON body: at most MAX_BODY_BYTES (413), valid JSON, no NUL characters (PostgreSQL cannot
- * store them) and no absurd nesting (400).
+ * Reads a JSON body: at most MAX_BODY_BYTES (413), valid JSON, no NUL characters or unpaired
+ * surrogates (PostgreSQL cannot store them) and no absurd nesting (400).
  */
 export const jsonBody = (request: Request) =>
   Effect.gen(function* () {
