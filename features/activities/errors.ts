@@ -1,4 +1,2 @@
-import { httpError } from "@scopeline/ui/ApiError"
-
-/** No activity with this id. */
-export class ActivityNotFound extends httpError("ActivityNotFound", 404, "not_found") {}
+/** No activity with this id: one error for every feature that addresses activities (defined where decisions are). */
+export { ActivityNotFound } from "@scopeline/matching"

@@ -12,6 +12,23 @@ export interface CachedMatch {
   readonly source: "ai" | "manual"
 }
 
+/**
+ * The matcher's candidates that the catalogue holds, best first, with their factors: the review page
+ * offers only factors it can apply, so a ref the catalogue does not know is dropped.
+ */
+export const knownCandidates = <F extends { readonly id: string }>(
+  candidates: ReadonlyArray<{ readonly factorRef: string; readonly confidence: number }>,
+  byRef: ReadonlyMap<string, F>,
+): ReadonlyArray<{ readonly factor: F; readonly confidence: number }> =>
+  candidates.flatMap((c) => {
+    const factor = byRef.get(c.factorRef)
+    return factor === undefined ? [] : [{ factor, confidence: c.confidence }]
+  })
+
+/** As the cache keeps them: factor ids. */
+export const candidateIds = (candidates: ReadonlyArray<{ readonly factor: { readonly id: string }; readonly confidence: number }>): ReadonlyArray<Candidate> =>
+  candidates.map((c) => ({ factor_id: c.factor.id, confidence: c.confidence }))
+
 /** An answer of the AI matcher for one key, to be remembered. */
 export interface AiAnswer {
   readonly parts: MatchKeyParts

@@ -12,7 +12,7 @@ import type { SqlError } from "@effect/sql/SqlError"
 import { QueueSettings } from "@scopeline/settings/QueueSettings"
 import { Chunk, Duration, Effect, Either, Fiber, Option, Scope, Stream } from "effect"
 import { AiMatcherClient, type MatchAnswer, MatcherUnavailable } from "./AiMatcherClient.ts"
-import { type AiAnswer, MatchCache } from "./MatchCache.ts"
+import { type AiAnswer, candidateIds, knownCandidates, MatchCache } from "./MatchCache.ts"
 import { matchKey, type MatchKeyParts } from "./matchKey.ts"
 import { ReviewGate, type ReviewStatus } from "./ReviewGate.ts"
 
@@ -229,11 +229,7 @@ export class MatchUpload extends Effect.Service<MatchUpload>()("scopeline/MatchU
           })
           calculations.push(...pricing.calculations)
           failures.push(...pricing.failures)
-          // Candidates the catalogue does not hold are dropped: the review page offers only factors it can apply.
-          const candidates = answer.candidates.flatMap((c) => {
-            const known = byRef.get(c.factorRef)
-            return known === undefined ? [] : [{ factor_id: known.id, confidence: c.confidence }]
-          })
+          const candidates = candidateIds(knownCandidates(answer.candidates, byRef))
           remembered.push({ parts: group.parts, factorId: factor.id, confidence: answer.confidence, candidates })
         }
       }

@@ -5,7 +5,7 @@ import { SiteLimits } from "@scopeline/sites"
 import { Effect, Either, Option, Schema } from "effect"
 import { AiMatcherClient } from "./AiMatcherClient.ts"
 import { ActivityNotFound, ManualDecisionHolds, MatcherNotAnswering, NotDecidable, NothingToAccept, UnitIncompatible, UnknownFactor } from "./errors.ts"
-import { MatchCache } from "./MatchCache.ts"
+import { candidateIds, knownCandidates, MatchCache } from "./MatchCache.ts"
 import { matchKey, type MatchKeyParts } from "./matchKey.ts"
 import { MatchRepo, type UnitRatio } from "./MatchRepo.ts"
 import { ReviewGate } from "./ReviewGate.ts"
@@ -233,10 +233,8 @@ export class Review extends Effect.Service<Review>()("scopeline/Review", {
       const reply = answer.right
       const known = yield* factors.findByRefs([reply.factorRef, ...reply.candidates.map((c) => c.factorRef)].filter((ref): ref is string => ref !== null))
       const factor = reply.factorRef === null ? undefined : known.get(reply.factorRef)
-      const candidates = reply.candidates.flatMap((c) => {
-        const found = known.get(c.factorRef)
-        return found === undefined ? [] : [{ factor_id: found.id, confidence: c.confidence }]
-      })
+      const candidates = knownCandidates(reply.candidates, known)
+      const reviewStatus = gate.statusOf({ source: "ai", confidence: reply.confidence })
       const ratios = factor === undefined ? [] : yield* ratiosFor(unit, yield* reviews.rawUnitsOfKey(key.key), factor)
       return yield* sql.withTransaction(
         Effect.gen(function* () {
@@ -254,12 +252,12 @@ export class Review extends Effect.Service<Review>()("scopeline/Review", {
                   ratios,
                   source: "ai",
                   confidence: String(reply.confidence),
-                  reviewStatus: gate.statusOf({ source: "ai", confidence: reply.confidence }),
+                  reviewStatus,
                   decisionScope: null,
                   changedBy: decider.userId,
                   note: "matched again",
                 })
-          if (factor !== undefined) yield* cache.recordAiAnswers([{ parts: key, factorId: factor.id, confidence: reply.confidence, candidates }])
+          if (factor !== undefined) yield* cache.recordAiAnswers([{ parts: key, factorId: factor.id, confidence: reply.confidence, candidates: candidateIds(candidates) }])
           for (const uploadId of changed.uploadIds) yield* siteLimits.checkUpload(uploadId, decider)
           yield* audit.record({
             category: "business",
@@ -273,12 +271,9 @@ export class Review extends Effect.Service<Review>()("scopeline/Review", {
               match_key: key.key,
               factor: factor === undefined ? null : { id: factor.id, ref: factor.ref, name: factor.name, unit: factor.unit },
               confidence: reply.confidence,
-              review_status: factor === undefined ? null : gate.statusOf({ source: "ai", confidence: reply.confidence }),
+              review_status: factor === undefined ? null : reviewStatus,
               reason: reply.reason,
-              candidates: reply.candidates.flatMap((c) => {
-                const found = known.get(c.factorRef)
-                return found === undefined ? [] : [{ factor: { id: found.id, ref: found.ref, name: found.name, unit: found.unit }, confidence: c.confidence }]
-              }),
+              candidates: candidates.map(({ factor: f, confidence }) => ({ factor: { id: f.id, ref: f.ref, name: f.name, unit: f.unit }, confidence })),
             },
             activities_updated: changed.updated,
           }
