@@ -8,10 +8,12 @@ const UNCATEGORISED = "Uncategorised"
 const LatestMonth = Schema.Struct({ latest: Schema.NullOr(Schema.String) })
 
 /**
- * The inventory's sums, read straight from the activities in one scan with GROUPING SETS: exact
- * NUMERIC sums as text, rounded only when the report is built. A scope 3 activity's category is its
- * factor's, unless the activity's own `category` text names a GHG Protocol category
- * (ghgCategories.ts), joined here set-based against every accepted alias.
+ * The inventory's sums, read from the cells of `inventory_totals` (migration 0052: kept by the
+ * database in the same statement as every change of an activity) with GROUPING SETS, so a report
+ * costs the same at ten thousand activities as at ten million: exact NUMERIC sums as text, rounded
+ * only when the report is built. A scope 3 cell's category is its factor's, unless the activities'
+ * own `category` text names a GHG Protocol category (ghgCategories.ts), joined here set-based
+ * against every accepted alias.
  */
 export class InventoryRepo extends Effect.Service<InventoryRepo>()("scopeline/InventoryRepo", {
   effect: Effect.gen(function* () {
@@ -21,11 +23,11 @@ export class InventoryRepo extends Effect.Service<InventoryRepo>()("scopeline/In
     const aliasCategories = aliases.map(([, category]) => category)
 
     const filters = (request: typeof InventoryRequest.Encoded) => [
-      ...(request.from === null ? [] : [sql`a.activity_date >= ${request.from}::date`]),
-      ...(request.to === null ? [] : [sql`a.activity_date <= ${request.to}::date`]),
-      ...(request.uploadId === null ? [] : [sql`a.upload_id = ${request.uploadId}`]),
+      ...(request.from === null ? [] : [sql`t.activity_date >= ${request.from}::date`]),
+      ...(request.to === null ? [] : [sql`t.activity_date <= ${request.to}::date`]),
+      ...(request.uploadId === null ? [] : [sql`t.upload_id = ${request.uploadId}`]),
       // Site codes are unique whatever their case (migration 0030), and matched so.
-      ...(request.site === null ? [] : [sql`a.site_id IN (SELECT id FROM sites WHERE lower(code) = lower(${request.site}))`]),
+      ...(request.site === null ? [] : [sql`t.site_id IN (SELECT id FROM sites WHERE lower(code) = lower(${request.site}))`]),
     ]
 
     const sums = SqlSchema.findAll({
@@ -36,15 +38,14 @@ export class InventoryRepo extends Effect.Service<InventoryRepo>()("scopeline/In
           SELECT DISTINCT ON (alias) alias, category
           FROM unnest(${aliasTexts}::text[], ${aliasCategories}::int[]) AS r(alias, category)),
         priced AS (
-          SELECT a.emissions, a.emissions_co2, a.emissions_ch4, a.emissions_n2o, a.emissions_other,
-                 f.ghg_scope AS scope,
-                 CASE WHEN f.ghg_scope = 3 THEN coalesce(r.category, f.scope3_category) END AS scope3_category,
-                 coalesce(nullif(trim(a.category), ''), f.category_path[1], ${UNCATEGORISED}) AS category,
-                 to_char(a.activity_date, 'YYYY-MM') AS month
-          FROM activities a
-          JOIN emission_factors f ON f.id = a.matched_factor_id
-          LEFT JOIN refine r ON r.alias = trim(regexp_replace(lower(a.category), '[^a-z0-9]+', ' ', 'g'))
-          WHERE ${sql.and([sql`a.status = 'calculated'`, sql`a.emissions IS NOT NULL`, ...filters(request)])})
+          SELECT t.priced, t.emissions, t.emissions_co2, t.emissions_ch4, t.emissions_n2o, t.emissions_other,
+                 t.factor_scope AS scope,
+                 CASE WHEN t.factor_scope = 3 THEN coalesce(r.category, t.factor_scope3_category) END AS scope3_category,
+                 coalesce(t.activity_category, t.factor_category, ${UNCATEGORISED}) AS category,
+                 to_char(t.activity_date, 'YYYY-MM') AS month
+          FROM inventory_totals t
+          LEFT JOIN refine r ON r.alias = trim(regexp_replace(lower(t.activity_category), '[^a-z0-9]+', ' ', 'g'))
+          WHERE ${sql.and([sql`t.status = 'calculated'`, sql`t.priced > 0`, ...filters(request)])})
         SELECT CASE WHEN GROUPING(scope, scope3_category, category, month) = 15 THEN 'total'
                     WHEN GROUPING(month) = 0 THEN 'month'
                     WHEN GROUPING(scope3_category) = 0 THEN 'scope3'
@@ -56,7 +57,7 @@ export class InventoryRepo extends Effect.Service<InventoryRepo>()("scopeline/In
                coalesce(sum(emissions_ch4), 0)::text AS ch4,
                coalesce(sum(emissions_n2o), 0)::text AS n2o,
                coalesce(sum(emissions_other), 0)::text AS other,
-               count(*)::int AS activities
+               coalesce(sum(priced), 0)::int AS activities
         FROM priced
         GROUP BY GROUPING SETS ((), (scope), (scope, scope3_category), (category), (month, scope))`,
     })
@@ -65,12 +66,12 @@ export class InventoryRepo extends Effect.Service<InventoryRepo>()("scopeline/In
       Request: InventoryRequest,
       Result: StatusCounts,
       execute: (request) => sql`
-        SELECT count(*)::int AS activities,
-               count(*) FILTER (WHERE a.status = 'calculated')::int AS calculated,
-               count(*) FILTER (WHERE a.status = 'failed')::int AS failed,
-               count(*) FILTER (WHERE a.status IN ('ingested', 'matching'))::int AS pending,
-               count(*) FILTER (WHERE a.status = 'calculated' AND a.review_status = 'needs_review')::int AS needs_review
-        FROM activities a
+        SELECT coalesce(sum(activities), 0)::int AS activities,
+               coalesce(sum(activities) FILTER (WHERE t.status = 'calculated'), 0)::int AS calculated,
+               coalesce(sum(activities) FILTER (WHERE t.status = 'failed'), 0)::int AS failed,
+               coalesce(sum(activities) FILTER (WHERE t.status IN ('ingested', 'matching')), 0)::int AS pending,
+               coalesce(sum(activities) FILTER (WHERE t.status = 'calculated' AND t.review_status = 'needs_review'), 0)::int AS needs_review
+        FROM inventory_totals t
         WHERE ${sql.and(filters(request))}`,
     })
 
@@ -78,7 +79,7 @@ export class InventoryRepo extends Effect.Service<InventoryRepo>()("scopeline/In
       Request: Schema.Void,
       Result: LatestMonth,
       execute: () => sql`
-        SELECT to_char(max(activity_date), 'YYYY-MM-DD') AS latest FROM activities WHERE status = 'calculated'`,
+        SELECT to_char(max(activity_date), 'YYYY-MM-DD') AS latest FROM inventory_totals WHERE status = 'calculated'`,
     })
 
     return {

@@ -121,7 +121,8 @@ export class SitesRepo extends Effect.Service<SitesRepo>()("scopeline/SitesRepo"
 
     /**
      * Each site's sums over its period: the running measurement totals of the period's months, and
-     * the calculated activities dated in it. One statement for any number of sites.
+     * the calculated activities dated in it (from the inventory's cells). One statement for any number
+     * of sites.
      */
     /** The statement behind `totals`, for a caller that builds on it in one round trip (SiteLimits). */
     const totalsStatement = (periods: ReadonlyArray<PeriodOfSite>) => sql`
@@ -132,10 +133,11 @@ export class SitesRepo extends Effect.Service<SitesRepo>()("scopeline/SitesRepo"
                 SELECT p.site_id, p.from_day, t.gas, sum(t.kg) AS kg, sum(t.kg_co2e) AS kg_co2e, sum(t.measurements) AS n
                 FROM p JOIN site_month_totals t ON t.site_id = p.site_id AND t.month >= p.from_day AND t.month < p.until_day
                 GROUP BY p.site_id, p.from_day, t.gas),
+              -- The inventory's cells (migration 0052), kept by the same statement that prices an activity.
               a AS (
-                SELECT p.site_id, p.from_day, coalesce(sum(x.emissions), 0) AS kg, count(x.id) AS n
-                FROM p LEFT JOIN activities x ON x.site_id = p.site_id AND x.status = 'calculated' AND x.emissions IS NOT NULL
-                                              AND x.activity_date >= p.from_day AND x.activity_date < p.until_day
+                SELECT p.site_id, p.from_day, coalesce(sum(x.emissions), 0) AS kg, coalesce(sum(x.priced), 0) AS n
+                FROM p LEFT JOIN inventory_totals x ON x.site_id = p.site_id AND x.status = 'calculated' AND x.priced > 0
+                                                    AND x.activity_date >= p.from_day AND x.activity_date < p.until_day
                 GROUP BY p.site_id, p.from_day),
               mt AS (SELECT site_id, from_day, sum(kg_co2e) AS kg_co2e FROM m GROUP BY site_id, from_day)
               SELECT p.site_id, to_char(p.from_day, 'YYYY-MM-DD') AS "from",
