@@ -357,7 +357,7 @@ export class MatchUpload extends Effect.Service<MatchUpload>()("scopeline/MatchU
     const recordSettled = (uploadId: UploadId, tally: { readonly keys: number; readonly matcherKeys: number }) =>
       Effect.gen(function* () {
         const counts = yield* sql<{ status: string; count: number }>`
-          SELECT status, count(*)::int AS count FROM activities WHERE upload_id = ${uploadId} GROUP BY status`
+          SELECT status, sum(activities)::int AS count FROM inventory_totals WHERE upload_id = ${uploadId} GROUP BY status`
         const byStatus = Object.fromEntries(counts.map((row) => [row.status, row.count]))
         const outcome = (byStatus.failed ?? 0) > 0 ? "failure" : "success"
         yield* sql.withTransaction(

@@ -100,17 +100,18 @@ export class ReviewRepo extends Effect.Service<ReviewRepo>()("scopeline/ReviewRe
       Request: Schema.Struct({ limit: Schema.Int, after: Schema.NullOr(Schema.Struct({ kg: Schema.String, key: Schema.String })) }),
       Result: ReviewItemRow,
       execute: ({ limit, after }) => sql`
-        WITH keys AS (
-          SELECT a.match_key, min(a.raw_description) AS description, min(a.raw_unit) AS raw_unit, min(a.geography) AS geography,
-                 count(*)::int AS activity_count, coalesce(sum(a.emissions), 0) AS kg,
-                 count(*) FILTER (WHERE a.status = 'failed')::int AS failed, (array_agg(a.id ORDER BY a.id))[1] AS sample_activity_id
-          FROM activities a
-          WHERE ${sql.literal(NEEDS_A_PERSON)} AND a.match_key IS NOT NULL
-          GROUP BY a.match_key),
-        page AS (
-          SELECT * FROM keys
-          WHERE ${after === null ? sql`true` : sql`(kg < ${after.kg}::numeric OR (kg = ${after.kg}::numeric AND match_key > ${after.key}))`}
-          ORDER BY kg DESC, match_key LIMIT ${limit})
+        -- The keys as the database keeps them (migration 0053), a page at a time in the queue's order;
+        -- each shows its lowest-id activity that needs a person (activities_review_idx holds it).
+        WITH page AS (
+          SELECT k.match_key, k.activities::int AS activity_count, k.emissions AS kg, k.failed::int AS failed,
+                 s.id AS sample_activity_id, s.raw_description AS description, s.raw_unit, s.geography
+          FROM review_queue_keys k
+          CROSS JOIN LATERAL (
+            SELECT a.id, a.raw_description, a.raw_unit, a.geography FROM activities a
+            WHERE a.match_key = k.match_key AND ${sql.literal(NEEDS_A_PERSON)}
+            ORDER BY a.id LIMIT 1) s
+          WHERE ${after === null ? sql`true` : sql`(k.emissions < ${after.kg}::numeric OR (k.emissions = ${after.kg}::numeric AND k.match_key > ${after.key}))`}
+          ORDER BY k.emissions DESC, k.match_key LIMIT ${limit})
         SELECT p.match_key, p.description, coalesce(c.unit, p.raw_unit) AS unit, p.geography, p.activity_count, p.kg::text AS kg_co2e,
                p.failed, p.sample_activity_id::text AS sample_activity_id, ${brief("f")} AS factor, c.confidence::text AS confidence,
                coalesce((

@@ -27,7 +27,9 @@ export class UploadProgress extends Effect.Service<UploadProgress>()("scopeline/
       Request: Schema.Array(UploadId),
       Result: StatusCountRow,
       execute: (ids) => sql`
-        SELECT upload_id, status, count(*)::int AS count FROM activities
+        -- From the inventory's cells (migration 0052), kept in the same statement as each activity:
+        -- a progress poll reads a few rows however large the upload is.
+        SELECT upload_id, status, sum(activities)::int AS count FROM inventory_totals
         WHERE upload_id IN ${sql.in(ids)} GROUP BY upload_id, status`,
     })
 

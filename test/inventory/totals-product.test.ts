@@ -9,7 +9,7 @@ import { testSql } from "../support/factories.ts"
 import { seedDemo } from "../support/seed.ts"
 import { startServer, type TestServer } from "../support/server.ts"
 import { startWorker, type TestWorker } from "../support/worker.ts"
-import { recount, storedCells } from "./totals.ts"
+import { recount, recountReviewKeys, storedCells, storedReviewKeys } from "./totals.ts"
 
 /**
  * The inventory's cells against a full recount after random sequences of what accountants do
@@ -144,6 +144,7 @@ describe("the inventory's cells in the running product", () => {
         for (const c of commands) {
           await run(c)
           expect(await storedCells(sql)).toEqual(await recount(sql))
+          expect(await storedReviewKeys(sql)).toEqual(await recountReviewKeys(sql))
         }
         const inventory = (await (await accountant.get("/v1/inventory")).json()) as { total: number; coverage: { activities: number } }
         const [sum] = (await sql`

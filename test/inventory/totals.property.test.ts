@@ -7,14 +7,15 @@ import { configLayer, testSettings } from "../support/config.ts"
 import { insertFactor, insertUpload, testSql } from "../support/factories.ts"
 import { testDatabase } from "../support/postgres.ts"
 import { seedDemo, sqlLayer } from "../support/seed.ts"
-import { recount, storedCells } from "./totals.ts"
+import { recount, recountReviewKeys, storedCells, storedReviewKeys } from "./totals.ts"
 
 /**
  * The inventory's cells (migration 0052) are maintained by triggers on whatever statement changes
  * activities. Here random statements of every shape the product runs (multi-row inserts as the parse's
  * COPY, set-based updates as the match claim, pricing, decisions and restatements, site tagging, a
  * factor corrected by a reloaded publication, deletes) are applied straight to a migrated database,
- * and after each sequence the cells must equal a full recount of the activities.
+ * and after each sequence the cells, and the review queue's keys (migration 0053), must equal a full
+ * recount of the activities.
  */
 let sql: SQL
 let uploads: ReadonlyArray<string>
@@ -60,6 +61,8 @@ const nullable = <A,>(arbitrary: fc.Arbitrary<A>) => fc.option(arbitrary, { nil:
 
 const activity = fc.record({
   upload: pick(() => uploads),
+  key: fc.constantFrom<string | null>(null, "diesel|l|gb", "grid|kwh|gb", "taxi|km|"),
+  failure: fc.constantFrom<string | null>(null, "no_match", "unit_mismatch", "invalid"),
   status,
   factor: nullable(pick(() => factors)),
   emissions: nullable(decimal),
@@ -83,7 +86,7 @@ const command = fc.oneof(
     ratio: fc.constantFrom("1", "0.001", "1.1", "-1"),
     review,
   }),
-  fc.record({ kind: fc.constant("fail" as const), subset }),
+  fc.record({ kind: fc.constant("fail" as const), subset, failure: fc.constantFrom("no_match", "unit_mismatch", "matcher_unavailable") }),
   fc.record({ kind: fc.constant("claim" as const), subset }),
   fc.record({ kind: fc.constant("site" as const), subset, site: nullable(pick(() => sites)) }),
   fc.record({ kind: fc.constant("touch" as const), subset }),
@@ -114,15 +117,18 @@ const run = async (c: Command) => {
           activity_date: r.date,
           site_id: r.site,
           review_status: r.review,
+          match_key: r.key,
+          failure_kind: r.status === "failed" ? r.failure : null,
         }
       })
       await sql`
         INSERT INTO activities (upload_id, row_number, raw_description, status, matched_factor_id, emissions, emissions_co2,
-          category, activity_date, site_id, review_status)
+          category, activity_date, site_id, review_status, match_key, failure_kind)
         SELECT r.upload_id, r.row_number, 'row', r.status::activity_status, r.matched_factor_id, r.emissions::numeric,
-          r.emissions_co2::numeric, r.category, r.activity_date::date, r.site_id, r.review_status
+          r.emissions_co2::numeric, r.category, r.activity_date::date, r.site_id, r.review_status, r.match_key, r.failure_kind
         FROM jsonb_to_recordset(${JSON.stringify(records)}::text::jsonb) AS r(upload_id UUID, row_number INT, status TEXT,
-          matched_factor_id UUID, emissions TEXT, emissions_co2 TEXT, category TEXT, activity_date TEXT, site_id UUID, review_status TEXT)`
+          matched_factor_id UUID, emissions TEXT, emissions_co2 TEXT, category TEXT, activity_date TEXT, site_id UUID, review_status TEXT,
+          match_key TEXT, failure_kind TEXT)`
       return
     }
     case "price":
@@ -136,7 +142,8 @@ const run = async (c: Command) => {
     case "fail":
       await sql.unsafe(
         `UPDATE activities SET status = 'failed', matched_factor_id = NULL, emissions = NULL, emissions_co2 = NULL,
-           review_status = NULL, failure_kind = 'no_match' WHERE ${where(c.subset)}`,
+           review_status = NULL, failure_kind = $1 WHERE ${where(c.subset)}`,
+        [c.failure],
       )
       return
     case "claim":
@@ -168,6 +175,7 @@ describe("the inventory's cells", () => {
       fc.asyncProperty(fc.array(command, { minLength: 1, maxLength: 12 }), async (commands) => {
         for (const c of commands) await run(c)
         expect(await storedCells(sql)).toEqual(await recount(sql))
+        expect(await storedReviewKeys(sql)).toEqual(await recountReviewKeys(sql))
         const kinds = (await sql`
           SELECT DISTINCT status::text || CASE WHEN priced > 0 THEN ' priced' ELSE '' END
                  || CASE WHEN factor_scope = 3 THEN ' scope 3' ELSE '' END AS kind
@@ -184,5 +192,6 @@ describe("the inventory's cells", () => {
     await sql`UPDATE activities SET status = 'failed', matched_factor_id = NULL, emissions = NULL, emissions_co2 = NULL, review_status = NULL`
     await sql`DELETE FROM activities WHERE status = 'failed'`
     expect(await sql`SELECT * FROM inventory_totals`).toEqual([])
+    expect(await sql`SELECT * FROM review_queue_keys`).toEqual([])
   })
 })

@@ -37,3 +37,18 @@ export const recount = (sql: SQL) =>
     FROM rows
     GROUP BY activity_date, upload_id, site_id, status, review_status, activity_category, factor_scope, factor_scope3_category, factor_category
     ${ORDER}`)
+
+/** The review queue's keys (migration 0053) as stored, and recounted from the activities. */
+export const storedReviewKeys = (sql: SQL) =>
+  sql.unsafe(`
+    SELECT match_key, activities::text AS activities, failed::text AS failed, trim_scale(emissions)::text AS emissions
+    FROM review_queue_keys ORDER BY match_key`)
+
+export const recountReviewKeys = (sql: SQL) =>
+  sql.unsafe(`
+    SELECT match_key, count(*)::text AS activities, count(*) FILTER (WHERE status = 'failed')::text AS failed,
+      trim_scale(coalesce(sum(emissions), 0))::text AS emissions
+    FROM activities
+    WHERE match_key IS NOT NULL
+      AND (review_status = 'needs_review' OR (status = 'failed' AND failure_kind IN ('no_match', 'unit_mismatch')))
+    GROUP BY match_key ORDER BY match_key`)
