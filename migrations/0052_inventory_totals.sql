@@ -1,8 +1,11 @@
 -- The inventory's totals, kept up to date by the database in the same statement as every change of an
 -- activity, so a report sums a few thousand cells instead of scanning millions of activities.
 --
--- One cell per (date, upload, site, status, review status, the activity's own category text, and its
--- factor's scope, scope 3 category and first category). The factor's part is copied into the cell, and
+-- One cell per (month of the activity date, upload, site, status, review status, the activity's own
+-- category text, and its factor's scope, scope 3 category and first category). Months, not days: a
+-- year of a large tenant is then thousands of cells rather than a hundred thousand, and reports,
+-- dashboards and site limits are by month or year; the days of a period that starts or ends inside
+-- a month are read from the activities (InventoryRepo). The factor's part is copied into the cell, and
 -- InventoryRepo resolves a cell's reported scope 3 category and category from those texts at read
 -- time (the refinement by the activity's category text lives in features/catalogue/ghgCategories.ts).
 -- Cells use exact NUMERIC sums; rows whose status is not 'calculated' carry counts only.
@@ -13,7 +16,8 @@
 -- statement's transition tables. test/inventory/totals.property.test.ts holds the cells equal to a
 -- full recount after random uploads, decisions and recalculations.
 CREATE TABLE inventory_totals (
-    activity_date DATE,
+    -- The first day of the activity date's month.
+    month DATE,
     upload_id UUID NOT NULL,
     site_id UUID,
     status activity_status NOT NULL,
@@ -33,7 +37,7 @@ CREATE TABLE inventory_totals (
     emissions_n2o NUMERIC NOT NULL,
     emissions_other NUMERIC NOT NULL,
     CONSTRAINT inventory_totals_cell UNIQUE NULLS NOT DISTINCT (
-        activity_date, upload_id, site_id, status, review_status, activity_category,
+        month, upload_id, site_id, status, review_status, activity_category,
         factor_scope, factor_scope3_category, factor_category)
 );
 
@@ -44,15 +48,16 @@ CREATE INDEX inventory_totals_empty_idx ON inventory_totals ((1)) WHERE activiti
 
 -- The statement that adds the signed contribution of the rows `source` yields to the cells, for the
 -- trigger functions to EXECUTE themselves (a transition table is visible only to the trigger's own
--- function, not to one it calls). `source` is a query over the firing statement's transition tables with the columns: sign, activity_date, upload_id, site_id,
--- status, review_status, category, emissions, emissions_co2, emissions_ch4, emissions_n2o,
--- emissions_other, factor_id, factor_scope, factor_scope3_category, factor_category (the factor
--- columns from whichever version of the factor the row is counted with).
+-- function, not to one it calls). `source` is a query over the firing statement's transition
+-- tables with the columns: sign, activity_date, upload_id, site_id, status, review_status, category,
+-- emissions, emissions_co2, emissions_ch4, emissions_n2o, emissions_other, factor_id, factor_scope,
+-- factor_scope3_category, factor_category (the factor columns from whichever version of the factor
+-- the row is counted with).
 CREATE FUNCTION inventory_totals_merge(source TEXT) RETURNS TEXT LANGUAGE sql IMMUTABLE AS $$
     SELECT format($q$
         WITH rows AS (%s),
         cells AS (
-            SELECT activity_date, upload_id, site_id, status, review_status, activity_category,
+            SELECT month, upload_id, site_id, status, review_status, activity_category,
                    factor_scope, factor_scope3_category, factor_category,
                    sum(sign) AS activities,
                    sum(sign) FILTER (WHERE priced) AS priced,
@@ -62,7 +67,7 @@ CREATE FUNCTION inventory_totals_merge(source TEXT) RETURNS TEXT LANGUAGE sql IM
                    sum(sign * coalesce(emissions_n2o, 0)) FILTER (WHERE priced) AS emissions_n2o,
                    sum(sign * emissions_other) FILTER (WHERE priced) AS emissions_other
             FROM (
-                SELECT r.sign, r.activity_date, r.upload_id, r.site_id, r.status,
+                SELECT r.sign, date_trunc('month', r.activity_date)::date AS month, r.upload_id, r.site_id, r.status,
                        r.review_status, nullif(trim(r.category), '') AS activity_category,
                        r.status = 'calculated' AND r.emissions IS NOT NULL AND r.factor_id IS NOT NULL AS priced,
                        r.emissions, r.emissions_co2, r.emissions_ch4, r.emissions_n2o, r.emissions_other,
@@ -76,13 +81,13 @@ CREATE FUNCTION inventory_totals_merge(source TEXT) RETURNS TEXT LANGUAGE sql IM
             WHERE activities <> 0 OR coalesce(priced, 0) <> 0 OR coalesce(emissions, 0) <> 0
                OR coalesce(emissions_co2, 0) <> 0 OR coalesce(emissions_ch4, 0) <> 0
                OR coalesce(emissions_n2o, 0) <> 0 OR coalesce(emissions_other, 0) <> 0
-            ORDER BY upload_id, activity_date, site_id, status, review_status, activity_category,
+            ORDER BY upload_id, month, site_id, status, review_status, activity_category,
                      factor_scope, factor_scope3_category, factor_category)
         -- Rows enter in key order, so two statements that touch the same cells lock them in one order.
-        INSERT INTO inventory_totals AS t (activity_date, upload_id, site_id, status, review_status,
+        INSERT INTO inventory_totals AS t (month, upload_id, site_id, status, review_status,
             activity_category, factor_scope, factor_scope3_category, factor_category, activities, priced,
             emissions, emissions_co2, emissions_ch4, emissions_n2o, emissions_other)
-        SELECT activity_date, upload_id, site_id, status, review_status, activity_category, factor_scope,
+        SELECT month, upload_id, site_id, status, review_status, activity_category, factor_scope,
                factor_scope3_category, factor_category, activities, coalesce(priced, 0),
                coalesce(emissions, 0), coalesce(emissions_co2, 0), coalesce(emissions_ch4, 0),
                coalesce(emissions_n2o, 0), coalesce(emissions_other, 0)
@@ -156,7 +161,6 @@ CREATE TRIGGER inventory_totals_on_factor_update AFTER UPDATE ON emission_factor
 -- Existing activities, counted once.
 DO $do$ BEGIN EXECUTE inventory_totals_merge(inventory_totals_rows('activities', 'emission_factors', 1)); END $do$;
 
--- Reports and site totals read the cells now; pricing no longer writes an index for them.
-DROP INDEX activities_calculated_date_idx;
--- A site's totals for its period (SitesRepo.totals) read its cells by date.
-CREATE INDEX inventory_totals_site_idx ON inventory_totals (site_id, activity_date) WHERE site_id IS NOT NULL;
+-- A site's totals for its period (SitesRepo.totals) read its cells by month. (The days of a report
+-- period that starts or ends inside a month are read through activities_calculated_date_idx.)
+CREATE INDEX inventory_totals_site_idx ON inventory_totals (site_id, month) WHERE site_id IS NOT NULL;

@@ -7,13 +7,50 @@ const UNCATEGORISED = "Uncategorised"
 
 const LatestMonth = Schema.Struct({ latest: Schema.NullOr(Schema.String) })
 
+type Day = string
+
+const addDays = (day: Day, days: number): Day => {
+  const date = new Date(`${day}T00:00:00Z`)
+  date.setUTCDate(date.getUTCDate() + days)
+  return date.toISOString().slice(0, 10)
+}
+const monthStart = (day: Day): Day => `${day.slice(0, 7)}-01`
+const nextMonthStart = (day: Day): Day => {
+  const [year, month] = day.split("-").map(Number) as [number, number]
+  return new Date(Date.UTC(year, month, 1)).toISOString().slice(0, 10)
+}
+const monthEnd = (day: Day): Day => addDays(nextMonthStart(day), -1)
+
 /**
- * The inventory's sums, read from the cells of `inventory_totals` (migration 0052: kept by the
- * database in the same statement as every change of an activity) with GROUPING SETS, so a report
- * costs the same at ten thousand activities as at ten million: exact NUMERIC sums as text, rounded
- * only when the report is built. A scope 3 cell's category is its factor's, unless the activities'
- * own `category` text names a GHG Protocol category (ghgCategories.ts), joined here set-based
- * against every accepted alias.
+ * A period (dates inclusive, either end open) as the whole months the cells hold, `from` ≤ month <
+ * `until` (null: open), and the days at its edges that start or end inside a month, to be read from
+ * the activities. A period of whole months has no edge days.
+ */
+export const splitPeriod = (from: Day | null, to: Day | null) => {
+  const edges: Array<{ readonly from: Day; readonly to: Day }> = []
+  const lowerInside = from !== null && !from.endsWith("-01")
+  const upperInside = to !== null && !addDays(to, 1).endsWith("-01")
+  if (lowerInside && upperInside && from.slice(0, 7) === to.slice(0, 7)) edges.push({ from, to })
+  else {
+    if (lowerInside) edges.push({ from, to: to !== null && to < monthEnd(from) ? to : monthEnd(from) })
+    if (upperInside) edges.push({ from: from !== null && from > monthStart(to) ? from : monthStart(to), to })
+  }
+  const months = {
+    from: from === null ? null : lowerInside ? nextMonthStart(from) : from,
+    until: to === null ? null : upperInside ? monthStart(to) : addDays(to, 1),
+  }
+  const anyMonth = months.from === null || months.until === null || months.from < months.until
+  return { months: anyMonth ? months : null, edges }
+}
+
+/**
+ * The inventory's sums with GROUPING SETS: exact NUMERIC sums as text, rounded only when the report
+ * is built. Whole months are read from the cells of `inventory_totals` (migration 0052: kept by the
+ * database in the same statement as every change of an activity), so a report of whole months costs
+ * the same at ten thousand activities as at ten million; the days of a period that starts or ends
+ * inside a month are read from those days' activities. A scope 3 cell's category is its factor's,
+ * unless the activities' own `category` text names a GHG Protocol category (ghgCategories.ts),
+ * joined here set-based against every accepted alias.
  */
 export class InventoryRepo extends Effect.Service<InventoryRepo>()("scopeline/InventoryRepo", {
   effect: Effect.gen(function* () {
@@ -22,30 +59,74 @@ export class InventoryRepo extends Effect.Service<InventoryRepo>()("scopeline/In
     const aliasTexts = aliases.map(([alias]) => alias)
     const aliasCategories = aliases.map(([, category]) => category)
 
-    const filters = (request: typeof InventoryRequest.Encoded) => [
-      ...(request.from === null ? [] : [sql`t.activity_date >= ${request.from}::date`]),
-      ...(request.to === null ? [] : [sql`t.activity_date <= ${request.to}::date`]),
-      ...(request.uploadId === null ? [] : [sql`t.upload_id = ${request.uploadId}`]),
+    // The upload and site filters, on the cells (t) or the activities (a): both carry the columns.
+    const scopeFilters = (request: typeof InventoryRequest.Encoded, alias: "t" | "a") => [
+      ...(request.uploadId === null ? [] : [sql`${sql.literal(alias)}.upload_id = ${request.uploadId}`]),
       // Site codes are unique whatever their case (migration 0030), and matched so.
-      ...(request.site === null ? [] : [sql`t.site_id IN (SELECT id FROM sites WHERE lower(code) = lower(${request.site}))`]),
+      ...(request.site === null
+        ? []
+        : [sql`${sql.literal(alias)}.site_id IN (SELECT id FROM sites WHERE lower(code) = lower(${request.site}))`]),
     ]
+    const cellFilters = (request: typeof InventoryRequest.Encoded, months: { readonly from: Day | null; readonly until: Day | null }) => [
+      ...(months.from === null ? [] : [sql`t.month >= ${months.from}::date`]),
+      ...(months.until === null ? [] : [sql`t.month < ${months.until}::date`]),
+      ...scopeFilters(request, "t"),
+    ]
+    const edgeFilters = (request: typeof InventoryRequest.Encoded, edges: ReadonlyArray<{ readonly from: Day; readonly to: Day }>) => [
+      sql.or(edges.map((edge) => sql`a.activity_date BETWEEN ${edge.from}::date AND ${edge.to}::date`)),
+      ...scopeFilters(request, "a"),
+    ]
+
+    /** Priced sums by the report's dimensions (before the category refinement), from cells and edge days. */
+    const pricedParts = (request: typeof InventoryRequest.Encoded) => {
+      const { months, edges } = splitPeriod(request.from, request.to)
+      const parts = [
+        ...(months === null
+          ? []
+          : [
+              sql`SELECT t.activity_category, t.factor_scope, t.factor_scope3_category, t.factor_category, t.month, t.priced,
+                         t.emissions, t.emissions_co2, t.emissions_ch4, t.emissions_n2o, t.emissions_other
+                  FROM inventory_totals t
+                  WHERE ${sql.and([sql`t.status = 'calculated'`, sql`t.priced > 0`, ...cellFilters(request, months)])}`,
+            ]),
+        ...(edges.length === 0
+          ? []
+          : [
+              sql`SELECT nullif(trim(a.category), ''), f.ghg_scope, f.scope3_category, f.category_path[1],
+                         date_trunc('month', a.activity_date)::date, 1::bigint, a.emissions, coalesce(a.emissions_co2, 0),
+                         coalesce(a.emissions_ch4, 0), coalesce(a.emissions_n2o, 0), a.emissions_other
+                  FROM activities a JOIN emission_factors f ON f.id = a.matched_factor_id
+                  WHERE ${sql.and([sql`a.status = 'calculated'`, sql`a.emissions IS NOT NULL`, ...edgeFilters(request, edges)])}`,
+            ]),
+      ]
+      return parts.length === 0 ? null : parts.reduce((all, part) => sql`${all} UNION ALL ${part}`)
+    }
 
     const sums = SqlSchema.findAll({
       Request: InventoryRequest,
       Result: InventoryCell,
-      execute: (request) => sql`
+      execute: (request) => {
+        const parts = pricedParts(request)
+        if (parts === null) return sql`SELECT 1 WHERE false`
+        return sql`
         WITH refine AS (
           SELECT DISTINCT ON (alias) alias, category
           FROM unnest(${aliasTexts}::text[], ${aliasCategories}::int[]) AS r(alias, category)),
+        parts AS (
+          SELECT activity_category, factor_scope, factor_scope3_category, factor_category, month,
+                 sum(priced) AS priced, sum(emissions) AS emissions, sum(emissions_co2) AS emissions_co2,
+                 sum(emissions_ch4) AS emissions_ch4, sum(emissions_n2o) AS emissions_n2o, sum(emissions_other) AS emissions_other
+          FROM (${parts}) AS x(activity_category, factor_scope, factor_scope3_category, factor_category, month, priced,
+                               emissions, emissions_co2, emissions_ch4, emissions_n2o, emissions_other)
+          GROUP BY 1, 2, 3, 4, 5),
         priced AS (
-          SELECT t.priced, t.emissions, t.emissions_co2, t.emissions_ch4, t.emissions_n2o, t.emissions_other,
-                 t.factor_scope AS scope,
-                 CASE WHEN t.factor_scope = 3 THEN coalesce(r.category, t.factor_scope3_category) END AS scope3_category,
-                 coalesce(t.activity_category, t.factor_category, ${UNCATEGORISED}) AS category,
-                 to_char(t.activity_date, 'YYYY-MM') AS month
-          FROM inventory_totals t
-          LEFT JOIN refine r ON r.alias = trim(regexp_replace(lower(t.activity_category), '[^a-z0-9]+', ' ', 'g'))
-          WHERE ${sql.and([sql`t.status = 'calculated'`, sql`t.priced > 0`, ...filters(request)])})
+          SELECT p.priced, p.emissions, p.emissions_co2, p.emissions_ch4, p.emissions_n2o, p.emissions_other,
+                 p.factor_scope AS scope,
+                 CASE WHEN p.factor_scope = 3 THEN coalesce(r.category, p.factor_scope3_category) END AS scope3_category,
+                 coalesce(p.activity_category, p.factor_category, ${UNCATEGORISED}) AS category,
+                 to_char(p.month, 'YYYY-MM') AS month
+          FROM parts p
+          LEFT JOIN refine r ON r.alias = trim(regexp_replace(lower(p.activity_category), '[^a-z0-9]+', ' ', 'g')))
         SELECT CASE WHEN GROUPING(scope, scope3_category, category, month) = 15 THEN 'total'
                     WHEN GROUPING(month) = 0 THEN 'month'
                     WHEN GROUPING(scope3_category) = 0 THEN 'scope3'
@@ -59,27 +140,39 @@ export class InventoryRepo extends Effect.Service<InventoryRepo>()("scopeline/In
                coalesce(sum(emissions_other), 0)::text AS other,
                coalesce(sum(priced), 0)::int AS activities
         FROM priced
-        GROUP BY GROUPING SETS ((), (scope), (scope, scope3_category), (category), (month, scope))`,
+        GROUP BY GROUPING SETS ((), (scope), (scope, scope3_category), (category), (month, scope))`
+      },
     })
 
     const counts = SqlSchema.single({
       Request: InventoryRequest,
       Result: StatusCounts,
-      execute: (request) => sql`
-        SELECT coalesce(sum(activities), 0)::int AS activities,
-               coalesce(sum(activities) FILTER (WHERE t.status = 'calculated'), 0)::int AS calculated,
-               coalesce(sum(activities) FILTER (WHERE t.status = 'failed'), 0)::int AS failed,
-               coalesce(sum(activities) FILTER (WHERE t.status IN ('ingested', 'matching')), 0)::int AS pending,
-               coalesce(sum(activities) FILTER (WHERE t.status = 'calculated' AND t.review_status = 'needs_review'), 0)::int AS needs_review
-        FROM inventory_totals t
-        WHERE ${sql.and(filters(request))}`,
+      execute: (request) => {
+        const { months, edges } = splitPeriod(request.from, request.to)
+        const parts = [
+          ...(months === null
+            ? []
+            : [sql`SELECT t.status, t.review_status, t.activities FROM inventory_totals t WHERE ${sql.and(cellFilters(request, months))}`]),
+          ...(edges.length === 0
+            ? []
+            : [sql`SELECT a.status, a.review_status, 1::bigint FROM activities a WHERE ${sql.and(edgeFilters(request, edges))}`]),
+        ]
+        const rows = parts.length === 0 ? sql`SELECT NULL::activity_status, NULL::text, 0::bigint WHERE false` : parts.reduce((all, part) => sql`${all} UNION ALL ${part}`)
+        return sql`
+        SELECT coalesce(sum(n), 0)::int AS activities,
+               coalesce(sum(n) FILTER (WHERE status = 'calculated'), 0)::int AS calculated,
+               coalesce(sum(n) FILTER (WHERE status = 'failed'), 0)::int AS failed,
+               coalesce(sum(n) FILTER (WHERE status IN ('ingested', 'matching')), 0)::int AS pending,
+               coalesce(sum(n) FILTER (WHERE status = 'calculated' AND review_status = 'needs_review'), 0)::int AS needs_review
+        FROM (${rows}) AS x(status, review_status, n)`
+      },
     })
 
     const latestMonth = SqlSchema.single({
       Request: Schema.Void,
       Result: LatestMonth,
       execute: () => sql`
-        SELECT to_char(max(activity_date), 'YYYY-MM-DD') AS latest FROM inventory_totals WHERE status = 'calculated'`,
+        SELECT to_char(max(month), 'YYYY-MM-DD') AS latest FROM inventory_totals WHERE status = 'calculated'`,
     })
 
     return {
@@ -89,7 +182,7 @@ export class InventoryRepo extends Effect.Service<InventoryRepo>()("scopeline/In
       counts: Effect.fn("InventoryRepo.counts")(function* (request: InventoryRequest) {
         return yield* counts(request).pipe(Effect.orDie)
       }),
-      /** The date of the latest calculated activity: where the dashboard's default period ends. */
+      /** The first day of the latest month with calculated activities: where the dashboard's default period ends. */
       latestDate: Effect.fn("InventoryRepo.latestDate")(function* () {
         const row = yield* latestMonth(undefined).pipe(Effect.orDie)
         return Option.fromNullable(row.latest)

@@ -137,7 +137,7 @@ export class SitesRepo extends Effect.Service<SitesRepo>()("scopeline/SitesRepo"
               a AS (
                 SELECT p.site_id, p.from_day, coalesce(sum(x.emissions), 0) AS kg, coalesce(sum(x.priced), 0) AS n
                 FROM p LEFT JOIN inventory_totals x ON x.site_id = p.site_id AND x.status = 'calculated' AND x.priced > 0
-                                                    AND x.activity_date >= p.from_day AND x.activity_date < p.until_day
+                                                    AND x.month >= p.from_day AND x.month < p.until_day
                 GROUP BY p.site_id, p.from_day),
               mt AS (SELECT site_id, from_day, sum(kg_co2e) AS kg_co2e FROM m GROUP BY site_id, from_day)
               SELECT p.site_id, to_char(p.from_day, 'YYYY-MM-DD') AS "from",

@@ -44,6 +44,7 @@ const SITES = ["", "DEPOT", "store"] as const
 const row = fc.record({
   line: fc.constantFrom(...LINES),
   month: fc.integer({ min: 1, max: 12 }),
+  day: fc.integer({ min: 1, max: 28 }),
   category: fc.constantFrom(...CATEGORIES),
   site: fc.constantFrom(...SITES),
 })
@@ -61,6 +62,9 @@ const command = fc.oneof(
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("recalculate" as const), set: fc.constantFrom("DESNZ:2024", "DESNZ:2023") }) },
 )
+// Any days of 2024, in order: often inside months, sometimes whole ones.
+const day = fc.integer({ min: 0, max: 365 }).map((n) => new Date(Date.UTC(2024, 0, 1 + n)).toISOString().slice(0, 10))
+const period = fc.tuple(day, day).map(([a, b]) => (a <= b ? [a, b] : [b, a]) as const)
 type Command = typeof command extends fc.Arbitrary<infer C> ? C : never
 
 const until = async (what: string, done: () => Promise<boolean>) => {
@@ -81,7 +85,7 @@ const run = async (c: Command) => {
   switch (c.kind) {
     case "upload": {
       const file = ["description,quantity,unit,geography,date,category,site"]
-      for (const r of c.rows) file.push(`${r.line},2024-${String(r.month).padStart(2, "0")}-15,${r.category},${r.site}`)
+      for (const r of c.rows) file.push(`${r.line},2024-${String(r.month).padStart(2, "0")}-${String(r.day).padStart(2, "0")},${r.category},${r.site}`)
       const id = await uploadFile(accountant, file.join("\n"))
       await settledUpload(accountant, id)
       await until(`matching upload ${id}`, async () => {
@@ -140,19 +144,26 @@ afterAll(async () => {
 describe("the inventory's cells in the running product", () => {
   test("equal a full recount after random uploads, decisions and recalculations", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(command, { minLength: 2, maxLength: 5 }), async (commands) => {
+      fc.asyncProperty(fc.array(command, { minLength: 2, maxLength: 5 }), period, async (commands, period) => {
         for (const c of commands) {
           await run(c)
           expect(await storedCells(sql)).toEqual(await recount(sql))
           expect(await storedReviewKeys(sql)).toEqual(await recountReviewKeys(sql))
         }
-        const inventory = (await (await accountant.get("/v1/inventory")).json()) as { total: number; coverage: { activities: number } }
-        const [sum] = (await sql`
-          SELECT round(coalesce(sum(a.emissions), 0), 3)::float8 AS total, (SELECT count(*)::int FROM activities) AS activities
-          FROM activities a JOIN emission_factors f ON f.id = a.matched_factor_id
-          WHERE a.status = 'calculated' AND a.emissions IS NOT NULL`) as Array<{ total: number; activities: number }>
-        expect(inventory.total).toBe(sum!.total)
-        expect(inventory.coverage.activities).toBe(sum!.activities)
+        // The whole tenant, and a period that starts and ends inside months (its edge days are read
+        // from the activities, its whole months from the cells).
+        for (const [from, to] of [[null, null], period] as const) {
+          const query = from === null ? "" : `?from=${from}&to=${to}`
+          const inventory = (await (await accountant.get(`/v1/inventory${query}`)).json()) as { total: number; coverage: { activities: number; calculated: number } }
+          const [sum] = (await sql`
+            SELECT round(coalesce(sum(a.emissions) FILTER (WHERE a.status = 'calculated' AND a.emissions IS NOT NULL AND f.id IS NOT NULL), 0), 3)::float8 AS total,
+                   count(*)::int AS activities, count(*) FILTER (WHERE a.status = 'calculated')::int AS calculated
+            FROM activities a LEFT JOIN emission_factors f ON f.id = a.matched_factor_id
+            WHERE ${from === null ? sql`true` : sql`a.activity_date BETWEEN ${from}::date AND ${to}::date`}`) as Array<{ total: number; activities: number; calculated: number }>
+          expect(inventory.total).toBe(sum!.total)
+          expect(inventory.coverage.activities).toBe(sum!.activities)
+          expect(inventory.coverage.calculated).toBe(sum!.calculated)
+        }
       }),
       { numRuns: 4 },
     )

@@ -6,7 +6,7 @@ import type { SQL } from "bun"
  * the definition in migration 0052. The recount is written here independently of the triggers, so a
  * fault in them shows up as a difference.
  */
-const KEY = `activity_date::text AS date, upload_id::text AS upload, site_id::text AS site, status::text AS status,
+const KEY = `month::text AS month, upload_id::text AS upload, site_id::text AS site, status::text AS status,
   review_status, activity_category, factor_scope::text AS scope, factor_scope3_category::text AS scope3, factor_category`
 const ORDER = "ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9"
 
@@ -20,7 +20,7 @@ export const storedCells = (sql: SQL) =>
 export const recount = (sql: SQL) =>
   sql.unsafe(`
     WITH rows AS (
-      SELECT a.activity_date, a.upload_id, a.site_id, a.status, a.review_status,
+      SELECT date_trunc('month', a.activity_date)::date AS month, a.upload_id, a.site_id, a.status, a.review_status,
              nullif(trim(a.category), '') AS activity_category,
              CASE WHEN a.status = 'calculated' THEN f.ghg_scope END AS factor_scope,
              CASE WHEN a.status = 'calculated' THEN f.scope3_category END AS factor_scope3_category,
@@ -35,7 +35,7 @@ export const recount = (sql: SQL) =>
       trim_scale(coalesce(sum(coalesce(emissions_n2o, 0)) FILTER (WHERE priced), 0))::text AS n2o,
       trim_scale(coalesce(sum(emissions_other) FILTER (WHERE priced), 0))::text AS other
     FROM rows
-    GROUP BY activity_date, upload_id, site_id, status, review_status, activity_category, factor_scope, factor_scope3_category, factor_category
+    GROUP BY month, upload_id, site_id, status, review_status, activity_category, factor_scope, factor_scope3_category, factor_category
     ${ORDER}`)
 
 /** The review queue's keys (migration 0053) as stored, and recounted from the activities. */
