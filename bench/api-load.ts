@@ -16,108 +16,52 @@
  * markdown summary (grep-friendly) into that directory. The profile covers the whole process life,
  * start-up, seeding and warm-ups included; the measured runs dominate it.
  */
-import { freePort, startEmbeddedPostgres } from "@scopeline/sql/EmbeddedPostgres"
 import { SQL } from "bun"
-import { Effect, Exit, Scope } from "effect"
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { chmodSync, mkdtempSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import { apiClient } from "../test/support/api.ts"
 import { seedDemo } from "../test/support/seed.ts"
+import {
+  benchScope,
+  closeBenchScope,
+  cpuSeconds,
+  load,
+  loadLine,
+  spawnServer,
+  spawnTrivialServer,
+  startBenchDatabase,
+  waitFor,
+  waitForCatalogue,
+} from "./lib/benchServer.ts"
 
 const ACTIVITIES = Number(process.env.API_LOAD_ACTIVITIES ?? 1_000_000)
 const UPLOADS = 10
 const SECONDS = Number(process.env.API_LOAD_SECONDS ?? 20)
 const CONNECTIONS = 64
 const PROFILE_DIR = process.env.API_LOAD_PROFILE_DIR
-const root = join(import.meta.dir, "..")
 
 // In /tmp and world-readable: the `postgres` OS user reads the COPY file.
 const dir = mkdtempSync("/tmp/scopeline-bench-api-load-")
 chmodSync(dir, 0o755)
 
-const waitFor = async (url: string) => {
-  for (let i = 0; i < 600; i++) {
-    if (await fetch(url).then((r) => r.ok, () => false)) return
-    await Bun.sleep(100)
-  }
-  throw new Error(`${url} did not answer`)
-}
-
-interface LoadResult {
-  readonly requests: { readonly average: number; readonly total: number }
-  readonly latency: { readonly p50: number; readonly p99: number; readonly average: number }
-  readonly non2xx: number
-  readonly errors: number
-  readonly timeouts: number
-}
-
-const load = async (url: string, headers: Record<string, string> = {}, seconds = SECONDS): Promise<LoadResult> => {
-  const args = ["node", join(root, "node_modules/autocannon/autocannon.js"), "-c", String(CONNECTIONS), "-d", String(seconds), "-j"]
-  for (const [name, value] of Object.entries(headers)) args.push("-H", `${name}=${value}`)
-  const child = Bun.spawn([...args, url], { stdout: "pipe", stderr: "ignore" })
-  const out = await new Response(child.stdout).text()
-  if ((await child.exited) !== 0) throw new Error(`autocannon failed: ${out.slice(0, 500)}`)
-  return JSON.parse(out) as LoadResult
-}
-
-/**
- * CPU seconds a process has used (user + system, Linux's /proc; NaN elsewhere). Per request, it holds
- * up better than requests/s on a machine shared with other work: waiting for a core costs no CPU.
- */
-const cpuSeconds = (pid: number): number => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
-    return (Number(fields[11]) + Number(fields[12])) / 100 // USER_HZ, 100 on Linux
-  } catch {
-    return Number.NaN
-  }
-}
-
-const pgScope = Effect.runSync(Scope.make())
+const pgScope = benchScope()
 const children: Array<ReturnType<typeof Bun.spawn>> = []
 let db: SQL | undefined
 
 try {
-  const postgres = await Effect.runPromise(
-    startEmbeddedPostgres({ databaseDir: join(dir, "pg"), port: await freePort(), persistent: false }).pipe(Scope.extend(pgScope)),
-  )
-  const admin = new SQL(postgres.url)
-  await admin.unsafe("CREATE DATABASE bench_api_load")
-  await admin.close()
-  const databaseUrl = postgres.urlFor("bench_api_load")
-
-  const serverPort = await freePort()
-  const serverUrl = `http://127.0.0.1:${serverPort}`
-  children.push(
-    Bun.spawn(["bun", ...(PROFILE_DIR ? ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${PROFILE_DIR}`] : []), "apps/server/src/main.ts"], {
-      cwd: root,
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOME: process.env.HOME ?? "/root",
-        DATABASE_URL: databaseUrl,
-        PORT: String(serverPort),
-        DATA_DIR: join(dir, "data"),
-        JWT_SECRET: "bench-secret-that-is-long-enough-for-hs256-0123456789",
-        LOG_LEVEL: "Error",
-      },
-      stdout: "ignore",
-      stderr: "inherit",
-    }),
-  )
-  const trivialPort = await freePort()
-  const trivialUrl = `http://127.0.0.1:${trivialPort}/hello`
-  children.push(Bun.spawn(["bun", "bench/lib/trivialServer.ts"], { cwd: root, env: { ...process.env, PORT: String(trivialPort) }, stdout: "ignore", stderr: "inherit" }))
+  const databaseUrl = await startBenchDatabase(pgScope, dir, "bench_api_load")
+  const server = await spawnServer({ databaseUrl, dataDir: join(dir, "data"), profileDir: PROFILE_DIR })
+  const serverUrl = server.url
+  children.push(server.child)
+  const trivial = await spawnTrivialServer()
+  const trivialUrl = trivial.url
+  children.push(trivial.child)
   await Promise.all([waitFor(`${serverUrl}/healthz`), waitFor(trivialUrl)])
   await seedDemo(databaseUrl)
   db = new SQL(databaseUrl)
   // The server loads the catalogue at start; the activities point at its factors.
-  let factors: Array<{ id: string }> = []
-  for (let i = 0; i < 600 && factors.length === 0; i++) {
-    factors = await db`SELECT id::text AS id FROM emission_factors ORDER BY ref LIMIT 500`
-    if (factors.length === 0) await Bun.sleep(100)
-  }
-  if (factors.length === 0) throw new Error("the server loaded no catalogue")
+  await waitForCatalogue(db)
+  const factors: Array<{ id: string }> = await db`SELECT id::text AS id FROM emission_factors ORDER BY ref LIMIT 500`
 
   // Ten uploads a day apart, as ten parses would leave them (one created_at per upload).
   const [{ id: accountant }] = await db`SELECT id FROM users WHERE role = 'accountant' LIMIT 1`
@@ -168,25 +112,22 @@ try {
   if (probe.status !== 200) throw new Error(`GET /v1/activities answered ${probe.status}: ${await probe.text()}`)
   const headers = { authorization: `Bearer ${api.jwt}` }
   // Warm-ups (JIT, buffers, pools), not measured.
-  await load(trivialUrl, {}, 3)
-  await load(activitiesUrl, headers, 3)
+  await load(trivialUrl, { seconds: 3, connections: CONNECTIONS })
+  await load(activitiesUrl, { headers, seconds: 3, connections: CONNECTIONS })
 
-  const trivial = await load(trivialUrl)
+  const trivialResult = await load(trivialUrl, { seconds: SECONDS, connections: CONNECTIONS })
   const serverPid = children[0]!.pid
   const cpuBefore = cpuSeconds(serverPid)
-  const activities = await load(activitiesUrl, headers)
+  const activities = await load(activitiesUrl, { headers, seconds: SECONDS, connections: CONNECTIONS })
   const serverCpu = cpuSeconds(serverPid) - cpuBefore
   const cpuPerRequest = (serverCpu * 1000) / activities.requests.total
-  const line = (name: string, r: LoadResult) =>
-    `${name.padEnd(34)} ${Math.round(r.requests.average).toLocaleString("en-US").padStart(8)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  ` +
-    `non-2xx ${r.non2xx}  errors ${r.errors}  timeouts ${r.timeouts}`
   console.log(`\n${CONNECTIONS} connections, ${SECONDS} s each (autocannon 9, under Node)`)
-  console.log(line("Elysia, trivial JSON route", trivial))
-  console.log(line("GET /v1/activities?limit=25", activities))
+  console.log(loadLine("Elysia, trivial JSON route", trivialResult))
+  console.log(loadLine("GET /v1/activities?limit=25", activities))
   console.log(`server process: ${(serverCpu / SECONDS).toFixed(2)} cores busy, ${cpuPerRequest.toFixed(2)} ms CPU per request`)
   console.log(
     `api-load: ${n} activities, ${Math.round(activities.requests.average)} req/s p50 ${activities.latency.p50} ms p99 ${activities.latency.p99} ms; ` +
-      `trivial route ${Math.round(trivial.requests.average)} req/s p99 ${trivial.latency.p99} ms; ratio ${(trivial.requests.average / activities.requests.average).toFixed(1)}× fewer requests/s; ` +
+      `trivial route ${Math.round(trivialResult.requests.average)} req/s p99 ${trivialResult.latency.p99} ms; ratio ${(trivialResult.requests.average / activities.requests.average).toFixed(1)}× fewer requests/s; ` +
       `server ${cpuPerRequest.toFixed(2)} ms CPU per request`,
   )
 } finally {
@@ -196,6 +137,6 @@ try {
     if (PROFILE_DIR && child === children[0]) console.log(`server exited ${code}; profile in ${PROFILE_DIR}`)
   }
   await db?.close()
-  await Effect.runPromise(Scope.close(pgScope, Exit.void))
+  await closeBenchScope(pgScope)
   rmSync(dir, { recursive: true, force: true })
 }

@@ -269,20 +269,23 @@ export class ActivitiesQuery extends Effect.Service<ActivitiesQuery>()("scopelin
         ...(request.uploadId ? [sql`a.upload_id = ${request.uploadId}`] : []),
         ...(request.status ? [sql`a.status = ${request.status}`] : []),
         ...(request.reviewStatus ? [sql`a.review_status = ${request.reviewStatus}`] : []),
-        // Mixed sort directions rule out one row-value comparison; the `<=` bound still gives the
-        // index scan its starting point, the OR only filters the rows sharing that timestamp.
-        ...(after
-          ? [
-              sql`a.created_at <= ${keyTime(after)}`,
-              sql`(a.created_at < ${keyTime(after)} OR (a.upload_id, a.row_number) > (${after.uploadId}::uuid, ${after.rowNumber}::int))`,
-            ]
-          : []),
       ]
+      const order = sql`ORDER BY a.created_at DESC, a.upload_id, a.row_number`
       // One row more than asked says whether a next page exists without a count(*) over the table.
-      return sql`${select}
-        WHERE ${sql.and(filters)}
-        ORDER BY a.created_at DESC, a.upload_id, a.row_number
-        OFFSET ${after ? 0 : request.offset} LIMIT ${request.limit + 1}`
+      const limit = request.limit + 1
+      if (!after) return sql`${select} WHERE ${sql.and(filters)} ${order} OFFSET ${request.offset} LIMIT ${limit}`
+      // After a key: the rest of its timestamp (every row of one parse shares it), then older rows. Mixed
+      // sort directions rule out one row-value comparison, and an OR of the two would make the index
+      // scan read the key's whole upload up to the key; as two branches each is one index seek.
+      return sql`
+        SELECT * FROM (
+          (${select} WHERE ${sql.and([...filters, sql`a.created_at = ${keyTime(after)}`, sql`(a.upload_id, a.row_number) > (${after.uploadId}::uuid, ${after.rowNumber}::int)`])}
+           ${order} LIMIT ${limit})
+          UNION ALL
+          (${select} WHERE ${sql.and([...filters, sql`a.created_at < ${keyTime(after)}`])} ${order} LIMIT ${limit})
+        ) AS page
+        ORDER BY page.created_at DESC, page.upload_id, page.row_number
+        LIMIT ${limit}`
     }
     // SqlSchema.findAll's steps (encode the request, run, decode the rows), with the quicker decoding.
     const list = (request: ActivityListRequest) =>

@@ -64,7 +64,7 @@ const command = fc.oneof(
 )
 // Any days of 2024, in order: often inside months, sometimes whole ones.
 const day = fc.integer({ min: 0, max: 365 }).map((n) => new Date(Date.UTC(2024, 0, 1 + n)).toISOString().slice(0, 10))
-const period = fc.tuple(day, day).map(([a, b]) => (a <= b ? [a, b] : [b, a]) as const)
+const period = fc.tuple(day, day).map(([a, b]): readonly [string, string] => (a <= b ? [a, b] : [b, a]))
 type Command = typeof command extends fc.Arbitrary<infer C> ? C : never
 
 const until = async (what: string, done: () => Promise<boolean>) => {
