@@ -1,4 +1,5 @@
 import { SqlClient } from "@effect/sql"
+import { retryDeadlocks } from "@scopeline/sql/Deadlocks"
 import { FactorsRepo } from "@scopeline/catalogue"
 import { type Calculation, type ClaimPlan, type Failure, type MatchInput, MatchRepo } from "./MatchRepo.ts"
 import type { MatchJob } from "@scopeline/uploads"
@@ -238,7 +239,7 @@ export class MatchUpload extends Effect.Service<MatchUpload>()("scopeline/MatchU
           failures.push({ key: group.parts.key, rawUnit: null, kind: "matcher_unavailable", reason: error.message })
         }
       }
-      yield* sql.withTransaction(
+      yield* retryDeadlocks(sql.withTransaction(
         Effect.all(
           [
             cache.recordAiAnswers(remembered),
@@ -248,7 +249,7 @@ export class MatchUpload extends Effect.Service<MatchUpload>()("scopeline/MatchU
           ],
           { discard: true },
         ),
-      )
+      ))
       return unavailable.map(({ error }) => error)
     })
 
@@ -272,11 +273,11 @@ export class MatchUpload extends Effect.Service<MatchUpload>()("scopeline/MatchU
               // Keys, attempt bookkeeping and every cache hit priced, in one statement for the page,
               // running while the matcher already works on the page's misses: the upload's big write
               // overlaps the first round trips instead of delaying them.
-              const claim = yield* sql.withTransaction(
+              const claim = yield* retryDeadlocks(sql.withTransaction(
                 repo.claim(uploadId, plans).pipe(
                   Effect.tap((claimed) => (claimed.fromCache > 0 ? siteLimits.checkUpload(uploadId, matchWorker) : Effect.void)),
                 ),
-              ).pipe(
+              )).pipe(
                 Effect.tap((claimed) =>
                   Effect.sync(() => {
                     tally.activities += claimed.claimed

@@ -1,4 +1,5 @@
 import { SqlClient } from "@effect/sql"
+import { retryDeadlocks } from "@scopeline/sql/Deadlocks"
 import { conversionRatio, EmissionFactorId, FactorsRepo, parseUnit, type Unit } from "@scopeline/catalogue"
 import { AuditLog } from "@scopeline/events"
 import { SiteLimits } from "@scopeline/sites"
@@ -130,7 +131,7 @@ export class Review extends Effect.Service<Review>()("scopeline/Review", {
       })
 
     const decide = Effect.fn("Review.decide")(function* (activityId: string, request: DecisionRequest, decider: Decider) {
-      return yield* sql.withTransaction(
+      return yield* retryDeadlocks(sql.withTransaction(
         Effect.gen(function* () {
           const activity = yield* lockKeyOf(activityId)
           const { unit, parts } = yield* decidable(activity)
@@ -209,7 +210,7 @@ export class Review extends Effect.Service<Review>()("scopeline/Review", {
             activities_updated: changed.updated,
           }
         }),
-      ).pipe(Effect.catchTag("SqlError", Effect.die))
+      )).pipe(Effect.catchTag("SqlError", Effect.die))
     })
 
     const rematch = Effect.fn("Review.rematch")(function* (activityId: string, decider: Decider) {
@@ -236,7 +237,7 @@ export class Review extends Effect.Service<Review>()("scopeline/Review", {
       const candidates = knownCandidates(reply.candidates, known)
       const reviewStatus = gate.statusOf({ source: "ai", confidence: reply.confidence })
       const ratios = factor === undefined ? [] : yield* ratiosFor(unit, yield* reviews.rawUnitsOfKey(key.key), factor)
-      return yield* sql.withTransaction(
+      return yield* retryDeadlocks(sql.withTransaction(
         Effect.gen(function* () {
           // The matcher was asked outside the transaction (it is slow); a person may have decided meanwhile.
           const current = yield* lockKeyOf(activityId)
@@ -278,7 +279,7 @@ export class Review extends Effect.Service<Review>()("scopeline/Review", {
             activities_updated: changed.updated,
           }
         }),
-      ).pipe(Effect.catchTag("SqlError", Effect.die))
+      )).pipe(Effect.catchTag("SqlError", Effect.die))
     })
 
     const queue = Effect.fn("Review.queue")(function* (limit: number, after: QueueKey | null) {

@@ -1,4 +1,5 @@
 import { SqlClient } from "@effect/sql"
+import { retryDeadlocks } from "@scopeline/sql/Deadlocks"
 import { conversionRatio, parseUnit } from "@scopeline/catalogue"
 import { AuditLog } from "@scopeline/events"
 import { withCorrelation } from "@scopeline/settings/Correlation"
@@ -114,7 +115,7 @@ export const runRecalculation = Effect.fn("RunRecalculation.run")(function* ({ r
     }
     yield* repo.finish(recalculation.id, lease, restatement)
     return restatement
-  }).pipe(sql.withTransaction)
+  }).pipe(sql.withTransaction, retryDeadlocks)
   yield* Effect.logInfo("recalculation done").pipe(
     Effect.annotateLogs({ recalculation: recalculation.id, preview: recalculation.preview, ...result.counts }),
   )
