@@ -10,14 +10,17 @@
  *   latency a device sees at that offered load (50 batches/s);
  * - flat out: each client sends its next batch as soon as the last is answered — the saturation
  *   point, where latency is the clients' queue (Little's law: 50 / throughput).
- * BENCH_BATCH readings per batch (default 10), every one new. The clients run in the server's process.
+ * BENCH_BATCH readings per batch (default 10), every one new. The real server runs as its own process
+ * (`apps/server/src/main.ts`), as in production; the clients run in this one.
  *
- *   bun bench/measurements.ts
+ *   bun bench/measurements.ts     (BENCH_PROFILE_DIR=/tmp/prof profiles the server, as in bench/api-load.ts)
  */
+import { SQL } from "bun"
+import { chmodSync, mkdtempSync, rmSync } from "node:fs"
+import { join } from "node:path"
 import { apiClient } from "../test/support/api.ts"
 import { seedDemo } from "../test/support/seed.ts"
-import { startServer } from "../test/support/server.ts"
-import { stopTestCluster } from "../test/support/postgres.ts"
+import { benchScope, closeBenchScope, spawnServer, startBenchDatabase, waitFor, waitForCatalogue } from "./lib/benchServer.ts"
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15)
@@ -25,8 +28,17 @@ const SITES = Number(process.env.BENCH_SITES ?? 10)
 const BATCH = Number(process.env.BENCH_BATCH ?? 10)
 const INTERVAL_MS = Number(process.env.BENCH_INTERVAL_MS ?? 1000)
 
-const server = await startServer({ LOAD_CATALOGUE: "true", LOG_LEVEL: "Error" })
-await seedDemo(server.databaseUrl)
+const dir = mkdtempSync("/tmp/scopeline-bench-measurements-")
+chmodSync(dir, 0o755)
+const pgScope = benchScope()
+const databaseUrl = await startBenchDatabase(pgScope, dir, "bench_measurements")
+const server = await spawnServer({ databaseUrl, dataDir: join(dir, "data"), profileDir: process.env.BENCH_PROFILE_DIR })
+await waitFor(`${server.url}/healthz`)
+await seedDemo(databaseUrl)
+// The GWPs of the gases come from the catalogue the server loads at start.
+const db = new SQL(databaseUrl)
+await waitForCatalogue(db)
+await db.close()
 const api = await apiClient(server.url, "accountant@demo.scopeline.dev")
 const headers = { authorization: `Bearer ${api.jwt}`, "content-type": "application/json" }
 
@@ -92,6 +104,8 @@ try {
   await run(`flat out, ${CLIENTS} clients over ${SITES} sites`, spread, 0)
   await run(`flat out, ${CLIENTS} clients on 1 site`, one, 0)
 } finally {
-  await server.stop()
-  await stopTestCluster()
+  server.child.kill("SIGTERM")
+  await server.child.exited
+  await closeBenchScope(pgScope)
+  rmSync(dir, { recursive: true, force: true })
 }
