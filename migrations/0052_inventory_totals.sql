@@ -135,6 +135,15 @@ CREATE TRIGGER inventory_totals_on_update AFTER UPDATE ON activities
 CREATE TRIGGER inventory_totals_on_delete AFTER DELETE ON activities
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION inventory_totals_track_activities();
 
+-- TRUNCATE fires no row or DELETE trigger: emptying the activities empties the cells with them.
+CREATE FUNCTION inventory_totals_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    TRUNCATE inventory_totals;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER inventory_totals_on_truncate AFTER TRUNCATE ON activities
+    FOR EACH STATEMENT EXECUTE FUNCTION inventory_totals_truncate();
+
 -- A reloaded publication may correct a factor's scope or categories: the activities priced with it
 -- move to the cells of its new version.
 CREATE FUNCTION inventory_totals_track_factors() RETURNS trigger LANGUAGE plpgsql AS $$

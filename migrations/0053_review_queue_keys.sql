@@ -65,6 +65,15 @@ CREATE TRIGGER review_queue_keys_on_update AFTER UPDATE ON activities
 CREATE TRIGGER review_queue_keys_on_delete AFTER DELETE ON activities
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION review_queue_keys_track();
 
+-- TRUNCATE fires no row or DELETE trigger: emptying the activities empties the keys with them.
+CREATE FUNCTION review_queue_keys_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    TRUNCATE review_queue_keys;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER review_queue_keys_on_truncate AFTER TRUNCATE ON activities
+    FOR EACH STATEMENT EXECUTE FUNCTION review_queue_keys_truncate();
+
 -- Existing activities, counted once.
 DO $do$ BEGIN
     EXECUTE review_queue_keys_merge('SELECT 1 AS sign, match_key, status, review_status, failure_kind, emissions FROM activities');

@@ -188,6 +188,15 @@ describe("the inventory's cells", () => {
     for (const kind of ["ingested", "matching", "failed", "calculated priced", "calculated priced scope 3"]) expect(seen).toContain(kind)
   }, 120_000)
 
+  test("are emptied with the activities by TRUNCATE, which fires no DELETE trigger", async () => {
+    await run({ kind: "insert", rows: [{ upload: uploads[0]!, key: "diesel|l|gb", failure: null, status: "calculated", factor: factors[0]!, emissions: "12.5", co2: null, category: null, date: "2024-01-01", site: null, review: "needs_review" }] })
+    expect((await storedCells(sql)).length).toBeGreaterThan(0)
+    expect((await storedReviewKeys(sql)).length).toBeGreaterThan(0)
+    await sql`TRUNCATE activities CASCADE`
+    expect(await storedCells(sql)).toEqual([])
+    expect(await storedReviewKeys(sql)).toEqual([])
+  })
+
   test("hold no empty cell: an activity that moves leaves no zero row behind", async () => {
     await sql`UPDATE activities SET status = 'failed', matched_factor_id = NULL, emissions = NULL, emissions_co2 = NULL, review_status = NULL`
     await sql`DELETE FROM activities WHERE status = 'failed'`
