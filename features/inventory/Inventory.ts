@@ -8,7 +8,8 @@ export const CalendarDate = Schema.String.pipe(
   Schema.pattern(/^\d{4}-\d{2}-\d{2}$/, { message: () => "must be a date as YYYY-MM-DD" }),
   Schema.filter((text) => {
     const date = new Date(`${text}T00:00:00Z`)
-    return (!Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === text) || "is not a real calendar date"
+    // Year 0 is valid in JavaScript but not in PostgreSQL (1 BC is followed by AD 1).
+    return (!Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === text && !text.startsWith("0000")) || "is not a real calendar date"
   }),
 )
 

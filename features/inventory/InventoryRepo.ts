@@ -2,46 +2,11 @@ import { SqlClient, SqlSchema } from "@effect/sql"
 import { scope3CategoryAliases } from "@scopeline/catalogue"
 import { Effect, Option, Schema } from "effect"
 import { InventoryCell, InventoryRequest, StatusCounts } from "./Inventory.ts"
+import { type Day, splitPeriod } from "./period.ts"
 
 const UNCATEGORISED = "Uncategorised"
 
 const LatestMonth = Schema.Struct({ latest: Schema.NullOr(Schema.String) })
-
-type Day = string
-
-const addDays = (day: Day, days: number): Day => {
-  const date = new Date(`${day}T00:00:00Z`)
-  date.setUTCDate(date.getUTCDate() + days)
-  return date.toISOString().slice(0, 10)
-}
-const monthStart = (day: Day): Day => `${day.slice(0, 7)}-01`
-const nextMonthStart = (day: Day): Day => {
-  const [year, month] = day.split("-").map(Number) as [number, number]
-  return new Date(Date.UTC(year, month, 1)).toISOString().slice(0, 10)
-}
-const monthEnd = (day: Day): Day => addDays(nextMonthStart(day), -1)
-
-/**
- * A period (dates inclusive, either end open) as the whole months the cells hold, `from` ≤ month <
- * `until` (null: open), and the days at its edges that start or end inside a month, to be read from
- * the activities. A period of whole months has no edge days.
- */
-export const splitPeriod = (from: Day | null, to: Day | null) => {
-  const edges: Array<{ readonly from: Day; readonly to: Day }> = []
-  const lowerInside = from !== null && !from.endsWith("-01")
-  const upperInside = to !== null && !addDays(to, 1).endsWith("-01")
-  if (lowerInside && upperInside && from.slice(0, 7) === to.slice(0, 7)) edges.push({ from, to })
-  else {
-    if (lowerInside) edges.push({ from, to: to !== null && to < monthEnd(from) ? to : monthEnd(from) })
-    if (upperInside) edges.push({ from: from !== null && from > monthStart(to) ? from : monthStart(to), to })
-  }
-  const months = {
-    from: from === null ? null : lowerInside ? nextMonthStart(from) : from,
-    until: to === null ? null : upperInside ? monthStart(to) : addDays(to, 1),
-  }
-  const anyMonth = months.from === null || months.until === null || months.from < months.until
-  return { months: anyMonth ? months : null, edges }
-}
 
 /**
  * The inventory's sums with GROUPING SETS: exact NUMERIC sums as text, rounded only when the report

@@ -173,6 +173,17 @@ describe("GET /v1/inventory", () => {
     expect(inverted.status).toBe(400)
     expect(((await inverted.json()) as { error: { code: string } }).error.code).toBe("bad_request")
     expect((await api.get("/v1/inventory?from=2024-02-30")).status).toBe(400)
+    // The ends of the calendar: year 0 does not exist in PostgreSQL; the last days there are are fine.
+    expect((await api.get("/v1/inventory?from=0000-01-01")).status).toBe(400)
+    expect((await api.get("/v1/inventory?from=0000-01")).status).toBe(400)
+    const all = ((await (await api.get("/v1/inventory")).json()) as { total: number }).total
+    expect(all).toBeGreaterThan(0)
+    const cases = { "from=9999-12-15&to=9999-12-31": 0, "from=9999-12-20": 0, "from=0001-01&to=0001-02-10": 0, "to=9999-12": all, "from=0001-01-15&to=9999-12-31": all }
+    for (const [query, total] of Object.entries(cases)) {
+      const response = await api.get(`/v1/inventory?${query}`)
+      expect(response.status).toBe(200)
+      expect(((await response.json()) as { total: number }).total).toBe(total)
+    }
     expect((await api.get("/v1/inventory?upload_id=not-a-uuid")).status).toBe(400)
   })
 

@@ -43,4 +43,15 @@ describe("a report period as whole months and edge days", () => {
     expect(splitPeriod("2025-03-10", "2025-03-20")).toEqual({ months: null, edges: [{ from: "2025-03-10", to: "2025-03-20" }] })
     expect(splitPeriod(null, null)).toEqual({ months: { from: null, until: null }, edges: [] })
   })
+
+  test("holds at the ends of the calendar: nothing after 9999-12-31, and AD 1 is not read as 1901", () => {
+    expect(splitPeriod("9999-12-15", "9999-12-31")).toEqual({ months: null, edges: [{ from: "9999-12-15", to: "9999-12-31" }] })
+    expect(splitPeriod("9999-12-15", null)).toEqual({ months: null, edges: [{ from: "9999-12-15", to: "9999-12-31" }] })
+    expect(splitPeriod(null, "9999-12-31")).toEqual({ months: { from: null, until: null }, edges: [] })
+    expect(splitPeriod("9999-12-01", "9999-12-31")).toEqual({ months: { from: "9999-12-01", until: null }, edges: [] })
+    expect(splitPeriod("0001-01-15", "0001-03-10")).toEqual({
+      months: { from: "0001-02-01", until: "0001-03-01" },
+      edges: [{ from: "0001-01-15", to: "0001-01-31" }, { from: "0001-03-01", to: "0001-03-10" }],
+    })
+  })
 })

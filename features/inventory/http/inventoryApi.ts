@@ -7,14 +7,11 @@ import { Elysia } from "elysia"
 import { activityTemplateCsv } from "../ActivityTemplate.ts"
 import { InventoryPeriodInvalid } from "../errors.ts"
 import { CalendarDate, InventoryReportJson, InventoryRequest } from "../Inventory.ts"
+import { monthEnd } from "../period.ts"
 import { documented } from "@scopeline/ui/RouteDoc"
 import { InventoryReports } from "../InventoryReports.ts"
 import type { InventoryServices } from "./services.ts"
 
-const lastDayOf = (month: string) => {
-  const [year, m] = month.split("-").map(Number) as [number, number]
-  return new Date(Date.UTC(year, m, 0)).toISOString().slice(0, 10)
-}
 
 const Month = Schema.String.pipe(Schema.pattern(/^\d{4}-(0[1-9]|1[0-2])$/, { message: () => "must be a date as YYYY-MM-DD or a month as YYYY-MM" }))
 
@@ -24,7 +21,7 @@ const bound = (edge: "from" | "to") =>
     CalendarDate,
     Schema.transform(Month, CalendarDate, {
       strict: true,
-      decode: (month) => (edge === "from" ? `${month}-01` : lastDayOf(month)),
+      decode: (month) => (edge === "from" ? `${month}-01` : monthEnd(month)),
       encode: (date) => date.slice(0, 7),
     }),
   )
