@@ -116,8 +116,19 @@ RETURNS TEXT LANGUAGE sql IMMUTABLE AS $$
         WHERE %4$s$p$, activities, factors, sign, condition)
 $$;
 
+-- Cells copy a factor's scope and categories, so a statement that prices activities and a reload
+-- that corrects those factors must not each miss the other's uncommitted rows. Every activities
+-- statement takes this lock shared; a factor correction takes it alone (inventory_totals_track_factors).
+-- Whichever waits runs its next statement, the cell update, on a fresh snapshot in READ COMMITTED,
+-- so it sees what the other committed: the activities priced meanwhile are moved, or are counted
+-- with the corrected factor.
+CREATE FUNCTION inventory_totals_factor_lock() RETURNS BIGINT LANGUAGE sql IMMUTABLE AS $$
+    SELECT hashtextextended('inventory_totals: factor dimensions', 0)
+$$;
+
 CREATE FUNCTION inventory_totals_track_activities() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    PERFORM pg_advisory_xact_lock_shared(inventory_totals_factor_lock());
     EXECUTE inventory_totals_merge(CASE TG_OP
         WHEN 'INSERT' THEN inventory_totals_rows('new_rows', 'emission_factors', 1)
         WHEN 'DELETE' THEN inventory_totals_rows('old_rows', 'emission_factors', -1)
@@ -156,6 +167,9 @@ BEGIN
     IF EXISTS (SELECT 1 FROM old_factors o JOIN new_factors n ON n.id = o.id
                WHERE (o.ghg_scope, o.scope3_category, o.category_path[1])
                      IS DISTINCT FROM (n.ghg_scope, n.scope3_category, n.category_path[1])) THEN
+        PERFORM pg_advisory_xact_lock(inventory_totals_factor_lock());
+        -- Found by a scan of the activities: a correction is rare, and an index on the factor would
+        -- cost every pricing statement a write.
         EXECUTE inventory_totals_merge(inventory_totals_rows('activities', 'old_factors', -1, moved)
             || ' UNION ALL ' || inventory_totals_rows('activities', 'new_factors', 1, moved));
         DELETE FROM inventory_totals WHERE activities = 0;
@@ -167,8 +181,18 @@ CREATE TRIGGER inventory_totals_on_factor_update AFTER UPDATE ON emission_factor
     REFERENCING OLD TABLE AS old_factors NEW TABLE AS new_factors
     FOR EACH STATEMENT EXECUTE FUNCTION inventory_totals_track_factors();
 
+-- Recounts every cell from the activities, for an operator who has changed activities with triggers
+-- disabled (a restore, a manual repair): `SELECT inventory_totals_rebuild();`.
+CREATE FUNCTION inventory_totals_rebuild() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(inventory_totals_factor_lock());
+    LOCK TABLE activities IN SHARE MODE;
+    DELETE FROM inventory_totals;
+    EXECUTE inventory_totals_merge(inventory_totals_rows('activities', 'emission_factors', 1));
+END $$;
+
 -- Existing activities, counted once.
-DO $do$ BEGIN EXECUTE inventory_totals_merge(inventory_totals_rows('activities', 'emission_factors', 1)); END $do$;
+SELECT inventory_totals_rebuild();
 
 -- A site's totals for its period (SitesRepo.totals) read its cells by month. (The days of a report
 -- period that starts or ends inside a month are read through activities_calculated_date_idx.)

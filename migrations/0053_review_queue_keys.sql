@@ -74,7 +74,14 @@ END $$;
 CREATE TRIGGER review_queue_keys_on_truncate AFTER TRUNCATE ON activities
     FOR EACH STATEMENT EXECUTE FUNCTION review_queue_keys_truncate();
 
--- Existing activities, counted once.
-DO $do$ BEGIN
+-- Recounts every key from the activities, for an operator who has changed activities with triggers
+-- disabled (a restore, a manual repair): `SELECT review_queue_keys_rebuild();`.
+CREATE FUNCTION review_queue_keys_rebuild() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    LOCK TABLE activities IN SHARE MODE;
+    DELETE FROM review_queue_keys;
     EXECUTE review_queue_keys_merge('SELECT 1 AS sign, match_key, status, review_status, failure_kind, emissions FROM activities');
-END $do$;
+END $$;
+
+-- Existing activities, counted once.
+SELECT review_queue_keys_rebuild();

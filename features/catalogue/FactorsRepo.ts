@@ -1,4 +1,5 @@
 import { SqlClient, SqlSchema } from "@effect/sql"
+import { retryDeadlocks } from "@scopeline/sql/Deadlocks"
 import {
   CatalogueFactor,
   EmissionFactor,
@@ -219,8 +220,11 @@ export class FactorsRepo extends Effect.Service<FactorsRepo>()("scopeline/Factor
         return sets.length === 0 ? [] : yield* otherFiles({ sets, file }).pipe(Effect.orDie)
       }),
       upsertMany: Effect.fn("FactorsRepo.upsertMany")(function* (factors: ReadonlyArray<CatalogueFactor>) {
+        // A corrected scope or category moves the activities priced with it between the inventory's
+        // cells (migration 0052), which a match job may be writing too: a deadlock is retried whole.
         const results = yield* Effect.forEach(Arr.chunksOf(factors, UPSERT_BATCH), (batch) => upsertBatch(batch)).pipe(
           sql.withTransaction,
+          retryDeadlocks,
           Effect.orDie,
         )
         const touched = results.flat()

@@ -33,6 +33,8 @@ export class InventoryRepo extends Effect.Service<InventoryRepo>()("scopeline/In
         : [sql`${sql.literal(alias)}.site_id IN (SELECT id FROM sites WHERE lower(code) = lower(${request.site}))`]),
     ]
     const cellFilters = (request: typeof InventoryRequest.Encoded, months: { readonly from: Day | null; readonly until: Day | null }) => [
+      // Undated activities belong to no period: only a report without one counts them.
+      ...(request.from === null && request.to === null ? [] : [sql`t.month IS NOT NULL`]),
       ...(months.from === null ? [] : [sql`t.month >= ${months.from}::date`]),
       ...(months.until === null ? [] : [sql`t.month < ${months.until}::date`]),
       ...scopeFilters(request, "t"),

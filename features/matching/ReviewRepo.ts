@@ -112,7 +112,7 @@ export class ReviewRepo extends Effect.Service<ReviewRepo>()("scopeline/ReviewRe
             ORDER BY a.id LIMIT 1) s
           WHERE ${after === null ? sql`true` : sql`(k.emissions < ${after.kg}::numeric OR (k.emissions = ${after.kg}::numeric AND k.match_key > ${after.key}))`}
           ORDER BY k.emissions DESC, k.match_key LIMIT ${limit})
-        SELECT p.match_key, p.description, coalesce(c.unit, p.raw_unit) AS unit, p.geography, p.activity_count, p.kg::text AS kg_co2e,
+        SELECT p.match_key, p.description, coalesce(c.unit, p.raw_unit) AS unit, p.geography, p.activity_count, trim_scale(p.kg)::text AS kg_co2e,
                p.failed, p.sample_activity_id::text AS sample_activity_id, ${brief("f")} AS factor, c.confidence::text AS confidence,
                coalesce((
                  SELECT json_agg(json_build_object('factor', json_build_object('id', cf.id, 'ref', cf.ref, 'name', cf.name, 'unit', cf.unit),

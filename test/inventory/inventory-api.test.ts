@@ -190,6 +190,26 @@ describe("GET /v1/inventory", () => {
   test("needs a signed-in caller", async () => {
     expect((await fetch(`${server.url}/v1/inventory`)).status).toBe(401)
   })
+
+  test("an undated activity counts in the whole inventory but in no period, however wide", async () => {
+    const before = await inventory("")
+    const wide = await inventory("?to=9999-12")
+    const [factor] = (await sql`SELECT id FROM emission_factors WHERE name = 'Grid SG'`) as Array<{ id: string }>
+    const [row] = (await sql`
+      INSERT INTO activities (upload_id, row_number, raw_description, raw_volume, raw_unit, status, matched_factor_id, emissions, emissions_unit, match_source)
+      VALUES (${otherUpload}, 999, 'Undated electricity', 10, 'kWh', 'calculated', ${factor!.id}, 4, 'kg CO2e', 'ai')
+      RETURNING id`) as Array<{ id: string }>
+    try {
+      expect((await inventory("")).total).toBe(before.total + 4)
+      for (const query of ["?to=9999-12", "?to=9999-12-31", "?from=0001-01-01"]) {
+        const report = await inventory(query)
+        expect(report.total).toBe(wide.total)
+        expect(report.coverage.activities).toBe(wide.coverage.activities)
+      }
+    } finally {
+      await sql`DELETE FROM activities WHERE id = ${row!.id}`
+    }
+  })
 })
 
 describe("GET /v1/templates/activities.csv", () => {

@@ -188,6 +188,49 @@ describe("the inventory's cells", () => {
     for (const kind of ["ingested", "matching", "failed", "calculated priced", "calculated priced scope 3"]) expect(seen).toContain(kind)
   }, 120_000)
 
+  test("stay exact when a factor's scope is corrected while activities are being priced with it, in either order", async () => {
+    const factor = await insertFactor(sql, { name: "Corrected", unit: "kg", factorValue: "2", scope: "Scope 3", categoryPath: ["Material use"], scope3Category: 1 })
+    const ingest = async () => {
+      const [row] = (await sql`
+        INSERT INTO activities (upload_id, row_number, raw_description, status, activity_date)
+        VALUES (${uploads[0]!}, ${Math.floor(Math.random() * 1e9)}, 'steel', 'matching', '2024-03-03') RETURNING id`) as Array<{ id: string }>
+      return row!.id
+    }
+    const price = (id: string) => sql`UPDATE activities SET status = 'calculated', matched_factor_id = ${factor}, emissions = 5 WHERE id = ${id}`
+    const correct = (scope: string) => (db: SQL) =>
+      db`UPDATE emission_factors SET scope = ${scope}, scope3_category = NULL, category_path = ${sql.array([scope], "text")} WHERE id = ${factor}`
+
+    const reload = await sql.reserve()
+    const job = await sql.reserve()
+    try {
+      // The correction first, uncommitted, while a statement prices an activity with the factor.
+      const first = await ingest()
+      await reload`BEGIN`
+      await correct("Scope 2")(reload)
+      // Bun's queries start when awaited or then'd: Promise.resolve starts this one now.
+      const pricing = Promise.resolve(price(first))
+      await Bun.sleep(300)
+      await reload`COMMIT`
+      await pricing
+      expect(await storedCells(sql)).toEqual(await recount(sql))
+
+      // The pricing first, uncommitted, while the factor is corrected.
+      const second = await ingest()
+      await job`BEGIN`
+      await job`UPDATE activities SET status = 'calculated', matched_factor_id = ${factor}, emissions = 5 WHERE id = ${second}`
+      const correcting = Promise.resolve(correct("Scope 1")(sql))
+      await Bun.sleep(300)
+      await job`COMMIT`
+      await correcting
+      expect(await storedCells(sql)).toEqual(await recount(sql))
+    } finally {
+      // A failed check may leave either transaction open: end both before their connections go back.
+      await Promise.all([reload`ROLLBACK`, job`ROLLBACK`])
+      reload.release()
+      job.release()
+    }
+  })
+
   test("are emptied with the activities by TRUNCATE, which fires no DELETE trigger", async () => {
     await run({ kind: "insert", rows: [{ upload: uploads[0]!, key: "diesel|l|gb", failure: null, status: "calculated", factor: factors[0]!, emissions: "12.5", co2: null, category: null, date: "2024-01-01", site: null, review: "needs_review" }] })
     expect((await storedCells(sql)).length).toBeGreaterThan(0)

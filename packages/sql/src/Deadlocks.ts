@@ -11,7 +11,7 @@ const causeIsDeadlock = <E>(cause: Cause.Cause<E>) =>
   Chunk.some(Cause.failures(cause), isDeadlock) || Chunk.some(Cause.defects(cause), isDeadlock)
 
 /**
- * A whole transaction, run again (up to three times, after 20, 40 and 80 ms) when PostgreSQL picked
+ * A whole transaction, run again (up to three times, after about 20, 40 and 80 ms) when PostgreSQL picked
  * it as a deadlock's victim. Statements that change activities also update the rows the database
  * keeps for the inventory and the review queue (migrations 0052 and 0053): a match job's batch and a
  * decision on a key in several uploads can then lock the same rows in opposite orders, and
@@ -22,6 +22,7 @@ const causeIsDeadlock = <E>(cause: Cause.Cause<E>) =>
 export const retryDeadlocks = <A, E, R>(transaction: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   transaction.pipe(
     Effect.sandbox,
-    Effect.retry({ while: causeIsDeadlock, schedule: Schedule.intersect(Schedule.exponential("20 millis"), Schedule.recurs(3)) }),
+    // Jittered, so two transactions that crossed once do not cross again in step.
+    Effect.retry({ while: causeIsDeadlock, schedule: Schedule.intersect(Schedule.jittered(Schedule.exponential("20 millis")), Schedule.recurs(3)) }),
     Effect.unsandbox,
   )
