@@ -20,7 +20,7 @@ import { chmodSync, mkdtempSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import { apiClient } from "../test/support/api.ts"
 import { seedDemo } from "../test/support/seed.ts"
-import { benchScope, closeBenchScope, spawnServer, startBenchDatabase, waitFor, waitForCatalogue } from "./lib/benchServer.ts"
+import { benchScope, closeBenchScope, cpuSeconds, spawnServer, startBenchDatabase, waitFor, waitForCatalogue } from "./lib/benchServer.ts"
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15)
@@ -87,12 +87,14 @@ const run = async (label: string, siteIds: ReadonlyArray<string>, intervalMs: nu
   }
   // Warm-up: connections, the GWP cache, JIT.
   await Promise.all(Array.from({ length: CLIENTS }, (_, c) => fetch(`${server.url}/v1/sites/${siteIds[c % siteIds.length]}`, { headers }).then((r) => r.arrayBuffer())))
+  const cpuBefore = cpuSeconds(server.child.pid)
   await Promise.all(Array.from({ length: CLIENTS }, (_, c) => client(c)))
+  const serverCpuMs = ((cpuSeconds(server.child.pid) - cpuBefore) * 1000) / latencies.length
   latencies.sort((a, b) => a - b)
   const fmt = (ms: number) => `${ms.toFixed(1)} ms`
   console.log(
     `${label}: ${latencies.length} batches of ${BATCH} in ${SECONDS} s (${Math.round(latencies.length / SECONDS)} batches/s, ${failures} not 200) — ` +
-      `p50 ${fmt(percentile(latencies, 50))}, p95 ${fmt(percentile(latencies, 95))}, p99 ${fmt(percentile(latencies, 99))}, max ${fmt(latencies.at(-1)!)}`,
+      `p50 ${fmt(percentile(latencies, 50))}, p95 ${fmt(percentile(latencies, 95))}, p99 ${fmt(percentile(latencies, 99))}, max ${fmt(latencies.at(-1)!)}; server ${serverCpuMs.toFixed(2)} ms CPU per batch`,
   )
 }
 

@@ -1,11 +1,10 @@
 import { SqlClient, SqlSchema } from "@effect/sql"
 import { type ActorInput, AuditLog } from "@scopeline/events"
-import { Effect, Either, Option, ParseResult, Schema } from "effect"
+import { Effect, Either, ParseResult, Schema } from "effect"
 import { BatchTooLarge, MeasurementsInvalid, SiteNotFound } from "./errors.ts"
 import { GAS_ALIASES, Gases, type Gwp } from "./Gases.ts"
-import { periodOf, type SiteId } from "./Site.ts"
-import { type RaisedAlert, SiteLimits } from "./SiteLimits.ts"
-import { SitesRepo } from "./SitesRepo.ts"
+import { type SiteId, THRESHOLDS } from "./Site.ts"
+import { SiteLimits } from "./SiteLimits.ts"
 
 /** The most items one request may carry: a device or integration sends more as several batches. */
 export const MAX_BATCH = 1000
@@ -76,7 +75,17 @@ export interface ItemProblem {
 const decodeItem = Schema.decodeUnknownEither(MeasurementInput, { errors: "all", onExcessProperty: "ignore" })
 const canonicalName = new Map(Object.entries(GAS_ALIASES).map(([alias, name]) => [name, alias]))
 
-const Inserted = Schema.Struct({ deviceId: Schema.NullOr(Schema.String), gas: Schema.String, ms: Schema.String })
+// Alert keys without underscores: the client's name transform would rewrite them inside JSON too.
+const StoredAlert = Schema.Struct({ id: Schema.String, period: Schema.String, threshold: Schema.Number, total: Schema.String, limit: Schema.String })
+
+/** What measurements_record answers: the site (or not), the 1-based positions stored, their periods, the alerts raised. */
+const Stored = Schema.Struct({
+  siteFound: Schema.Boolean,
+  siteCode: Schema.NullOr(Schema.String),
+  inserted: Schema.Array(Schema.Int),
+  periods: Schema.Array(Schema.String),
+  alerts: Schema.Array(StoredAlert),
+})
 
 const keyOf = (deviceId: string | null, gas: string, ms: number | string) => `${deviceId === null ? "\u0001" : `d${deviceId}`}\u0000${gas}\u0000${ms}`
 
@@ -89,7 +98,6 @@ const keyOf = (deviceId: string | null, gas: string, ms: number | string) => `${
 export class Measurements extends Effect.Service<Measurements>()("scopeline/Measurements", {
   effect: Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
-    const sites = yield* SitesRepo
     const gases = yield* Gases
     const limits = yield* SiteLimits
     const audit = yield* AuditLog
@@ -164,31 +172,18 @@ export class Measurements extends Effect.Service<Measurements>()("scopeline/Meas
       return valid
     })
 
-    const insert = (siteId: SiteId, rows: ReadonlyArray<ValidMeasurement>, by: string) =>
-      SqlSchema.findAll({
+    // The lock, the readings, the totals and the limit check in one call (migration 0054).
+    const store = (siteId: SiteId, rows: ReadonlyArray<ValidMeasurement>, by: string) =>
+      SqlSchema.single({
         Request: Schema.Void,
-        Result: Inserted,
+        Result: Stored,
         execute: () => sql`
-          WITH input AS (
-            SELECT * FROM unnest(${rows.map((r) => r.deviceId)}::text[], ${rows.map((r) => r.gas)}::text[],
-                                 ${rows.map((r) => r.timestamp.toISOString())}::timestamptz[], ${rows.map((r) => String(r.quantity))}::numeric[],
-                                 ${rows.map((r) => r.unit)}::text[], ${rows.map((r) => r.method)}::text[],
-                                 ${rows.map((r) => r.gwp.gwp)}::numeric[], ${rows.map((r) => r.gwp.ref)}::text[])
-              AS i(device_id, gas, measured_at, quantity, unit, method, gwp, gwp_ref)),
-          ins AS (
-            INSERT INTO measurements (site_id, device_id, gas, measured_at, quantity, unit, method, gwp, gwp_ref, kg, kg_co2e, recorded_by)
-            SELECT ${siteId}::uuid, i.device_id, i.gas, i.measured_at, i.quantity, i.unit, i.method, i.gwp, i.gwp_ref, k.kg, k.kg * i.gwp, ${by}
-            FROM input i CROSS JOIN LATERAL (SELECT i.quantity * CASE i.unit WHEN 'g' THEN 0.001 WHEN 't' THEN 1000 ELSE 1 END AS kg) k
-            ON CONFLICT ON CONSTRAINT measurements_once DO NOTHING
-            RETURNING device_id, gas, measured_at, kg, kg_co2e),
-          totals AS (
-            INSERT INTO site_month_totals AS t (site_id, month, gas, kg, kg_co2e, measurements)
-            SELECT ${siteId}::uuid, date_trunc('month', measured_at AT TIME ZONE 'UTC')::date, gas, sum(kg), sum(kg_co2e), count(*)
-            FROM ins GROUP BY date_trunc('month', measured_at AT TIME ZONE 'UTC')::date, gas
-            ORDER BY 2, 3
-            ON CONFLICT (site_id, month, gas) DO UPDATE
-              SET kg = t.kg + excluded.kg, kg_co2e = t.kg_co2e + excluded.kg_co2e, measurements = t.measurements + excluded.measurements)
-          SELECT device_id, gas, round(extract(epoch FROM measured_at) * 1000)::bigint::text AS ms FROM ins`,
+          SELECT site_found, site_code, inserted, periods, alerts
+          FROM measurements_record(
+            ${siteId}::uuid, ${rows.map((r) => r.deviceId)}::text[], ${rows.map((r) => r.gas)}::text[],
+            ${rows.map((r) => r.timestamp.toISOString())}::timestamptz[], ${rows.map((r) => String(r.quantity))}::numeric[],
+            ${rows.map((r) => r.unit)}::text[], ${rows.map((r) => r.method)}::text[],
+            ${rows.map((r) => r.gwp.gwp)}::numeric[], ${rows.map((r) => r.gwp.ref)}::text[], ${by}, ${THRESHOLDS}::int[])`,
       })(undefined).pipe(Effect.orDie)
 
     /** Stores a validated batch; the answer says, per index, whether it was new or already stored. */
@@ -198,44 +193,36 @@ export class Measurements extends Effect.Service<Measurements>()("scopeline/Meas
       actor: ActorInput,
     ) {
       const by = actor.userId ?? actor.service ?? "unknown"
-      return yield* sql
-        .withTransaction(
-          Effect.gen(function* () {
-            const site = yield* sites.lock(siteId)
-            if (Option.isNone(site)) return yield* new SiteNotFound({ message: "There is no site with this id." })
-            // The first of several items with one key is the reading; the others repeat it.
-            const firstIndex = new Map<string, number>()
-            const unique: Array<ValidMeasurement> = []
-            items.forEach((item, index) => {
-              const key = keyOf(item.deviceId, item.gas, item.timestamp.getTime())
-              if (firstIndex.has(key)) return
-              firstIndex.set(key, index)
-              unique.push(item)
-            })
-            const inserted = yield* insert(siteId, unique, by)
-            const stored = new Set(inserted.map((row) => keyOf(row.deviceId, row.gas, row.ms)))
-            const results = items.map((item, index) => {
-              const key = keyOf(item.deviceId, item.gas, item.timestamp.getTime())
-              const accepted = firstIndex.get(key) === index && stored.has(key)
-              return { index, status: accepted ? ("accepted" as const) : ("duplicate" as const) }
-            })
-            const accepted = results.filter((r) => r.status === "accepted").length
-            const periods = [...new Set(items.filter((_, i) => results[i]!.status === "accepted").map((item) => periodOf(item.timestamp, site.value.limitPeriod)))]
-            const alerts: ReadonlyArray<RaisedAlert> = yield* limits.check(site.value, periods, actor)
-            yield* audit.record({
-              category: "business",
-              action: "measurements_recorded",
-              actor,
-              object: { type: "site", id: siteId },
-              details: { accepted, duplicates: items.length - accepted, periods, alerts: alerts.map((a) => a.id) },
-            })
-            return { accepted, duplicates: items.length - accepted, results } satisfies MeasurementsResult
-          }),
-        )
-        .pipe(Effect.catchTag("SqlError", Effect.die))
+      // The first of several items with one key is the reading; the others repeat it.
+      const seen = new Set<string>()
+      const unique: Array<{ readonly index: number; readonly item: ValidMeasurement }> = []
+      items.forEach((item, index) => {
+        const key = keyOf(item.deviceId, item.gas, item.timestamp.getTime())
+        if (seen.has(key)) return
+        seen.add(key)
+        unique.push({ index, item })
+      })
+      return yield* sql.withTransaction(
+        Effect.gen(function* () {
+          const stored = yield* store(siteId, unique.map((u) => u.item), by)
+          if (!stored.siteFound) return yield* new SiteNotFound({ message: "There is no site with this id." })
+          const accepted = new Set(stored.inserted.map((position) => unique[position - 1]!.index))
+          const results = items.map((_, index) => ({ index, status: accepted.has(index) ? ("accepted" as const) : ("duplicate" as const) }))
+          const alerts = stored.alerts.map((a) => ({ id: a.id, period: a.period, threshold: a.threshold, totalKgCo2e: a.total, limitKgCo2e: a.limit }))
+          yield* limits.announce({ id: siteId, code: stored.siteCode ?? "" }, alerts, actor)
+          yield* audit.record({
+            category: "business",
+            action: "measurements_recorded",
+            actor,
+            object: { type: "site", id: siteId },
+            details: { accepted: accepted.size, duplicates: items.length - accepted.size, periods: stored.periods, alerts: alerts.map((a) => a.id) },
+          })
+          return { accepted: accepted.size, duplicates: items.length - accepted.size, results } satisfies MeasurementsResult
+        }),
+      ).pipe(Effect.catchTag("SqlError", Effect.die))
     })
 
     return { validate, record }
   }),
-  dependencies: [SitesRepo.Default, Gases.Default, SiteLimits.Default],
+  dependencies: [Gases.Default, SiteLimits.Default],
 }) {}

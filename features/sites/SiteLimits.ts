@@ -2,10 +2,10 @@ import { SqlClient, SqlSchema } from "@effect/sql"
 import { type ActorInput, AuditLog } from "@scopeline/events"
 import { Webhooks } from "@scopeline/webhooks"
 import { Effect, Schema } from "effect"
-import { periodBounds, type Site, THRESHOLDS } from "./Site.ts"
+import { type Site, THRESHOLDS } from "./Site.ts"
 import { SitesRepo } from "./SitesRepo.ts"
 
-const RaisedAlert = Schema.Struct({
+export const RaisedAlert = Schema.Struct({
   id: Schema.String,
   period: Schema.String,
   threshold: Schema.Number,
@@ -30,34 +30,22 @@ export class SiteLimits extends Effect.Service<SiteLimits>()("scopeline/SiteLimi
     const audit = yield* AuditLog
     const webhooks = yield* Webhooks
 
-    // The period totals and the alerts they raise in one statement: a batch's limit check is one round trip.
+    // The period totals and the alerts they raise in one call (migration 0054's site_alerts_raise).
     const insertAlerts = (site: Site, limit: string, periods: ReadonlyArray<string>) =>
       SqlSchema.findAll({
         Request: Schema.Void,
         Result: RaisedAlert,
-        execute: () => {
-          const candidates = periods.flatMap((period) => THRESHOLDS.map((threshold) => ({ period, threshold, from: periodBounds(period).from })))
-          return sql`
-            WITH t AS (${sites.totalsStatement(periods.map((period) => ({ siteId: site.id, ...periodBounds(period) })))}),
-            c AS (
-              SELECT * FROM unnest(${candidates.map((c) => c.period)}::text[], ${candidates.map((c) => c.threshold)}::int[],
-                                   ${candidates.map((c) => c.from)}::text[]) AS c(period, threshold, from_day))
-            INSERT INTO site_alerts (site_id, period, threshold, total_kg_co2e, limit_kg_co2e)
-            SELECT ${site.id}::uuid, c.period, c.threshold, t.total_kg_co2e::numeric, ${limit}::numeric
-            FROM c JOIN t ON t."from" = c.from_day
-            WHERE t.total_kg_co2e::numeric * 100 >= ${limit}::numeric * c.threshold
-            ORDER BY c.period, c.threshold
-            ON CONFLICT ON CONSTRAINT site_alerts_once DO NOTHING
-            RETURNING id, period, threshold, total_kg_co2e::text AS total_kg_co2e, limit_kg_co2e::text AS limit_kg_co2e`
-        },
+        execute: () => sql`
+          SELECT id, period, threshold, total_kg_co2e, limit_kg_co2e
+          FROM site_alerts_raise(${site.id}::uuid, ${limit}::numeric, ${periods}::text[], ${THRESHOLDS}::int[])`,
       })(undefined)
 
-    /** Checks the site's thresholds in each of `periods` (keys such as `2026-12` or `2026`); returns the alerts raised now. */
-    const check = Effect.fn("SiteLimits.check")(function* (site: Site, periods: ReadonlyArray<string>, actor: ActorInput) {
-      const limit = site.emissionLimitKgCo2e
-      if (limit === null || periods.length === 0) return [] as ReadonlyArray<RaisedAlert>
-      const unique = [...new Set(periods)].sort()
-      const raised = yield* insertAlerts(site, limit, unique).pipe(Effect.orDie)
+    /** Each alert just raised, recorded as a business event and handed to the webhooks, in the caller's transaction. */
+    const announce = Effect.fn("SiteLimits.announce")(function* (
+      site: Pick<Site, "id" | "code">,
+      raised: ReadonlyArray<RaisedAlert>,
+      actor: ActorInput,
+    ) {
       for (const alert of raised) {
         const type = alertType(alert.threshold)
         const details = {
@@ -76,6 +64,15 @@ export class SiteLimits extends Effect.Service<SiteLimits>()("scopeline/SiteLimi
         })
         yield* webhooks.publish({ type, key: `${site.id}:${alert.period}:${alert.threshold}`, payload: { site_id: site.id, alert_id: alert.id, ...details } })
       }
+    })
+
+    /** Checks the site's thresholds in each of `periods` (keys such as `2026-12` or `2026`); returns the alerts raised now. */
+    const check = Effect.fn("SiteLimits.check")(function* (site: Site, periods: ReadonlyArray<string>, actor: ActorInput) {
+      const limit = site.emissionLimitKgCo2e
+      if (limit === null || periods.length === 0) return [] as ReadonlyArray<RaisedAlert>
+      const unique = [...new Set(periods)].sort()
+      const raised = yield* insertAlerts(site, limit, unique).pipe(Effect.orDie)
+      yield* announce(site, raised, actor)
       return raised
     })
 
@@ -103,7 +100,7 @@ export class SiteLimits extends Effect.Service<SiteLimits>()("scopeline/SiteLimi
       return raised
     })
 
-    return { check, checkUpload }
+    return { check, checkUpload, announce }
   }),
   dependencies: [SitesRepo.Default, Webhooks.Default],
 }) {}

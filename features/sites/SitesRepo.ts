@@ -121,36 +121,12 @@ export class SitesRepo extends Effect.Service<SitesRepo>()("scopeline/SitesRepo"
 
     /**
      * Each site's sums over its period: the running measurement totals of the period's months, and
-     * the calculated activities dated in it (from the inventory's cells). One statement for any number
-     * of sites.
+     * the calculated activities dated in it (from the inventory's cells). One call for any number of
+     * sites (migration 0054's site_period_totals, whose plan the connection keeps).
      */
-    /** The statement behind `totals`, for a caller that builds on it in one round trip (SiteLimits). */
     const totalsStatement = (periods: ReadonlyArray<PeriodOfSite>) => sql`
-              WITH p AS (
-                SELECT * FROM unnest(${periods.map((p) => p.siteId)}::uuid[], ${periods.map((p) => p.from)}::date[],
-                                     ${periods.map((p) => p.until)}::date[]) AS p(site_id, from_day, until_day)),
-              m AS (
-                SELECT p.site_id, p.from_day, t.gas, sum(t.kg) AS kg, sum(t.kg_co2e) AS kg_co2e, sum(t.measurements) AS n
-                FROM p JOIN site_month_totals t ON t.site_id = p.site_id AND t.month >= p.from_day AND t.month < p.until_day
-                GROUP BY p.site_id, p.from_day, t.gas),
-              -- The inventory's cells (migration 0052), kept by the same statement that prices an activity.
-              a AS (
-                SELECT p.site_id, p.from_day, coalesce(sum(x.emissions), 0) AS kg, coalesce(sum(x.priced), 0) AS n
-                FROM p LEFT JOIN inventory_totals x ON x.site_id = p.site_id AND x.status = 'calculated' AND x.priced > 0
-                                                    AND x.month >= p.from_day AND x.month < p.until_day
-                GROUP BY p.site_id, p.from_day),
-              mt AS (SELECT site_id, from_day, sum(kg_co2e) AS kg_co2e FROM m GROUP BY site_id, from_day)
-              SELECT p.site_id, to_char(p.from_day, 'YYYY-MM-DD') AS "from",
-                     coalesce(mt.kg_co2e, 0)::text AS measured_kg_co2e,
-                     a.kg::text AS activities_kg_co2e,
-                     a.n::int AS activities,
-                     (coalesce(mt.kg_co2e, 0) + a.kg)::text AS total_kg_co2e,
-                     coalesce((SELECT json_agg(json_build_object('gas', m.gas, 'kg', m.kg::text, 'co2e', m.kg_co2e::text,
-                                                                 'measurements', m.n) ORDER BY m.gas)
-                               FROM m WHERE m.site_id = p.site_id AND m.from_day = p.from_day), '[]'::json) AS by_gas
-              FROM p
-              JOIN a ON a.site_id = p.site_id AND a.from_day = p.from_day
-              LEFT JOIN mt ON mt.site_id = p.site_id AND mt.from_day = p.from_day`
+      SELECT * FROM site_period_totals(${periods.map((p) => p.siteId)}::uuid[], ${periods.map((p) => p.from)}::date[],
+                                       ${periods.map((p) => p.until)}::date[])`
 
     const totals = (periods: ReadonlyArray<PeriodOfSite>) =>
       periods.length === 0
@@ -208,7 +184,6 @@ export class SitesRepo extends Effect.Service<SitesRepo>()("scopeline/SitesRepo"
       insert,
       update,
       totals: (periods: ReadonlyArray<PeriodOfSite>) => totals(periods).pipe(Effect.orDie),
-      totalsStatement,
     }
   }),
 }) {}

@@ -284,6 +284,23 @@ describe("limits and alerts", () => {
     expect((await siteOf(site.id)).current_period.total_kg_co2e).toBe(0)
   })
 
+  test("a yearly limit adds the year's months and only them", async () => {
+    const site = await createSite("LIMIT-YEAR", 100, "year")
+    const year = new Date().getUTCFullYear() - 1
+    const reading = (isoDay: string, kg: number) => ({ timestamp: `${isoDay}T12:00:00Z`, gas: "CO2", quantity: kg, unit: "kg" })
+    // December of the year before and January of the next are outside it (and under 80% in their own years).
+    await ingest(site.id, [reading(`${year - 1}-12-31`, 50), reading(`${year}-01-01`, 45), reading(`${year + 1}-01-01`, 50)])
+    expect(await alertsOf(site.id)).toEqual([])
+    await ingest(site.id, [reading(`${year}-07-15`, 40)])
+    const alerts = await alertsOf(site.id)
+    expect(alerts.map((a: { period: string; threshold: number }) => [a.period, a.threshold])).toEqual([[String(year), 80]])
+    await ingest(site.id, [reading(`${year}-12-31`, 15)])
+    expect((await alertsOf(site.id)).map((a: { period: string; threshold: number }) => [a.period, a.threshold])).toEqual([
+      [String(year), 80],
+      [String(year), 100],
+    ])
+  })
+
   test("lowering the limit under the current total raises the alert in the same change", async () => {
     const site = await createSite("LIMIT-PATCH", 1000)
     await ingest(site.id, [co2(0, 90)])
