@@ -165,7 +165,28 @@ describe("the inventory's cells in the running product", () => {
           expect(inventory.coverage.calculated).toBe(sum!.calculated)
         }
       }),
-      { numRuns: 4 },
+      {
+        numRuns: 5,
+        // The first run (of the five) is this one, sure to reach everything checked below: a row the
+        // matcher cannot place, rows naming sites, a decision and a restatement.
+        examples: [
+          [
+            [
+              {
+                kind: "upload",
+                rows: [
+                  { line: LINES[7], month: 3, day: 14, category: "", site: "DEPOT" },
+                  { line: LINES[0], month: 3, day: 1, category: "electricity", site: "store" },
+                  { line: LINES[1], month: 4, day: 28, category: "fleet", site: "" },
+                ],
+              },
+              { kind: "decide", item: 0, candidate: 0, appliesTo: "key" },
+              { kind: "recalculate", set: "DESNZ:2024" },
+            ],
+            ["2024-03-02", "2024-04-27"],
+          ],
+        ],
+      },
     )
     // The runs reached what they are meant to cover.
     const [seen] = (await sql`
