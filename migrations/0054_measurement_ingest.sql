@@ -44,8 +44,8 @@ $$;
 -- and the first day after it.
 CREATE FUNCTION site_period_bounds(p_period TEXT, OUT from_day DATE, OUT until_day DATE)
 LANGUAGE sql IMMUTABLE STRICT AS $$
-    SELECT d, d + CASE WHEN length(p_period) = 4 THEN interval '1 year' ELSE interval '1 month' END
-    FROM (SELECT to_date(p_period || CASE WHEN length(p_period) = 4 THEN '-01-01' ELSE '-01' END, 'YYYY-MM-DD') AS d) b
+    SELECT d, (d + CASE WHEN length(p_period) = 4 THEN interval '1 year' ELSE interval '1 month' END)::date
+    FROM (SELECT make_date(left(p_period, 4)::int, coalesce(nullif(substr(p_period, 6), '')::int, 1), 1) AS d) b
 $$;
 
 -- The limit rule's write: for each period, each threshold (percent of the limit) the site's total has
@@ -121,12 +121,18 @@ BEGIN
         FROM ins GROUP BY 2, 3
         ORDER BY 2, 3
         ON CONFLICT (site_id, month, gas) DO UPDATE
-          SET kg = t.kg + excluded.kg, kg_co2e = t.kg_co2e + excluded.kg_co2e, measurements = t.measurements + excluded.measurements)
-    SELECT coalesce(array_agg(i.n::int ORDER BY i.n), '{}'),
-           coalesce(array_agg(DISTINCT to_char(ins.measured_at AT TIME ZONE 'UTC',
+          SET kg = t.kg + excluded.kg, kg_co2e = t.kg_co2e + excluded.kg_co2e, measurements = t.measurements + excluded.measurements),
+    -- Each stored row answers for exactly one item, the first that maps to it, so no count can
+    -- exceed what was stored whatever the arrays hold (the server already sends no repeats).
+    stored AS (
+        SELECT min(i.n)::int AS n, ins.measured_at
+        FROM ins JOIN input i ON i.gas = ins.gas AND i.measured_at = ins.measured_at AND i.device_id IS NOT DISTINCT FROM ins.device_id
+        GROUP BY ins.device_id, ins.gas, ins.measured_at)
+    SELECT coalesce(array_agg(stored.n ORDER BY stored.n), '{}'),
+           coalesce(array_agg(DISTINCT to_char(stored.measured_at AT TIME ZONE 'UTC',
                                                CASE site.limit_period WHEN 'month' THEN 'YYYY-MM' ELSE 'YYYY' END)), '{}')
     INTO inserted, periods
-    FROM ins JOIN input i ON i.gas = ins.gas AND i.measured_at = ins.measured_at AND i.device_id IS NOT DISTINCT FROM ins.device_id;
+    FROM stored;
 
     IF site.emission_limit_kg_co2e IS NULL OR cardinality(periods) = 0 THEN
         RETURN;

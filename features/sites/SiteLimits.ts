@@ -22,6 +22,7 @@ export const alertType = (threshold: number) => (threshold >= 100 ? "site.limit_
  * transaction (the change that crossed the line). "Once" is the alerts table's unique key (site,
  * period, threshold): a retry, a replay or a batch racing this one finds the row and raises nothing.
  * Call it with the site locked (SitesRepo.lock), so the total it reads is the one just committed.
+ * The rule itself is migration 0054's site_alerts_raise, which measurements_record also calls.
  */
 export class SiteLimits extends Effect.Service<SiteLimits>()("scopeline/SiteLimits", {
   effect: Effect.gen(function* () {
