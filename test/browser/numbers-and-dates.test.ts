@@ -46,6 +46,7 @@ describe("numbers on pages", () => {
     }
     expect(noisyNumbers("3,033.3806711409397 kg CO2e · 0.07933247516778524 · 2026-03-01 · 1–25 of 2,796 · 19.388 t CO2e")).toEqual([])
     expect(noisyNumbers("Id 3e4a17c2-0000-4000-8000-000000000001 · version 0.1.0")).toEqual([])
+    expect(noisyNumbers("Correlation 9635643e-8808-4cc1-8a6a-4c56ead09aa5")).toEqual([])
   })
 
   test("no page, with the demo data, prints a number with floating-point noise", async () => {

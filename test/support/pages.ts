@@ -12,8 +12,9 @@ export const visibleText = (html: string): string =>
     )
     .replace(/\s+/g, " ")
 
-// A numeral on its own (not a piece of an id such as a UUID's "3e4"), with grouping and an exponent.
-const NUMERAL = /(?<![\w.,-])-?\d[\d,]*(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w])/g
+// A numeral on its own (not a piece of an id such as a UUID's "3e4", or its "9635643e-8808" that
+// reads as an exponent until the id's next hyphen), with grouping and an exponent.
+const NUMERAL = /(?<![\w.,-])-?\d[\d,]*(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w-])/g
 
 const significantDigits = (plain: string) => plain.replace(/^-/, "").replace(".", "").replace(/^0+/, "").replace(/0+$/, "").length
 
