@@ -138,7 +138,7 @@ BEGIN
         RETURN;
     END IF;
     SELECT coalesce(json_agg(json_build_object('id', r.id, 'period', r.period, 'threshold', r.threshold,
-                                               'total', r.total_kg_co2e, 'limit', r.limit_kg_co2e)
+                                               'total_kg_co2e', r.total_kg_co2e, 'limit_kg_co2e', r.limit_kg_co2e)
                              ORDER BY r.period, r.threshold), '[]'::json)
     INTO alerts
     FROM site_alerts_raise(p_site, site.emission_limit_kg_co2e, periods, p_thresholds) r;

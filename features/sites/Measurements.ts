@@ -4,7 +4,7 @@ import { Effect, Either, ParseResult, Schema } from "effect"
 import { BatchTooLarge, MeasurementsInvalid, SiteNotFound } from "./errors.ts"
 import { GAS_ALIASES, Gases, type Gwp } from "./Gases.ts"
 import { type SiteId, THRESHOLDS } from "./Site.ts"
-import { SiteLimits } from "./SiteLimits.ts"
+import { RaisedAlert, SiteLimits } from "./SiteLimits.ts"
 
 /** The most items one request may carry: a device or integration sends more as several batches. */
 export const MAX_BATCH = 1000
@@ -75,16 +75,14 @@ export interface ItemProblem {
 const decodeItem = Schema.decodeUnknownEither(MeasurementInput, { errors: "all", onExcessProperty: "ignore" })
 const canonicalName = new Map(Object.entries(GAS_ALIASES).map(([alias, name]) => [name, alias]))
 
-// Alert keys without underscores: the client's name transform would rewrite them inside JSON too.
-const StoredAlert = Schema.Struct({ id: Schema.String, period: Schema.String, threshold: Schema.Number, total: Schema.String, limit: Schema.String })
-
 /** What measurements_record answers: the site (or not), the 1-based positions stored, their periods, the alerts raised. */
 const Stored = Schema.Struct({
   siteFound: Schema.Boolean,
   siteCode: Schema.NullOr(Schema.String),
   inserted: Schema.Array(Schema.Int),
   periods: Schema.Array(Schema.String),
-  alerts: Schema.Array(StoredAlert),
+  // The JSON's snake_case keys come back camelCase through the client's name transform, as columns do.
+  alerts: Schema.Array(RaisedAlert),
 })
 
 const keyOf = (deviceId: string | null, gas: string, ms: number | string) => `${deviceId === null ? "\u0001" : `d${deviceId}`}\u0000${gas}\u0000${ms}`
@@ -208,14 +206,13 @@ export class Measurements extends Effect.Service<Measurements>()("scopeline/Meas
           if (!stored.siteFound) return yield* new SiteNotFound({ message: "There is no site with this id." })
           const accepted = new Set(stored.inserted.map((position) => unique[position - 1]!.index))
           const results = items.map((_, index) => ({ index, status: accepted.has(index) ? ("accepted" as const) : ("duplicate" as const) }))
-          const alerts = stored.alerts.map((a) => ({ id: a.id, period: a.period, threshold: a.threshold, totalKgCo2e: a.total, limitKgCo2e: a.limit }))
-          yield* limits.announce({ id: siteId, code: stored.siteCode ?? "" }, alerts, actor)
+          yield* limits.announce({ id: siteId, code: stored.siteCode ?? "" }, stored.alerts, actor)
           yield* audit.record({
             category: "business",
             action: "measurements_recorded",
             actor,
             object: { type: "site", id: siteId },
-            details: { accepted: accepted.size, duplicates: items.length - accepted.size, periods: stored.periods, alerts: alerts.map((a) => a.id) },
+            details: { accepted: accepted.size, duplicates: items.length - accepted.size, periods: stored.periods, alerts: stored.alerts.map((a) => a.id) },
           })
           return { accepted: accepted.size, duplicates: items.length - accepted.size, results } satisfies MeasurementsResult
         }),
