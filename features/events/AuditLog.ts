@@ -4,7 +4,7 @@ import { CurrentCorrelationId, ServiceName } from "@scopeline/settings/Correlati
 import { Cause, Config, Data, Effect, FiberRef, Option, Redacted } from "effect"
 import { createHmac, randomBytes } from "node:crypto"
 import { type AnyEventInput, type AuditEvent, isRegistered, SCHEMA_VERSION } from "./AuditEvent.ts"
-import { AuditRepo } from "./AuditRepo.ts"
+import { AuditRepo, eventJson } from "./AuditRepo.ts"
 
 /** The writer was handed an action it does not know, or one under the wrong category: a bug, not input. */
 export class AuditEventRejected extends Data.TaggedError("AuditEventRejected")<{ readonly message: string }> {}
@@ -101,6 +101,16 @@ export class AuditLog extends Effect.Service<AuditLog>()("scopeline/AuditLog", {
       return event
     })
 
+    /**
+     * An event checked and built but not stored, for a statement that stores its own (and so needs no
+     * transaction around it): `json` is what audit_events_append takes.
+     */
+    const prepare = (input: AnyEventInput) =>
+      build(input).pipe(
+        Effect.orDie,
+        Effect.map((event) => ({ event, json: eventJson(event) })),
+      )
+
     const recordRefusal = (input: AnyEventInput) =>
       record(input).pipe(
         Effect.asVoid,
@@ -111,7 +121,7 @@ export class AuditLog extends Effect.Service<AuditLog>()("scopeline/AuditLog", {
         ),
       )
 
-    return { record, recordRefusal, emailHash }
+    return { record, prepare, recordRefusal, emailHash }
   }),
   dependencies: [AuditRepo.Default, AppConfig.Default],
 }) {}

@@ -1,4 +1,4 @@
-import { SqlClient, SqlSchema } from "@effect/sql"
+import { SqlClient } from "@effect/sql"
 import { Effect, Option, ParseResult, Schema } from "effect"
 import { AuditEvent, Category } from "./AuditEvent.ts"
 
@@ -86,24 +86,19 @@ const columns = `seq::text AS seq, event_id, occurred_at, category, action, acto
   outcome_status, outcome_error_code, outcome_message, context::text AS context_json, details::text AS details_json,
   schema_version`
 
+const encodeEvent = Schema.encodeSync(AuditEvent)
+
+/** An event as audit_events_append takes it: its encoded JSON (timestamps as ISO 8601 UTC). */
+export const eventJson = (event: AuditEvent): string => JSON.stringify(encodeEvent(event))
+
 /** The append-only store of audit events: insert and read, nothing else (the table refuses the rest). */
 export class AuditRepo extends Effect.Service<AuditRepo>()("scopeline/AuditRepo", {
   effect: Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
 
-    const insert = SqlSchema.void({
-      Request: AuditEvent,
-      execute: (event) => sql`
-        INSERT INTO audit_events (event_id, occurred_at, category, action, actor_user_id, actor_email_hash, actor_role,
-          actor_service, object_type, object_id, correlation_id, trace_id, parent_event_id, outcome_status,
-          outcome_error_code, outcome_message, context, details, schema_version)
-        VALUES (${event.event_id}, ${event.timestamp}, ${event.category}, ${event.action}, ${event.actor.user_id ?? null},
-          ${event.actor.email_hash ?? null}, ${event.actor.role ?? null}, ${event.actor.service ?? null},
-          ${event.object.type}, ${event.object.id}, ${event.correlation.correlation_id},
-          ${event.correlation.trace_id ?? null}, ${event.correlation.parent_event_id ?? null}::uuid,
-          ${event.outcome.status}, ${event.outcome.error_code ?? null}, ${event.outcome.message ?? null},
-          ${JSON.stringify(event.context)}::jsonb, ${JSON.stringify(event.details)}::jsonb, ${event.schema_version})`,
-    })
+    // One mapping of an event to its row, in the database (migration 0055), shared with the statements
+    // that write their own event (measurements_record).
+    const insert = (event: AuditEvent) => sql`SELECT audit_events_append(${eventJson(event)}::jsonb)`
 
     const page = (filter: EventFilter, limit: number, before: Option.Option<bigint>) => {
       const conditions = [
@@ -148,7 +143,7 @@ export class AuditRepo extends Effect.Service<AuditRepo>()("scopeline/AuditRepo"
     })
 
     return {
-      insert: (event: AuditEvent) => insert(event).pipe(Effect.orDie),
+      insert: (event: AuditEvent) => insert(event).pipe(Effect.asVoid, Effect.orDie),
       list,
       story,
       correlationsOf,

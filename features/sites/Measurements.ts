@@ -1,6 +1,7 @@
 import { SqlClient, SqlSchema } from "@effect/sql"
 import { type ActorInput, AuditLog } from "@scopeline/events"
-import { Effect, Either, ParseResult, Schema } from "effect"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Data, Effect, Either, Option, ParseResult, Schema } from "effect"
 import { BatchTooLarge, MeasurementsInvalid, SiteNotFound } from "./errors.ts"
 import { GAS_ALIASES, Gases, type Gwp } from "./Gases.ts"
 import { type SiteId, THRESHOLDS } from "./Site.ts"
@@ -85,11 +86,21 @@ const Stored = Schema.Struct({
   alerts: Schema.Array(RaisedAlert),
 })
 
+/** The batch raised an alert, so its one statement refused: it is written again in a transaction. */
+class AlertsNeedTransaction extends Data.TaggedError("AlertsNeedTransaction") {}
+
+/** measurements_record's refusal of a batch that raised an alert (SQLSTATE SLA01, migration 0055). */
+const raisedAlerts = (error: SqlError) => {
+  const cause = error.cause as { readonly code?: unknown } | null | undefined
+  return cause?.code === "SLA01"
+}
+
 const keyOf = (deviceId: string | null, gas: string, ms: number | string) => `${deviceId === null ? "\u0001" : `d${deviceId}`}\u0000${gas}\u0000${ms}`
 
 /**
  * The measurement ingest: a batch is checked whole (one bad item refuses all of it), then stored in
- * ONE transaction with the site's running totals, its limit check and its audit event. The site row
+ * ONE statement with the site's running totals, its limit check and its audit event (in a
+ * transaction with the alerts' events when it raises an alert). The site row
  * is locked first, so concurrent batches for one site queue instead of losing an update, and the
  * unique key (site, device, gas, timestamp) makes every retry and overlap a duplicate.
  */
@@ -170,19 +181,35 @@ export class Measurements extends Effect.Service<Measurements>()("scopeline/Meas
       return valid
     })
 
-    // The lock, the readings, the totals and the limit check in one call (migration 0054).
-    const store = (siteId: SiteId, rows: ReadonlyArray<ValidMeasurement>, by: string) =>
+    const arrays = (siteId: SiteId, rows: ReadonlyArray<ValidMeasurement>, by: string) => sql`
+      ${siteId}::uuid, ${rows.map((r) => r.deviceId)}::text[], ${rows.map((r) => r.gas)}::text[],
+      ${rows.map((r) => r.timestamp.toISOString())}::timestamptz[], ${rows.map((r) => String(r.quantity))}::numeric[],
+      ${rows.map((r) => r.unit)}::text[], ${rows.map((r) => r.method)}::text[],
+      ${rows.map((r) => r.gwp.gwp)}::numeric[], ${rows.map((r) => r.gwp.ref)}::text[], ${by}, ${THRESHOLDS}::int[]`
+
+    /**
+     * The lock, the readings, the totals and the limit check in one call (migration 0054). With
+     * `audit`, the call also stores the batch's event (migration 0055) and so is the whole write, one
+     * statement and its own transaction; it refuses (`AlertsNeedTransaction`) a batch that raised an alert.
+     */
+    const store = (
+      siteId: SiteId,
+      rows: ReadonlyArray<ValidMeasurement>,
+      by: string,
+      audit: { readonly json: string; readonly items: number } | null,
+    ) =>
       SqlSchema.single({
         Request: Schema.Void,
         Result: Stored,
-        execute: () => sql`
-          SELECT site_found, site_code, inserted, periods, alerts
-          FROM measurements_record(
-            ${siteId}::uuid, ${rows.map((r) => r.deviceId)}::text[], ${rows.map((r) => r.gas)}::text[],
-            ${rows.map((r) => r.timestamp.toISOString())}::timestamptz[], ${rows.map((r) => String(r.quantity))}::numeric[],
-            ${rows.map((r) => r.unit)}::text[], ${rows.map((r) => r.method)}::text[],
-            ${rows.map((r) => r.gwp.gwp)}::numeric[], ${rows.map((r) => r.gwp.ref)}::text[], ${by}, ${THRESHOLDS}::int[])`,
-      })(undefined).pipe(Effect.orDie)
+        execute: () =>
+          audit === null
+            ? sql`SELECT site_found, site_code, inserted, periods, alerts FROM measurements_record(${arrays(siteId, rows, by)})`
+            : sql`SELECT site_found, site_code, inserted, periods, alerts
+                  FROM measurements_record(${arrays(siteId, rows, by)}, ${audit.json}::jsonb, ${audit.items}::int)`,
+      })(undefined).pipe(
+        Effect.catchTag("SqlError", (error) => (raisedAlerts(error) ? new AlertsNeedTransaction() : Effect.die(error))),
+        Effect.catchTags({ ParseError: Effect.die, NoSuchElementException: Effect.die }),
+      )
 
     /** Stores a validated batch; the answer says, per index, whether it was new or already stored. */
     const record = Effect.fn("Measurements.record")(function* (
@@ -200,21 +227,40 @@ export class Measurements extends Effect.Service<Measurements>()("scopeline/Meas
         seen.add(key)
         unique.push({ index, item })
       })
+      const rows = unique.map((u) => u.item)
+      const event = {
+        category: "business",
+        action: "measurements_recorded",
+        actor,
+        object: { type: "site", id: siteId },
+      } as const
+      const answer = (stored: typeof Stored.Type) => {
+        if (!stored.siteFound) return Effect.fail(new SiteNotFound({ message: "There is no site with this id." }))
+        const accepted = new Set(stored.inserted.map((position) => unique[position - 1]!.index))
+        const results = items.map((_, index) => ({ index, status: accepted.has(index) ? ("accepted" as const) : ("duplicate" as const) }))
+        return Effect.succeed({ accepted: accepted.size, duplicates: items.length - accepted.size, results } satisfies MeasurementsResult)
+      }
+
+      // Nearly every batch: one statement, which stores the event with the batch's counts itself.
+      const prepared = yield* audit.prepare(event)
+      const alone = yield* store(siteId, rows, by, { json: prepared.json, items: items.length }).pipe(
+        Effect.map(Option.some),
+        Effect.catchTag("AlertsNeedTransaction", () => Effect.succeed(Option.none())),
+      )
+      if (Option.isSome(alone)) return yield* answer(alone.value)
+
+      // A batch that crosses a threshold (at most twice per site and period): again, in a transaction
+      // with the alerts' events and webhook deliveries.
       return yield* sql.withTransaction(
         Effect.gen(function* () {
-          const stored = yield* store(siteId, unique.map((u) => u.item), by)
-          if (!stored.siteFound) return yield* new SiteNotFound({ message: "There is no site with this id." })
-          const accepted = new Set(stored.inserted.map((position) => unique[position - 1]!.index))
-          const results = items.map((_, index) => ({ index, status: accepted.has(index) ? ("accepted" as const) : ("duplicate" as const) }))
+          const stored = yield* store(siteId, rows, by, null).pipe(Effect.catchTag("AlertsNeedTransaction", Effect.die))
+          const result = yield* answer(stored)
           yield* limits.announce({ id: siteId, code: stored.siteCode ?? "" }, stored.alerts, actor)
           yield* audit.record({
-            category: "business",
-            action: "measurements_recorded",
-            actor,
-            object: { type: "site", id: siteId },
-            details: { accepted: accepted.size, duplicates: items.length - accepted.size, periods: stored.periods, alerts: stored.alerts.map((a) => a.id) },
+            ...event,
+            details: { accepted: result.accepted, duplicates: result.duplicates, periods: stored.periods, alerts: stored.alerts.map((a) => a.id) },
           })
-          return { accepted: accepted.size, duplicates: items.length - accepted.size, results } satisfies MeasurementsResult
+          return result
         }),
       ).pipe(Effect.catchTag("SqlError", Effect.die))
     })

@@ -225,6 +225,56 @@ describe("measurement ingest", () => {
   })
 })
 
+describe("a batch and its audit event", () => {
+  const batchEvents = (siteId: string) =>
+    sql`SELECT details, correlation_id, context, actor_user_id::text AS actor_user_id, actor_role, occurred_at
+        FROM audit_events WHERE action = 'measurements_recorded' AND object_id = ${siteId} ORDER BY seq`
+
+  test("the event counts the batch, repeats included, whether or not the batch raised an alert", async () => {
+    const site = await createSite("EVENT-1", 100)
+    // No alert: the batch and its event are one statement.
+    await ingest(site.id, [co2(0, 10), co2(0, 10), co2(1, 5)])
+    // Crosses 80% and 100%: written again in a transaction with the alerts' events.
+    await ingest(site.id, [co2(1, 5), co2(2, 90)])
+    const alerts = await sql`SELECT id::text AS id FROM site_alerts WHERE site_id = ${site.id} ORDER BY threshold`
+    expect(alerts).toHaveLength(2)
+    const events = await batchEvents(site.id)
+    const period = site.current_period.period
+    expect(events.map((e: { details: unknown }) => e.details)).toEqual([
+      { accepted: 2, duplicates: 1, periods: [period], alerts: [] },
+      { accepted: 1, duplicates: 1, periods: [period], alerts: alerts.map((a: { id: string }) => a.id) },
+    ])
+    // Both ways store the same columns: who, when, where and which story.
+    for (const e of events) {
+      expect(e.actor_role).toBe("accountant")
+      expect(e.actor_user_id).toMatch(/^[0-9a-f-]{36}$/)
+      expect(e.correlation_id.length).toBeGreaterThan(0)
+      expect(e.context).toMatchObject({ environment: expect.any(String), service: expect.any(String), version: expect.any(String) })
+      expect(Math.abs(new Date(e.occurred_at).getTime() - Date.now())).toBeLessThan(60_000)
+    }
+  })
+
+  test("a batch whose event cannot be stored stores nothing", async () => {
+    const site = await createSite("EVENT-2")
+    // The log refuses this site's events for a moment, as a full disk or a broken constraint would.
+    await sql.unsafe(`CREATE FUNCTION refuse_event_2() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.object_id = '${site.id}' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$`)
+    await sql.unsafe("CREATE TRIGGER refuse_event_2 BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION refuse_event_2()")
+    try {
+      const response = await send(site.id, [co2(0, 10), co2(1, 5, "stack-2")])
+      expect(response.status).toBe(500)
+      expect(JSON.stringify(await response.json())).not.toContain("refused")
+    } finally {
+      await sql.unsafe("DROP TRIGGER refuse_event_2 ON audit_events; DROP FUNCTION refuse_event_2()")
+    }
+    const [{ n }] = await sql`SELECT count(*)::int AS n FROM measurements WHERE site_id = ${site.id}`
+    expect(n).toBe(0)
+    expect(await storedTotals(site.id)).toEqual({})
+    // The device's retry, once the log is back, is stored as new.
+    expect((await ingest(site.id, [co2(0, 10), co2(1, 5, "stack-2")])).accepted).toBe(2)
+  })
+})
+
 describe("limits and alerts", () => {
   const alertsOf = (siteId: string) => sql`SELECT period, threshold FROM site_alerts WHERE site_id = ${siteId} ORDER BY threshold`
   const eventsOf = (siteId: string) =>
