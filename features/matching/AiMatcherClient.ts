@@ -63,22 +63,20 @@ const parseRetryAfter = (header: string | null): Option.Option<Duration.Duration
   return Number.isNaN(at) ? Option.none() : Option.some(Duration.millis(Math.max(0, at - Date.now())))
 }
 
-// A Retry-After beyond this is treated as this: a job waiting minutes inside one call helps nobody;
-// the queue's own backoff takes over instead.
-const MAX_BACKOFF = Duration.seconds(30)
-
 /**
  * Exponential backoff with jitter, at most `maxRetries` retries, only while the error is retryable,
- * and never sooner than the matcher's Retry-After asks.
+ * and never sooner than the matcher's Retry-After asks, up to `longest` (MATCHER_RETRY_MAX_MS): a
+ * Retry-After beyond it is treated as it, since a job waiting minutes inside one call helps nobody
+ * and the queue's own backoff takes over instead.
  */
-const matcherRetrySchedule = (maxRetries: number, base: Duration.Duration) =>
+const matcherRetrySchedule = (maxRetries: number, base: Duration.Duration, longest: Duration.Duration) =>
   Schedule.exponential(base, 2).pipe(
     Schedule.jittered,
     Schedule.intersect(Schedule.recurs(maxRetries)),
     Schedule.intersect(Schedule.identity<CallError>()),
     Schedule.modifyDelay(([, error], delay) => {
       const asked = error._tag === "MatcherHttpError" ? Option.getOrElse(error.retryAfter, () => Duration.zero) : Duration.zero
-      return Duration.min(Duration.max(delay, asked), MAX_BACKOFF)
+      return Duration.min(Duration.max(delay, asked), longest)
     }),
     Schedule.whileInput(isRetryable),
   )
@@ -127,6 +125,7 @@ export class AiMatcherClient extends Effect.Service<AiMatcherClient>()("scopelin
     const timeoutMs = yield* Config.integer("MATCHER_TIMEOUT_MS").pipe(Config.withDefault(10_000))
     const maxRetries = yield* Config.integer("MATCHER_MAX_RETRIES").pipe(Config.withDefault(5))
     const retryBaseMs = yield* Config.integer("MATCHER_RETRY_BASE_MS").pipe(Config.withDefault(250))
+    const retryMaxMs = yield* Config.integer("MATCHER_RETRY_MAX_MS").pipe(Config.withDefault(30_000))
     const threshold = yield* Config.integer("MATCHER_BREAKER_THRESHOLD").pipe(Config.withDefault(5))
     const cooldownMs = yield* Config.integer("MATCHER_BREAKER_COOLDOWN_MS").pipe(Config.withDefault(30_000))
     // Default 1: an unknown matcher may price each item (latency per item), where batching only
@@ -157,7 +156,7 @@ export class AiMatcherClient extends Effect.Service<AiMatcherClient>()("scopelin
           }),
       })
     const breaker = yield* makeCircuitBreaker<AttemptError>({ threshold, cooldownMs, onChange }, isOutage)
-    const retrySchedule = matcherRetrySchedule(maxRetries, Duration.millis(retryBaseMs))
+    const retrySchedule = matcherRetrySchedule(maxRetries, Duration.millis(retryBaseMs), Duration.millis(retryMaxMs))
     const scope = yield* Effect.scope
     const inFlight = new Map<string, Deferred.Deferred<MatchAnswer, MatcherUnavailable>>()
 

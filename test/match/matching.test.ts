@@ -149,7 +149,9 @@ describe("matching an upload", () => {
   test("every activity is calculated although half the matcher's answers are injected 500s", async () => {
     const s = await start(
       { faultRate: 0.5 },
-      { MATCHER_MAX_RETRIES: "12", MATCHER_RETRY_BASE_MS: "5", MATCHER_BREAKER_THRESHOLD: "1000" },
+      // Each attempt fails with probability 0.5, so a key is lost only when all 25 fail (≈ 3e-8), and
+      // capped waits keep even an unlucky key's retries short.
+      { MATCHER_MAX_RETRIES: "24", MATCHER_RETRY_BASE_MS: "2", MATCHER_RETRY_MAX_MS: "20", MATCHER_BREAKER_THRESHOLD: "1000" },
     )
     const upload = await s.run(createUpload(outlets(30)))
     await s.match(upload)
@@ -160,12 +162,26 @@ describe("matching an upload", () => {
   test("429s with Retry-After and hung requests are retried until every activity is calculated", async () => {
     const s = await start(
       { rateLimitRate: 0.3, timeoutRate: 0.2, hangMs: 5_000 },
-      { MATCHER_MAX_RETRIES: "12", MATCHER_RETRY_BASE_MS: "5", MATCHER_TIMEOUT_MS: "200", MATCHER_BREAKER_THRESHOLD: "1000" },
+      // Half the attempts fail (429 or hang): 24 retries lose a key with probability ≈ 3e-8; waits stay
+      // at most the 1 s Retry-After.
+      { MATCHER_MAX_RETRIES: "24", MATCHER_RETRY_BASE_MS: "5", MATCHER_RETRY_MAX_MS: "1000", MATCHER_TIMEOUT_MS: "200", MATCHER_BREAKER_THRESHOLD: "1000" },
     )
     const upload = await s.run(createUpload(outlets(20)))
     await s.match(upload)
     expect(await s.run(statusCounts(upload))).toEqual({ calculated: 20 })
     expect((await matcherStats(s.matcher)).requests).toBeGreaterThan(20)
+  }, 30_000)
+})
+
+describe("waits between attempts", () => {
+  test("a Retry-After longer than MATCHER_RETRY_MAX_MS is waited only that long", async () => {
+    // Every request is answered 429 with Retry-After: 1 (second): 4 retries would wait 4 s.
+    const s = await start({ rateLimitRate: 1 }, { MATCHER_MAX_RETRIES: "4", MATCHER_RETRY_BASE_MS: "1", MATCHER_RETRY_MAX_MS: "50" })
+    const upload = await s.run(createUpload(outlets(1)))
+    const started = performance.now()
+    await expect(s.match(upload)).rejects.toThrow(/got no answer/)
+    expect(performance.now() - started).toBeLessThan(2_000)
+    expect((await matcherStats(s.matcher)).requests).toBe(5)
   }, 30_000)
 })
 

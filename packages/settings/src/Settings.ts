@@ -316,6 +316,13 @@ export const settings = {
   MATCHER_TIMEOUT_MS: { kind: "integer", default: "10000", aws: "default", readBy: pipelines, meaning: "how long one matcher call may take" },
   MATCHER_MAX_RETRIES: { kind: "integer", default: "5", aws: "default", readBy: pipelines, meaning: "retries of a failed matcher call within one delivery" },
   MATCHER_RETRY_BASE_MS: { kind: "integer", default: "250", aws: "default", readBy: pipelines, meaning: "first retry delay (exponential, jittered)" },
+  MATCHER_RETRY_MAX_MS: {
+    kind: "integer",
+    default: "30000",
+    aws: "default",
+    readBy: pipelines,
+    meaning: "longest wait between two attempts of a matcher call, whatever its backoff or Retry-After asks",
+  },
   MATCHER_BREAKER_THRESHOLD: {
     kind: "integer",
     default: "5",
