@@ -87,6 +87,12 @@ const noMatch = (group: KeyGroup, why: string): Failure => ({
   reason: `No emission factor matches '${group.sampleDescription}' in ${group.parts.unit.name}: ${why}`,
 })
 
+/** `items` in at most `parts` runs of about equal length, in order. */
+const split = <A>(items: ReadonlyArray<A>, parts: number): ReadonlyArray<ReadonlyArray<A>> => {
+  const size = Math.ceil(items.length / parts)
+  return Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size))
+}
+
 /** The delivery of the job being handled; the last one marks an outage on the activities. */
 export interface Attempt {
   readonly receiveCount: number
@@ -107,6 +113,10 @@ const INPUT_PAGE = 1_000
 // and still at least once a second so the upload page shows progress while a slow matcher answers.
 const WRITE_BATCH = 250
 const WRITE_EVERY = Duration.seconds(1)
+// The upload's big writes (a page's claim, the answer batches' pricing) run this many at a time, each
+// in its own transaction over its own activities: one UPDATE keeps one PostgreSQL backend busy, and
+// the job's writes, not the matcher, are what an upload waits for once answers come in batches.
+const WRITERS = 2
 
 /**
  * The match job: cache first, then the AI matcher, then emissions, all per distinct match key and
@@ -273,20 +283,23 @@ export class MatchUpload extends Effect.Service<MatchUpload>()("scopeline/MatchU
               // Keys, attempt bookkeeping and every cache hit priced, in one statement for the page,
               // running while the matcher already works on the page's misses: the upload's big write
               // overlaps the first round trips instead of delaying them.
-              const claim = yield* retryDeadlocks(sql.withTransaction(
-                repo.claim(uploadId, plans).pipe(
-                  Effect.tap((claimed) => (claimed.fromCache > 0 ? siteLimits.checkUpload(uploadId, matchWorker) : Effect.void)),
-                ),
-              )).pipe(
-                Effect.tap((claimed) =>
-                  Effect.sync(() => {
-                    tally.activities += claimed.claimed
-                    tally.fromCache += claimed.fromCache
-                  }),
-                ),
-                Effect.asVoid,
-                Effect.forkIn(jobScope),
-              )
+              const claim = yield* Effect.forEach(
+                split(plans, WRITERS),
+                (part) =>
+                  retryDeadlocks(sql.withTransaction(
+                    repo.claim(uploadId, part).pipe(
+                      Effect.tap((claimed) => (claimed.fromCache > 0 ? siteLimits.checkUpload(uploadId, matchWorker) : Effect.void)),
+                    ),
+                  )).pipe(
+                    Effect.tap((claimed) =>
+                      Effect.sync(() => {
+                        tally.activities += claimed.claimed
+                        tally.fromCache += claimed.fromCache
+                      }),
+                    ),
+                  ),
+                { concurrency: WRITERS, discard: true },
+              ).pipe(Effect.forkIn(jobScope))
               claims.push(claim)
               tally.keys += keys
               tally.matcherKeys += misses.length
@@ -319,7 +332,7 @@ export class MatchUpload extends Effect.Service<MatchUpload>()("scopeline/MatchU
           ),
           Stream.flattenIterables,
           Stream.groupedWithin(WRITE_BATCH, WRITE_EVERY),
-          Stream.mapEffect((batch) => settleBatch(uploadId, batch, lastAttempt)),
+          Stream.mapEffect((batch) => settleBatch(uploadId, batch, lastAttempt), { concurrency: WRITERS }),
           Stream.runForEach((outages) =>
             Effect.sync(() => {
               tally.unavailableKeys += outages.length
