@@ -4,7 +4,8 @@
 -- requests (docs/benchmarks.md, "One statement per batch").
 
 -- The one mapping of an audit event (AuditEvent.ts, as JSON) to its row. Every writer of the log
--- inserts through it: the server's AuditRepo and the statements that write their own event.
+-- inserts through it: the server's AuditRepo and the statements that write their own event. It stores
+-- what it is given: pass only events AuditLog built (`record`, `prepare`), which scrub emails and secrets.
 CREATE FUNCTION audit_events_append(p_event JSONB) RETURNS VOID
 LANGUAGE sql AS $$
     INSERT INTO audit_events (event_id, occurred_at, category, action, actor_user_id, actor_email_hash, actor_role,
@@ -32,6 +33,9 @@ CREATE FUNCTION measurements_record(
     OUT site_found BOOLEAN, OUT site_code TEXT, OUT inserted INTEGER[], OUT periods TEXT[], OUT alerts JSON)
 LANGUAGE plpgsql AS $$
 BEGIN
+    IF p_audit IS NULL OR p_items IS NULL THEN
+        RAISE EXCEPTION 'measurements_record: the audit event and the item count are required' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
     SELECT r.site_found, r.site_code, r.inserted, r.periods, r.alerts
     INTO site_found, site_code, inserted, periods, alerts
     FROM measurements_record(p_site, p_device, p_gas, p_at, p_quantity, p_unit, p_method, p_gwp, p_gwp_ref, p_by, p_thresholds) r;

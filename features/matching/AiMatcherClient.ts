@@ -125,7 +125,10 @@ export class AiMatcherClient extends Effect.Service<AiMatcherClient>()("scopelin
     const timeoutMs = yield* Config.integer("MATCHER_TIMEOUT_MS").pipe(Config.withDefault(10_000))
     const maxRetries = yield* Config.integer("MATCHER_MAX_RETRIES").pipe(Config.withDefault(5))
     const retryBaseMs = yield* Config.integer("MATCHER_RETRY_BASE_MS").pipe(Config.withDefault(250))
-    const retryMaxMs = yield* Config.integer("MATCHER_RETRY_MAX_MS").pipe(Config.withDefault(30_000))
+    const retryMaxMs = yield* Config.integer("MATCHER_RETRY_MAX_MS").pipe(
+      Config.withDefault(30_000),
+      Config.validate({ message: "MATCHER_RETRY_MAX_MS must be 0 or more (milliseconds)", validation: (n) => n >= 0 }),
+    )
     const threshold = yield* Config.integer("MATCHER_BREAKER_THRESHOLD").pipe(Config.withDefault(5))
     const cooldownMs = yield* Config.integer("MATCHER_BREAKER_COOLDOWN_MS").pipe(Config.withDefault(30_000))
     // Default 1: an unknown matcher may price each item (latency per item), where batching only

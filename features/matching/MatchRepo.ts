@@ -338,6 +338,8 @@ export class MatchRepo extends Effect.Service<MatchRepo>()("scopeline/MatchRepo"
                     ${col("geography")}::text[], ${col("factorId")}::uuid[], ${col("confidence")}::numeric[],
                     ${entries.map((entry) => JSON.stringify(entry.candidates))}::text[])
              AS v(key, description_normalised, unit, geography, factor_id, confidence, candidates)
+        -- In key order: two batches written at once (MatchUpload's writers) lock shared keys alike.
+        ORDER BY key
         ON CONFLICT (key) DO UPDATE SET factor_id = EXCLUDED.factor_id, confidence = EXCLUDED.confidence,
           candidates = EXCLUDED.candidates, updated_at = now()
         WHERE match_cache.source = 'ai'`

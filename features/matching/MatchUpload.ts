@@ -89,6 +89,7 @@ const noMatch = (group: KeyGroup, why: string): Failure => ({
 
 /** `items` in at most `parts` runs of about equal length, in order. */
 const split = <A>(items: ReadonlyArray<A>, parts: number): ReadonlyArray<ReadonlyArray<A>> => {
+  if (items.length === 0) return []
   const size = Math.ceil(items.length / parts)
   return Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size))
 }

@@ -241,16 +241,20 @@ export class Measurements extends Effect.Service<Measurements>()("scopeline/Meas
         return Effect.succeed({ accepted: accepted.size, duplicates: items.length - accepted.size, results } satisfies MeasurementsResult)
       }
 
-      // Nearly every batch: one statement, which stores the event with the batch's counts itself.
-      const prepared = yield* audit.prepare(event)
-      const alone = yield* store(siteId, rows, by, { json: prepared.json, items: items.length }).pipe(
-        Effect.map(Option.some),
-        Effect.catchTag("AlertsNeedTransaction", () => Effect.succeed(Option.none())),
-      )
-      if (Option.isSome(alone)) return yield* answer(alone.value)
+      // Nearly every batch: one statement, which stores the event with the batch's counts itself. Only
+      // outside a transaction: inside one, the statement's refusal would abort the caller's work too.
+      const inTransaction = Option.isSome(yield* Effect.serviceOption(SqlClient.TransactionConnection))
+      if (!inTransaction) {
+        const prepared = yield* audit.prepare(event)
+        const alone = yield* store(siteId, rows, by, { json: prepared.json, items: items.length }).pipe(
+          Effect.map(Option.some),
+          Effect.catchTag("AlertsNeedTransaction", () => Effect.succeed(Option.none())),
+        )
+        if (Option.isSome(alone)) return yield* answer(alone.value)
+      }
 
-      // A batch that crosses a threshold (at most twice per site and period): again, in a transaction
-      // with the alerts' events and webhook deliveries.
+      // A batch that crosses a threshold (and those racing it for the same site while it does): again,
+      // in a transaction with the alerts' events and webhook deliveries.
       return yield* sql.withTransaction(
         Effect.gen(function* () {
           const stored = yield* store(siteId, rows, by, null).pipe(Effect.catchTag("AlertsNeedTransaction", Effect.die))

@@ -183,6 +183,11 @@ describe("waits between attempts", () => {
     expect(performance.now() - started).toBeLessThan(2_000)
     expect((await matcherStats(s.matcher)).requests).toBe(5)
   }, 30_000)
+
+  test("a negative MATCHER_RETRY_MAX_MS is refused with its name", async () => {
+    const s = await start({}, { MATCHER_RETRY_MAX_MS: "-1" })
+    await expect(s.run(createUpload(outlets(1)))).rejects.toThrow(/MATCHER_RETRY_MAX_MS must be 0 or more/)
+  }, 30_000)
 })
 
 describe("emissions", () => {
