@@ -3,7 +3,7 @@ import { AuditLog } from "@scopeline/events"
 import { Forbidden } from "@scopeline/ui/ApiError"
 import { Effect, Option, Schema } from "effect"
 import { createHash, randomBytes } from "node:crypto"
-import { ApiKeyNotFound } from "./errors.ts"
+import { ApiKeyNotFound, ApiKeySitesUnknown } from "./errors.ts"
 import type { Principal } from "./User.ts"
 
 /** What a key may be allowed to do; each scope is checked by the one route family that needs it. */
@@ -68,19 +68,38 @@ export class ApiKeys extends Effect.Service<ApiKeys>()("scopeline/ApiKeys", {
     const create = Effect.fn("ApiKeys.create")(function* (by: Principal, request: ApiKeyRequest) {
       // 32 random bytes: a key cannot be guessed, so a fast hash is enough to store it.
       const secret = `${API_KEY_PREFIX}${randomBytes(32).toString("base64url")}`
+      const siteIds = request.site_ids === undefined ? null : [...new Set(request.site_ids.map((id) => id.toLowerCase()))]
+      if (siteIds !== null && siteIds.length === 0) {
+        return yield* new ApiKeySitesUnknown({
+          message: "The list of sites is empty: leave it out for a key that may send to every site.",
+          details: { site_ids: [] },
+        })
+      }
+      if (siteIds !== null) {
+        const found = new Set(
+          (yield* sql<{ id: string }>`SELECT id::text AS id FROM sites WHERE id = ANY(${siteIds}::uuid[])`.pipe(Effect.orDie)).map((row) => row.id),
+        )
+        const unknown = siteIds.filter((id) => !found.has(id))
+        if (unknown.length > 0) {
+          return yield* new ApiKeySitesUnknown({
+            message: `No site has the id ${unknown.join(", ")}: give the ids of existing sites. Nothing was created.`,
+            details: { unknown_site_ids: unknown },
+          })
+        }
+      }
       const key = yield* sql.withTransaction(
         Effect.gen(function* () {
           const [row] = yield* sql<{ id: string }>`
             INSERT INTO api_keys (name, prefix, secret_hash, scopes, site_ids, created_by)
             VALUES (${request.name}, ${secret.slice(0, API_KEY_PREFIX.length + 6)}, ${hashOf(secret)}, ${[...new Set(request.scopes)]}::text[],
-              ${request.site_ids === undefined ? null : [...new Set(request.site_ids)]}::uuid[], ${by.userId})
+              ${siteIds}::uuid[], ${by.userId})
             RETURNING id`
           yield* audit.record({
             category: "security",
             action: "api_key_created",
             actor: { userId: by.userId, role: by.role },
             object: { type: "api_key", id: row!.id },
-            details: { name: request.name, scopes: request.scopes, site_ids: request.site_ids ?? null },
+            details: { name: request.name, scopes: request.scopes, site_ids: siteIds },
           })
           const [created] = yield* sql`SELECT ${sql.literal(columns)} FROM api_keys WHERE id = ${row!.id}`.pipe(
             Effect.flatMap(Schema.decodeUnknown(Schema.Array(ApiKey))),
@@ -120,7 +139,7 @@ export class ApiKeys extends Effect.Service<ApiKeys>()("scopeline/ApiKeys", {
     const authorise = (key: ApiKey, scope: ApiKeyScope, siteId?: string): Effect.Effect<void, Forbidden> =>
       !key.scopes.includes(scope)
         ? Effect.fail(new Forbidden({ message: `This API key may not do this (it lacks the ${scope} scope).`, details: { required_scope: scope, scopes: key.scopes } }))
-        : siteId !== undefined && key.siteIds !== null && !key.siteIds.includes(siteId)
+        : siteId !== undefined && key.siteIds !== null && !key.siteIds.includes(siteId.toLowerCase())
           ? Effect.fail(new Forbidden({ message: "This API key may not write to this site.", details: { site_id: siteId } }))
           : Effect.void
 

@@ -18,3 +18,5 @@ export class IdentityProviderUnavailable extends httpError("IdentityProviderUnav
 export class NewPasswordRequired extends httpError("NewPasswordRequired", 401, "new_password_required") {}
 /** No active API key with this id. */
 export class ApiKeyNotFound extends httpError("ApiKeyNotFound", 404, "not_found") {}
+/** A key's `site_ids` names no site, or sites that do not exist: such a key could send nowhere. */
+export class ApiKeySitesUnknown extends httpError("ApiKeySitesUnknown", 400, "unknown_sites") {}

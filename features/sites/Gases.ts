@@ -13,8 +13,11 @@ export const GAS_ALIASES: Readonly<Record<string, string>> = { CO2: "Carbon diox
 
 const Row = Schema.Struct({ gas: Schema.String, gwp: Schema.String, ref: Schema.String })
 
-/** Upper-case without spaces: "hfc-134a", "HFC 134a" and "HFC-134A" name one gas. */
-const keyOf = (name: string) => name.toUpperCase().replace(/\s+/g, "")
+/**
+ * Upper-case without spaces or hyphens: "hfc-134a", "HFC 134a", "HFC134A" and "R-404A"/"R404A" name one
+ * gas each (no two DESNZ refrigerants differ by a space or hyphen alone).
+ */
+const keyOf = (name: string) => name.toUpperCase().replace(/[\s-]+/g, "")
 
 /**
  * GWPs from the factor set in use: the catalogue's DESNZ "Refrigerant & other" rows (kg of gas →

@@ -17,8 +17,25 @@ const EARLIEST = Date.UTC(1990, 0, 1)
 // A time zone is required: "2026-03-01T10:00:00" means a different instant on every device.
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2})$/
 
+/**
+ * Whether the text's fields are a real calendar date and clock time. JavaScript's Date rolls
+ * "2026-02-30" over to 2 March and "24:00" to the next day, which would move a reading into another
+ * day, period and once-only key.
+ */
+const isRealCalendarTime = (text: string): boolean => {
+  const [, year, month, day, hour, minute, second, offsetHour, offsetMinute] =
+    /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?(?:Z|[+-](\d{2}):(\d{2}))$/.exec(text)?.map(Number) ?? []
+  if (year === undefined || month === undefined || day === undefined || hour === undefined || minute === undefined) return false
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate()
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 &&
+    (second === undefined || Number.isNaN(second) || second <= 59) &&
+    (offsetHour === undefined || Number.isNaN(offsetHour) || offsetHour <= 23) &&
+    (offsetMinute === undefined || Number.isNaN(offsetMinute) || offsetMinute <= 59)
+}
+
 const Timestamp = Schema.String.pipe(
   Schema.pattern(INSTANT, { message: () => "must be an ISO 8601 date-time with a time zone, e.g. 2026-03-01T10:00:00Z (milliseconds at most)" }),
+  Schema.filter((text) => isRealCalendarTime(text) || "is not a real date and time"),
   Schema.compose(Schema.DateFromString),
   Schema.filter((at) => Number.isFinite(at.getTime()) || "is not a real date and time"),
   Schema.filter((at) => at.getTime() >= EARLIEST || "is before 1990"),

@@ -26,6 +26,8 @@ export const Country = Schema.String.pipe(
 export const EmissionLimit = Schema.Number.pipe(
   Schema.finite({ message: () => "must be a finite number" }),
   Schema.positive({ message: () => "must be more than 0" }),
+  // A limit under a gram would make any reading an overflow of percentages (Infinity, shown as null).
+  Schema.greaterThanOrEqualTo(0.001, { message: () => "must be at least 0.001 kg CO2e (1 g)" }),
   Schema.lessThanOrEqualTo(1e15, { message: () => "must be at most 1e15 kg CO2e" }),
 )
 

@@ -203,6 +203,33 @@ describe("measurement ingest", () => {
     expect(await storedTotals(site.id)).toEqual({})
   })
 
+  test("a date or time the calendar does not have is refused, not moved to the next day", async () => {
+    const site = await createSite("CAL-1")
+    for (const timestamp of ["2025-02-29T10:00:00Z", "2026-11-31T10:00:00Z", "2026-01-01T24:00:00Z", "2026-01-01T10:60:00Z", "2026-13-01T10:00:00Z", "2026-01-00T10:00:00Z", "2026-01-01T10:00:00+24:00"]) {
+      const response = await send(site.id, [{ timestamp, gas: "CO2", quantity: 1, unit: "kg" }])
+      expect({ timestamp, status: response.status }).toEqual({ timestamp, status: 400 })
+      const details = ((await response.json()) as { error: { details: Array<{ field: string; message: string }> } }).error.details
+      expect(details[0]!.field).toBe("timestamp")
+    }
+    const [{ n }] = await sql`SELECT count(*)::int AS n FROM measurements WHERE site_id = ${site.id}`
+    expect(n).toBe(0)
+    // Real ones pass: a leap day, the last second of a day, an offset.
+    expect((await ingest(site.id, [{ timestamp: "2024-02-29T10:00:00Z", gas: "CO2", quantity: 1, unit: "kg" }, { timestamp: "2024-12-31T23:59:59.999+01:00", gas: "CO2", quantity: 1, unit: "kg" }])).accepted).toBe(2)
+  })
+
+  test("gas names are the same with or without spaces and hyphens", async () => {
+    const site = await createSite("GAS-1")
+    const result = await ingest(site.id, ["HFC-134a", "hfc 134a", "HFC134A"].map((gas, i) => ({ timestamp: at(i), gas, quantity: 1, unit: "kg", device_id: "leak" })))
+    expect(result.accepted).toBe(3)
+    expect(Object.keys(await storedTotals(site.id))).toEqual(["HFC-134a"])
+  })
+
+  test("a site limit under a gram is refused", async () => {
+    const response = await api.post("/v1/sites", { code: "TINY-1", name: "Tiny", country: "gb", emission_limit_kg_co2e: 5e-324, limit_period: "month" })
+    expect(response.status).toBe(400)
+    expect((await api.post("/v1/sites", { code: "TINY-2", name: "Small", country: "gb", emission_limit_kg_co2e: 0.001, limit_period: "month" })).status).toBe(201)
+  })
+
   test("more than 1000 items is a 413 and nothing is stored; an empty batch is a 400; an unknown site a 404", async () => {
     const site = await createSite("BIG-1")
     const response = await send(site.id, Array.from({ length: 1001 }, (_, i) => co2(i, 1)))
@@ -392,5 +419,21 @@ describe("API keys", () => {
     expect((await withKey(other.id)).status).toBe(403)
     const [event] = await sql`SELECT actor_service FROM audit_events WHERE action = 'measurements_recorded' AND object_id = ${mine.id}`
     expect(event.actor_service).toMatch(/^api-key:/)
+    // The site's id in capitals is the same site.
+    expect((await withKey(mine.id.toUpperCase())).status).toBe(200)
+  })
+
+  test("a key's site_ids must name existing sites, and at least one", async () => {
+    const site = await createSite("KEY-3")
+    const unknown = crypto.randomUUID()
+    const refused = await admin.post("/v1/admin/api-keys", { name: "typo", scopes: ["measurements:write"], site_ids: [site.id, unknown] })
+    expect(refused.status).toBe(400)
+    const body = (await refused.json()) as { error: { code: string; details: { unknown_site_ids: Array<string> } } }
+    expect(body.error.code).toBe("unknown_sites")
+    expect(body.error.details.unknown_site_ids).toEqual([unknown])
+    expect((await admin.post("/v1/admin/api-keys", { name: "none", scopes: ["measurements:write"], site_ids: [] })).status).toBe(400)
+    const [{ n }] = await sql`SELECT count(*)::int AS n FROM api_keys WHERE name IN ('typo', 'none')`
+    expect(n).toBe(0)
+    expect((await admin.post("/v1/admin/api-keys", { name: "capitals", scopes: ["measurements:write"], site_ids: [site.id.toUpperCase()] })).status).toBe(201)
   })
 })

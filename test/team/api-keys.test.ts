@@ -92,8 +92,11 @@ describe("guardCaller: the guard of routes machines may call", () => {
   test("a key needs the scope, and the site when it is restricted to some; a person needs the permission", async () => {
     const run = runtime()
     try {
-      const siteA = crypto.randomUUID()
-      const siteB = crypto.randomUUID()
+      const sites = (await db`
+        INSERT INTO sites (code, name, country, limit_period)
+        VALUES (${`A-${crypto.randomUUID()}`}, 'A', 'GB', 'month'), (${`B-${crypto.randomUUID()}`}, 'B', 'GB', 'month')
+        RETURNING id::text AS id`) as Array<{ id: string }>
+      const [siteA, siteB] = [sites[0]!.id, sites[1]!.id]
       const anySite = await createKey({ name: "any site", scopes: ["measurements:write"] })
       const onlyA = await createKey({ name: "site A only", scopes: ["measurements:write"], site_ids: [siteA] })
       const ask = (authorization: string, siteId: string) =>
