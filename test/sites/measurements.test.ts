@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import type { SQL } from "bun"
+import { csrfTokenFor } from "@scopeline/ui/session"
 import { apiClient, type ApiClient } from "../support/api.ts"
 import { testSql } from "../support/factories.ts"
 import { seedDemo } from "../support/seed.ts"
@@ -435,5 +436,22 @@ describe("API keys", () => {
     const [{ n }] = await sql`SELECT count(*)::int AS n FROM api_keys WHERE name IN ('typo', 'none')`
     expect(n).toBe(0)
     expect((await admin.post("/v1/admin/api-keys", { name: "capitals", scopes: ["measurements:write"], site_ids: [site.id.toUpperCase()] })).status).toBe(201)
+  })
+
+  test("the integrations page shows the unknown site ids on its form, and creates nothing", async () => {
+    const unknown = crypto.randomUUID()
+    const token = csrfTokenFor(admin.jwt)
+    const posted = await fetch(`${server.url}/admin/integrations/api-keys`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { cookie: `scopeline_session=${admin.jwt}; scopeline_csrf=${token}`, "x-csrf-token": token, "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ name: "from the page", scopes: "measurements:write", site_ids: unknown }),
+    })
+    expect(posted.status).toBe(400)
+    const html = await posted.text()
+    expect(html).toContain(`No site has the id ${unknown}`)
+    expect(html).toContain('id="api-key-form"')
+    const [{ n }] = await sql`SELECT count(*)::int AS n FROM api_keys WHERE name = 'from the page'`
+    expect(n).toBe(0)
   })
 })

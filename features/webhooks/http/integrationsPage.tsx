@@ -27,7 +27,7 @@ export const deliveryView = (delivery: Delivery): DeliveryView => ({
 })
 
 /** The refusals a form can meet, shown on the page itself. */
-const FORM_ERRORS = ["BadRequest", "WebhookTargetRefused", "WebhookNotFound", "ApiKeyNotFound", "DeliveryNotFound"]
+const FORM_ERRORS = ["BadRequest", "WebhookTargetRefused", "WebhookNotFound", "ApiKeyNotFound", "ApiKeySitesUnknown", "DeliveryNotFound"]
 
 export const integrationsPage = (respond: Responder<WebhooksServices>) => {
   const { page } = pageResponder(respond)
