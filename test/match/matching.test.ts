@@ -175,13 +175,14 @@ describe("matching an upload", () => {
 
 describe("waits between attempts", () => {
   test("a Retry-After longer than MATCHER_RETRY_MAX_MS is waited only that long", async () => {
-    // Every request is answered 429 with Retry-After: 1 (second): 4 retries would wait 4 s.
-    const s = await start({ rateLimitRate: 1 }, { MATCHER_MAX_RETRIES: "4", MATCHER_RETRY_BASE_MS: "1", MATCHER_RETRY_MAX_MS: "50" })
+    // Every request is answered 429 with Retry-After: 1 (second): 8 retries would wait at least 8 s,
+    // capped at 50 ms they wait 0.4 s; the rest of the job takes well under the margin between the two.
+    const s = await start({ rateLimitRate: 1 }, { MATCHER_MAX_RETRIES: "8", MATCHER_RETRY_BASE_MS: "1", MATCHER_RETRY_MAX_MS: "50" })
     const upload = await s.run(createUpload(outlets(1)))
     const started = performance.now()
     await expect(s.match(upload)).rejects.toThrow(/got no answer/)
-    expect(performance.now() - started).toBeLessThan(2_000)
-    expect((await matcherStats(s.matcher)).requests).toBe(5)
+    expect(performance.now() - started).toBeLessThan(5_000)
+    expect((await matcherStats(s.matcher)).requests).toBe(9)
   }, 30_000)
 
   test("a negative MATCHER_RETRY_MAX_MS is refused with its name", async () => {
