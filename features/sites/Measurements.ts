@@ -15,7 +15,8 @@ const FUTURE_SLACK_MS = 5 * 60_000
 const EARLIEST = Date.UTC(1990, 0, 1)
 
 // A time zone is required: "2026-03-01T10:00:00" means a different instant on every device.
-const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2})$/
+// Its groups are the fields the calendar check reads: year, month, day, hour, minute, second, offset.
+const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,3})?)?(?:Z|[+-](\d{2}):(\d{2}))$/
 
 /**
  * Whether the text's fields are a real calendar date and clock time. JavaScript's Date rolls
@@ -23,14 +24,15 @@ const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-
  * day, period and once-only key.
  */
 const isRealCalendarTime = (text: string): boolean => {
-  const [, year, month, day, hour, minute, second, offsetHour, offsetMinute] =
-    /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?(?:Z|[+-](\d{2}):(\d{2}))$/.exec(text)?.map(Number) ?? []
-  if (year === undefined || month === undefined || day === undefined || hour === undefined || minute === undefined) return false
+  const match = INSTANT.exec(text)
+  if (match === null) return false
+  // Absent seconds and offset (a "Z") read as 0.
+  const [year, month, day, hour, minute, second, offsetHour, offsetMinute] = match.slice(1).map((field) => Number(field ?? 0)) as [
+    number, number, number, number, number, number, number, number,
+  ]
   const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate()
-  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 &&
-    (second === undefined || Number.isNaN(second) || second <= 59) &&
-    (offsetHour === undefined || Number.isNaN(offsetHour) || offsetHour <= 23) &&
-    (offsetMinute === undefined || Number.isNaN(offsetMinute) || offsetMinute <= 59)
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 59 &&
+    offsetHour <= 23 && offsetMinute <= 59
 }
 
 const Timestamp = Schema.String.pipe(

@@ -124,17 +124,15 @@ export class SitesRepo extends Effect.Service<SitesRepo>()("scopeline/SitesRepo"
      * the calculated activities dated in it (from the inventory's cells). One call for any number of
      * sites (migration 0054's site_period_totals, whose plan the connection keeps).
      */
-    const totalsStatement = (periods: ReadonlyArray<PeriodOfSite>) => sql`
-      SELECT * FROM site_period_totals(${periods.map((p) => p.siteId)}::uuid[], ${periods.map((p) => p.from)}::date[],
-                                       ${periods.map((p) => p.until)}::date[])`
-
     const totals = (periods: ReadonlyArray<PeriodOfSite>) =>
       periods.length === 0
         ? Effect.succeed([] as ReadonlyArray<PeriodTotals>)
         : SqlSchema.findAll({
             Request: Schema.Void,
             Result: PeriodTotals,
-            execute: () => totalsStatement(periods),
+            execute: () => sql`
+              SELECT * FROM site_period_totals(${periods.map((p) => p.siteId)}::uuid[], ${periods.map((p) => p.from)}::date[],
+                                               ${periods.map((p) => p.until)}::date[])`,
           })(undefined)
 
     /** Readings per calendar day where the reader is (`zone`, an IANA name), from `since` on. */
