@@ -12,6 +12,7 @@
  *   point, where latency is the clients' queue (Little's law: 50 / throughput).
  * BENCH_BATCH readings per batch (default 10), every one new. The real server runs as its own process
  * (`apps/server/src/main.ts`), as in production; the clients run in this one.
+ * Each load also prints the CPU per batch of the server process and of PostgreSQL's processes.
  *
  *   bun bench/measurements.ts     (BENCH_PROFILE_DIR=/tmp/prof profiles the server, as in bench/api-load.ts)
  */
@@ -20,7 +21,7 @@ import { chmodSync, mkdtempSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import { apiClient } from "../test/support/api.ts"
 import { seedDemo } from "../test/support/seed.ts"
-import { benchScope, closeBenchScope, cpuSeconds, spawnServer, startBenchDatabase, waitFor, waitForCatalogue } from "./lib/benchServer.ts"
+import { benchDatabaseDir, benchScope, closeBenchScope, cpuSeconds, postgresCpuSeconds, spawnServer, startBenchDatabase, waitFor, waitForCatalogue } from "./lib/benchServer.ts"
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15)
@@ -88,13 +89,15 @@ const run = async (label: string, siteIds: ReadonlyArray<string>, intervalMs: nu
   // Warm-up: connections, the GWP cache, JIT.
   await Promise.all(Array.from({ length: CLIENTS }, (_, c) => fetch(`${server.url}/v1/sites/${siteIds[c % siteIds.length]}`, { headers }).then((r) => r.arrayBuffer())))
   const cpuBefore = cpuSeconds(server.child.pid)
+  const databaseCpuBefore = postgresCpuSeconds(benchDatabaseDir(dir))
   await Promise.all(Array.from({ length: CLIENTS }, (_, c) => client(c)))
   const serverCpuMs = ((cpuSeconds(server.child.pid) - cpuBefore) * 1000) / latencies.length
+  const databaseCpuMs = ((postgresCpuSeconds(benchDatabaseDir(dir)) - databaseCpuBefore) * 1000) / latencies.length
   latencies.sort((a, b) => a - b)
   const fmt = (ms: number) => `${ms.toFixed(1)} ms`
   console.log(
     `${label}: ${latencies.length} batches of ${BATCH} in ${SECONDS} s (${Math.round(latencies.length / SECONDS)} batches/s, ${failures} not 200) — ` +
-      `p50 ${fmt(percentile(latencies, 50))}, p95 ${fmt(percentile(latencies, 95))}, p99 ${fmt(percentile(latencies, 99))}, max ${fmt(latencies.at(-1)!)}; server ${serverCpuMs.toFixed(2)} ms CPU per batch`,
+      `p50 ${fmt(percentile(latencies, 50))}, p95 ${fmt(percentile(latencies, 95))}, p99 ${fmt(percentile(latencies, 99))}, max ${fmt(latencies.at(-1)!)}; CPU per batch: server ${serverCpuMs.toFixed(2)} ms, PostgreSQL ${databaseCpuMs.toFixed(2)} ms`,
   )
 }
 

@@ -6,7 +6,7 @@
 import { freePort, startEmbeddedPostgres } from "@scopeline/sql/EmbeddedPostgres"
 import { SQL } from "bun"
 import { Effect, Exit, Scope } from "effect"
-import { readFileSync } from "node:fs"
+import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 
 export const root = join(import.meta.dir, "../..")
@@ -52,15 +52,37 @@ export const loadLine = (name: string, r: LoadResult) =>
  * CPU seconds a process has used (user + system, Linux's /proc; NaN elsewhere). Per request, it holds
  * up better than requests/s on a machine shared with other work: waiting for a core costs no CPU.
  */
-export const cpuSeconds = (pid: number): number => {
+export const cpuSeconds = (pid: number): number => processStat(pid)?.cpuSeconds ?? Number.NaN
+
+/** A process's parent and CPU seconds from /proc/<pid>/stat; undefined once it has exited. */
+const processStat = (pid: number | string) => {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
-    return (Number(fields[11]) + Number(fields[12])) / 100 // USER_HZ, 100 on Linux
+    return { parent: Number(fields[1]), cpuSeconds: (Number(fields[11]) + Number(fields[12])) / 100 } // USER_HZ, 100 on Linux
   } catch {
-    return Number.NaN
+    return undefined
   }
 }
+
+/**
+ * CPU seconds of the PostgreSQL cluster in `dataDir`: its postmaster and every process it forked
+ * that is running now. A server's pooled backends stay open through a load, so the difference of
+ * two readings around it is the database's share; a backend that exits in between is not counted.
+ */
+export const postgresCpuSeconds = (dataDir: string): number => {
+  const postmaster = Number(readFileSync(join(dataDir, "postmaster.pid"), "utf8").split("\n")[0])
+  let total = cpuSeconds(postmaster)
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue
+    const stat = processStat(entry)
+    if (stat?.parent === postmaster) total += stat.cpuSeconds
+  }
+  return total
+}
+
+/** The data directory of the cluster `startBenchDatabase` starts in `dir`. */
+export const benchDatabaseDir = (dir: string) => join(dir, "pg")
 
 /**
  * A PostgreSQL cluster in `dir` with one empty database; the scope's closing stops it and deletes its
@@ -68,7 +90,7 @@ export const cpuSeconds = (pid: number): number => {
  */
 export const startBenchDatabase = async (scope: Scope.Scope, dir: string, database: string) => {
   const postgres = await Effect.runPromise(
-    startEmbeddedPostgres({ databaseDir: join(dir, "pg"), port: await freePort(), persistent: false }).pipe(Scope.extend(scope)),
+    startEmbeddedPostgres({ databaseDir: benchDatabaseDir(dir), port: await freePort(), persistent: false }).pipe(Scope.extend(scope)),
   )
   const admin = new SQL(postgres.url)
   await admin.unsafe(`CREATE DATABASE ${database}`)
