@@ -22,11 +22,13 @@ import { join } from "node:path"
 import { apiClient } from "../test/support/api.ts"
 import { seedDemo } from "../test/support/seed.ts"
 import {
+  benchDatabaseDir,
   benchScope,
   closeBenchScope,
   cpuSeconds,
   load,
   loadLine,
+  postgresCpuSeconds,
   spawnServer,
   spawnTrivialServer,
   startBenchDatabase,
@@ -117,18 +119,32 @@ try {
 
   const trivialResult = await load(trivialUrl, { seconds: SECONDS, connections: CONNECTIONS })
   const serverPid = children[0]!.pid
+  const transactions = async () => {
+    const [{ n }] = await db!`SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()`
+    return Number(n)
+  }
+  const transactionsBefore = await transactions()
   const cpuBefore = cpuSeconds(serverPid)
+  const databaseCpuBefore = postgresCpuSeconds(benchDatabaseDir(dir))
   const activities = await load(activitiesUrl, { headers, seconds: SECONDS, connections: CONNECTIONS })
   const serverCpu = cpuSeconds(serverPid) - cpuBefore
+  const databaseCpu = postgresCpuSeconds(benchDatabaseDir(dir)) - databaseCpuBefore
+  // The statistics collector flushes at most once a second: wait for it before reading the count.
+  await Bun.sleep(1500)
+  const transactionsPerRequest = ((await transactions()) - transactionsBefore) / activities.requests.total
   const cpuPerRequest = (serverCpu * 1000) / activities.requests.total
+  const databaseCpuPerRequest = (databaseCpu * 1000) / activities.requests.total
   console.log(`\n${CONNECTIONS} connections, ${SECONDS} s each (autocannon 9, under Node)`)
   console.log(loadLine("Elysia, trivial JSON route", trivialResult))
   console.log(loadLine("GET /v1/activities?limit=25", activities))
   console.log(`server process: ${(serverCpu / SECONDS).toFixed(2)} cores busy, ${cpuPerRequest.toFixed(2)} ms CPU per request`)
   console.log(
+    `PostgreSQL: ${(databaseCpu / SECONDS).toFixed(2)} cores busy, ${databaseCpuPerRequest.toFixed(2)} ms CPU and ${transactionsPerRequest.toFixed(2)} transactions per request`,
+  )
+  console.log(
     `api-load: ${n} activities, ${Math.round(activities.requests.average)} req/s p50 ${activities.latency.p50} ms p99 ${activities.latency.p99} ms; ` +
       `trivial route ${Math.round(trivialResult.requests.average)} req/s p99 ${trivialResult.latency.p99} ms; ratio ${(trivialResult.requests.average / activities.requests.average).toFixed(1)}× fewer requests/s; ` +
-      `server ${cpuPerRequest.toFixed(2)} ms CPU per request`,
+      `server ${cpuPerRequest.toFixed(2)} ms and PostgreSQL ${databaseCpuPerRequest.toFixed(2)} ms CPU per request`,
   )
 } finally {
   for (const child of children) {

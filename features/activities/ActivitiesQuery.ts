@@ -1,4 +1,4 @@
-import { SqlClient, SqlSchema } from "@effect/sql"
+import { SqlClient, SqlSchema, type Statement } from "@effect/sql"
 import { EmissionFactorId } from "@scopeline/catalogue"
 import { ActivityStatus, UploadId, UploadProgress, UploadStatus } from "@scopeline/uploads"
 import { UserId } from "@scopeline/accounts"
@@ -243,7 +243,14 @@ export class ActivitiesQuery extends Effect.Service<ActivitiesQuery>()("scopelin
     const sql = yield* SqlClient.SqlClient
     const progress = yield* UploadProgress
 
-    const select = sql`
+    /**
+     * The rows `chosen` picks from activities (each with every column of `activities`, aliased `a`),
+     * with their factor, author and site, in listing order. The page is picked from activities alone
+     * and only its rows are joined: with the joins around the whole table, PostgreSQL planned a
+     * five-table join on every request (most of its time per page) and an OFFSET page joined every
+     * row it skipped (docs/benchmarks.md).
+     */
+    const withDetails = (chosen: Statement.Fragment) => sql`
       SELECT a.id, a.upload_id, a.row_number, a.raw_description AS description, a.raw_volume::text AS quantity,
         a.raw_unit AS unit, a.activity_date::text AS date, a.period_start::text AS period_start,
         a.period_end::text AS period_end, a.category, a.geography, a.reference, a.extra::text AS extra, a.status,
@@ -254,11 +261,12 @@ export class ActivitiesQuery extends Effect.Service<ActivitiesQuery>()("scopelin
         ef.id AS factor_id, ef.name AS factor_name, ef.ref AS factor_ref, ef.source AS factor_source,
         ef.source_id AS factor_source_id, ef.year AS factor_year, ef.factor_set, ef.geography AS factor_geography,
         ef.licence AS factor_licence, u.id AS submitted_by_id, u.email AS submitted_by_email
-      FROM activities a
+      FROM (${chosen}) a
       LEFT JOIN emission_factors ef ON ef.id = a.matched_factor_id
       LEFT JOIN uploads up ON up.id = a.upload_id
       LEFT JOIN users u ON u.id = up.accountant
-      LEFT JOIN sites site ON site.id = a.site_id`
+      LEFT JOIN sites site ON site.id = a.site_id
+      ORDER BY a.created_at DESC, a.upload_id, a.row_number`
 
     const keyTime = (key: { readonly createdAtMicros: string }) => sql`(timestamptz 'epoch' + ${key.createdAtMicros}::bigint * interval '1 microsecond')`
 
@@ -272,20 +280,24 @@ export class ActivitiesQuery extends Effect.Service<ActivitiesQuery>()("scopelin
       ]
       const order = sql`ORDER BY a.created_at DESC, a.upload_id, a.row_number`
       // One row more than asked says whether a next page exists without a count(*) over the table.
-      const limit = request.limit + 1
-      if (!after) return sql`${select} WHERE ${sql.and(filters)} ${order} OFFSET ${request.offset} LIMIT ${limit}`
+      // LIMIT and OFFSET are validated integers written into the text: a prepared statement's generic
+      // plan guesses a parameter's LIMIT or OFFSET at a tenth of the table and sorts all of it, where a
+      // written one keeps the index scan (docs/benchmarks.md).
+      const limit = sql.literal(`LIMIT ${request.limit + 1}`)
+      const offset = request.offset > 0 ? sql.literal(`OFFSET ${request.offset}`) : sql.literal("")
+      if (!after) return withDetails(sql`SELECT * FROM activities a WHERE ${sql.and(filters)} ${order} ${offset} ${limit}`)
       // After a key: the rest of its timestamp (every row of one parse shares it), then older rows. Mixed
       // sort directions rule out one row-value comparison, and an OR of the two would make the index
       // scan read the key's whole upload up to the key; as two branches each is one index seek.
-      return sql`
+      return withDetails(sql`
         SELECT * FROM (
-          (${select} WHERE ${sql.and([...filters, sql`a.created_at = ${keyTime(after)}`, sql`(a.upload_id, a.row_number) > (${after.uploadId}::uuid, ${after.rowNumber}::int)`])}
-           ${order} LIMIT ${limit})
+          (SELECT * FROM activities a WHERE ${sql.and([...filters, sql`a.created_at = ${keyTime(after)}`, sql`(a.upload_id, a.row_number) > (${after.uploadId}::uuid, ${after.rowNumber}::int)`])}
+           ${order} ${limit})
           UNION ALL
-          (${select} WHERE ${sql.and([...filters, sql`a.created_at < ${keyTime(after)}`])} ${order} LIMIT ${limit})
-        ) AS page
-        ORDER BY page.created_at DESC, page.upload_id, page.row_number
-        LIMIT ${limit}`
+          (SELECT * FROM activities a WHERE ${sql.and([...filters, sql`a.created_at < ${keyTime(after)}`])} ${order} ${limit})
+        ) AS a
+        ${order}
+        ${limit}`)
     }
     // SqlSchema.findAll's steps (encode the request, run, decode the rows), with the quicker decoding.
     const list = (request: ActivityListRequest) =>
@@ -294,7 +306,7 @@ export class ActivitiesQuery extends Effect.Service<ActivitiesQuery>()("scopelin
     const byId = SqlSchema.findOne({
       Request: ActivityId,
       Result: ActivityRow,
-      execute: (id) => sql`${select} WHERE a.id = ${id}`,
+      execute: (id) => withDetails(sql`SELECT * FROM activities a WHERE a.id = ${id}`),
     })
 
     const recentUploads = SqlSchema.findAll({

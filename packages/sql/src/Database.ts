@@ -1,10 +1,13 @@
+import { SqlError } from "@effect/sql/SqlError"
 import { PgClient } from "@effect/sql-pg"
+import Pg from "pg"
 import { AppConfig } from "@scopeline/settings/AppConfig"
 import { StartupError } from "@scopeline/settings/StartupError"
-import { Config, Effect, Layer, Option, Redacted, String } from "effect"
+import { Config, Duration, Effect, Layer, Option, Redacted, String } from "effect"
 import { migrate } from "./Migrator.ts"
 import { join } from "node:path"
 import { startEmbeddedPostgres } from "./EmbeddedPostgres.ts"
+import { prepareRepeatedStatements, statementNamer } from "./PreparedStatements.ts"
 
 /**
  * The embedded cluster of this checkout: data under DATA_DIR/postgres, on EMBEDDED_PG_PORT. Shared by
@@ -49,13 +52,37 @@ export const rememberRenames = (rename: (name: string) => string, limit = 10_000
 const transformQueryNames = rememberRenames(String.camelToSnake)
 const transformResultNames = rememberRenames(String.snakeToCamel)
 
-const client = (url: string) =>
-  PgClient.layer({
-    url: Redacted.make(url),
-    maxConnections: 20,
+/**
+ * The pool as `PgClient.layer` would build it (checked with one query, ended with the layer), with
+ * the statements the app repeats sent as prepared statements (PreparedStatements.ts).
+ */
+const pooled = (config: Pg.PoolConfig) =>
+  PgClient.layerFromPool({
+    acquire: Effect.acquireRelease(
+      Effect.gen(function* () {
+        const pool = new Pg.Pool({ max: 20, application_name: "scopeline", ...config })
+        // An idle connection's error (the server restarting) is the pool's to replace, not a crash.
+        pool.on("error", () => {})
+        prepareRepeatedStatements(pool, statementNamer())
+        yield* Effect.tryPromise({
+          try: () => pool.query("SELECT 1"),
+          catch: (cause) => new SqlError({ cause, message: "PgClient: Failed to connect" }),
+        }).pipe(
+          Effect.timeoutFail({
+            duration: Duration.seconds(5),
+            onTimeout: () => new SqlError({ cause: new Error("Connection timed out"), message: "PgClient: Connection timed out" }),
+          }),
+          Effect.tapError(() => Effect.promise(() => pool.end())),
+        )
+        return pool
+      }),
+      (pool) => Effect.promise(() => pool.end()).pipe(Effect.interruptible, Effect.timeoutOption(1000)),
+    ),
     transformQueryNames,
     transformResultNames,
   })
+
+const client = (url: string) => pooled({ connectionString: url })
 
 /**
  * Connection settings in AWS mode: the ECS task gets PGHOST/PGPORT/PGDATABASE as plain settings and
@@ -81,16 +108,13 @@ export const DatabaseLive = Layer.unwrapScoped(
     const pg = yield* Config.option(fromPgSettings)
     if (Option.isSome(pg)) {
       const { host, port, database, user, password, sslMode } = pg.value
-      return PgClient.layer({
+      return pooled({
         host,
         port,
         database,
-        username: user,
-        password,
+        user,
+        password: Redacted.value(password),
         ssl: sslMode === "require" ? { rejectUnauthorized: false } : undefined,
-        maxConnections: 20,
-        transformQueryNames,
-        transformResultNames,
       })
     }
     const running = yield* startConfiguredEmbeddedPostgres(config)
