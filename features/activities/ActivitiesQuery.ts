@@ -268,23 +268,33 @@ export class ActivitiesQuery extends Effect.Service<ActivitiesQuery>()("scopelin
       LEFT JOIN sites site ON site.id = a.site_id
       ORDER BY a.created_at DESC, a.upload_id, a.row_number`
 
+    /** `value` as an SQL string literal, once it is known to be one of `allowed` (quote-free words). */
+    const oneOf = (value: string, allowed: ReadonlyArray<string>) => {
+      if (!allowed.includes(value) || !/^\w+$/.test(value)) throw new Error(`not a listed value: ${value}`)
+      return sql.literal(`'${value}'`)
+    }
+
     const keyTime = (key: { readonly createdAtMicros: string }) => sql`(timestamptz 'epoch' + ${key.createdAtMicros}::bigint * interval '1 microsecond')`
 
     const encodeListRequest = Schema.encode(ActivityListRequest)
     const executeList = (request: typeof ActivityListRequest.Encoded) => {
       const after = request.after
+      // The status filters are written into the text, from their closed lists: a prepared statement's
+      // generic plan cannot use a partial index (activities_failed_page_idx, activities_needs_review_page_idx)
+      // for `status = $1`, and would walk the whole listing index instead.
       const filters = [
         ...(request.uploadId ? [sql`a.upload_id = ${request.uploadId}`] : []),
-        ...(request.status ? [sql`a.status = ${request.status}`] : []),
-        ...(request.reviewStatus ? [sql`a.review_status = ${request.reviewStatus}`] : []),
+        ...(request.status ? [sql`a.status = ${oneOf(request.status, ActivityStatus.literals)}`] : []),
+        ...(request.reviewStatus ? [sql`a.review_status = ${oneOf(request.reviewStatus, REVIEW_STATUSES)}`] : []),
       ]
       const order = sql`ORDER BY a.created_at DESC, a.upload_id, a.row_number`
       // One row more than asked says whether a next page exists without a count(*) over the table.
-      // LIMIT and OFFSET are validated integers written into the text: a prepared statement's generic
-      // plan guesses a parameter's LIMIT or OFFSET at a tenth of the table and sorts all of it, where a
-      // written one keeps the index scan (docs/benchmarks.md).
+      // LIMIT is a validated integer written into the text: a prepared statement's generic plan guesses
+      // a parameter's LIMIT at a tenth of the table and sorts all of it, where a written one keeps the
+      // index scan (docs/benchmarks.md). An OFFSET stays a parameter (planned per call, as it always
+      // was), so every offset a client pages through is not a statement of its own.
       const limit = sql.literal(`LIMIT ${request.limit + 1}`)
-      const offset = request.offset > 0 ? sql.literal(`OFFSET ${request.offset}`) : sql.literal("")
+      const offset = request.offset > 0 ? sql`OFFSET ${request.offset}` : sql.literal("")
       if (!after) return withDetails(sql`SELECT * FROM activities a WHERE ${sql.and(filters)} ${order} ${offset} ${limit}`)
       // After a key: the rest of its timestamp (every row of one parse shares it), then older rows. Mixed
       // sort directions rule out one row-value comparison, and an OR of the two would make the index

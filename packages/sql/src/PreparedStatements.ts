@@ -11,7 +11,7 @@ export interface PreparedStatementLimits {
   readonly maxStatements: number
   readonly minUses: number
   readonly maxTextLength: number
-  /** Texts counted while not yet prepared; the count starts over when it fills. */
+  /** Characters of the texts counted while not yet prepared; the counts start over when they fill. */
   readonly maxCounted: number
 }
 
@@ -19,7 +19,7 @@ export const DEFAULT_PREPARED_STATEMENT_LIMITS: PreparedStatementLimits = {
   maxStatements: 200,
   minUses: 3,
   maxTextLength: 8_192,
-  maxCounted: 10_000,
+  maxCounted: 4_000_000,
 }
 
 /**
@@ -36,13 +36,20 @@ const PLANNED = /^\s*(SELECT|WITH|INSERT|UPDATE|DELETE)\b[^;]*$/i
 export const statementNamer = (limits: PreparedStatementLimits = DEFAULT_PREPARED_STATEMENT_LIMITS): ((text: string) => string | undefined) => {
   const names = new Map<string, string>()
   const uses = new Map<string, number>()
+  let counted = 0
   return (text) => {
     const name = names.get(text)
     if (name !== undefined) return name
     if (names.size >= limits.maxStatements || text.length > limits.maxTextLength || !PLANNED.test(text)) return undefined
     const seen = (uses.get(text) ?? 0) + 1
     if (seen < limits.minUses) {
-      if (uses.size >= limits.maxCounted) uses.clear()
+      if (seen === 1) {
+        if (counted + text.length > limits.maxCounted) {
+          uses.clear()
+          counted = 0
+        }
+        counted += text.length
+      }
       uses.set(text, seen)
       return undefined
     }
@@ -73,16 +80,46 @@ export const prepareRepeatedStatements = (pool: Pg.Pool, nameFor: (text: string)
   pool.on("connect", (client) => {
     const target = client as unknown as { query: Query }
     const query: Query = target.query.bind(client)
+    // A prepared statement whose plan no longer fits (another process migrated the schema under it)
+    // fails again on every call on its connection; this one connection is closed instead, so the
+    // pool replaces it and the next call prepares the statement afresh.
+    const retireIfStale = (error: unknown) => {
+      if (isStale(error)) void client.end().catch(() => {})
+    }
+    const named = (config: Pg.QueryConfig, rest: ReadonlyArray<unknown>) => {
+      const callback = rest.find((arg) => typeof arg === "function") as ((error: unknown, result: unknown) => void) | undefined
+      if (callback !== undefined) {
+        return query(config, (error: unknown, result: unknown) => {
+          retireIfStale(error)
+          callback(error, result)
+        })
+      }
+      return (query(config) as Promise<unknown>).catch((error: unknown) => {
+        retireIfStale(error)
+        throw error
+      })
+    }
     target.query = (...args) => {
       const [config, values] = args
       if (typeof config === "string" && (values === undefined || Array.isArray(values))) {
         const name = nameFor(config)
-        if (name !== undefined) return query({ name, text: config, values: values ?? [] }, ...args.slice(2))
+        if (name !== undefined) return named({ name, text: config, values: values ?? [] }, args.slice(2))
       } else if (isQueryConfig(config) && config.name === undefined) {
         const name = nameFor(config.text)
-        if (name !== undefined) return query({ ...config, name }, ...args.slice(1))
+        const rest = args.slice(1)
+        const withValues = Array.isArray(rest[0]) ? { ...config, values: rest[0] } : config
+        if (name !== undefined) return named({ ...withValues, name }, rest)
       }
       return query(...args)
     }
   })
+}
+
+/**
+ * PostgreSQL's answers for a prepared statement its connection can no longer use: its result's shape
+ * changed under it (0A000, "cached plan must not change result type") or it is gone (26000).
+ */
+const isStale = (error: unknown): boolean => {
+  const { code, message } = (error ?? {}) as { readonly code?: unknown; readonly message?: unknown }
+  return code === "26000" || (code === "0A000" && typeof message === "string" && message.includes("cached plan must not change result type"))
 }
