@@ -52,11 +52,16 @@ export const rememberRenames = (rename: (name: string) => string, limit = 10_000
 const transformQueryNames = rememberRenames(String.camelToSnake)
 const transformResultNames = rememberRenames(String.snakeToCamel)
 
+/** How long the first connection may take before start-up gives up on the database. */
+const CONNECT_TIMEOUT = Duration.seconds(5)
+
 /**
  * The pool as `PgClient.layer` would build it (checked with one query, ended with the layer), with
- * the statements the app repeats sent as prepared statements (PreparedStatements.ts).
+ * the statements the app repeats sent as prepared statements (PreparedStatements.ts). A database that
+ * cannot be reached, or does not answer within CONNECT_TIMEOUT, stops start-up with one line naming
+ * the address and the settings (never the password), not a cause with a stack trace.
  */
-const pooled = (config: Pg.PoolConfig) =>
+const pooled = (config: Pg.PoolConfig, where: string) =>
   PgClient.layerFromPool({
     acquire: Effect.acquireRelease(
       Effect.gen(function* () {
@@ -66,13 +71,15 @@ const pooled = (config: Pg.PoolConfig) =>
         prepareRepeatedStatements(pool, statementNamer())
         yield* Effect.tryPromise({
           try: () => pool.query("SELECT 1"),
-          catch: (cause) => new SqlError({ cause, message: "PgClient: Failed to connect" }),
+          catch: (cause) => new SqlError({ cause, message: `cannot connect to ${where}: ${cause instanceof Error ? cause.message : `${cause}`}` }),
         }).pipe(
+          // The acquisition itself is uninterruptible; the check must not be, or the timeout could never end it.
+          Effect.interruptible,
           Effect.timeoutFail({
-            duration: Duration.seconds(5),
-            onTimeout: () => new SqlError({ cause: new Error("Connection timed out"), message: "PgClient: Connection timed out" }),
+            duration: CONNECT_TIMEOUT,
+            onTimeout: () => new SqlError({ cause: new Error("Connection timed out"), message: `no answer from ${where} within ${Duration.format(CONNECT_TIMEOUT)}` }),
           }),
-          Effect.tapError(() => Effect.promise(() => pool.end())),
+          Effect.tapError(() => Effect.sync(() => void pool.end().catch(() => {}))),
         )
         return pool
       }),
@@ -80,9 +87,23 @@ const pooled = (config: Pg.PoolConfig) =>
     ),
     transformQueryNames,
     transformResultNames,
-  })
+  }).pipe(
+    Layer.mapError(
+      (error) => new StartupError({ message: `database: ${error.message}; check DATABASE_URL (or PGHOST, PGPORT) and that PostgreSQL is running` }),
+    ),
+  )
 
-const client = (url: string) => pooled({ connectionString: url })
+/** host:port of a database URL, for messages: never its user or password. */
+const addressOf = (url: string): string => {
+  try {
+    const parsed = new URL(url)
+    return `${parsed.hostname}:${parsed.port || "5432"}`
+  } catch {
+    return "the database URL"
+  }
+}
+
+const client = (url: string) => pooled({ connectionString: url }, addressOf(url))
 
 /**
  * Connection settings in AWS mode: the ECS task gets PGHOST/PGPORT/PGDATABASE as plain settings and
@@ -108,14 +129,17 @@ export const DatabaseLive = Layer.unwrapScoped(
     const pg = yield* Config.option(fromPgSettings)
     if (Option.isSome(pg)) {
       const { host, port, database, user, password, sslMode } = pg.value
-      return pooled({
-        host,
-        port,
-        database,
-        user,
-        password: Redacted.value(password),
-        ssl: sslMode === "require" ? { rejectUnauthorized: false } : undefined,
-      })
+      return pooled(
+        {
+          host,
+          port,
+          database,
+          user,
+          password: Redacted.value(password),
+          ssl: sslMode === "require" ? { rejectUnauthorized: false } : undefined,
+        },
+        `${host}:${port}`,
+      )
     }
     const running = yield* startConfiguredEmbeddedPostgres(config)
     return client(running.url)
