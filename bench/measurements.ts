@@ -14,6 +14,12 @@
  * (`apps/server/src/main.ts`), as in production; the clients run in this one.
  * Each load also prints the CPU per batch of the server process and of PostgreSQL's processes.
  *
+ * The loads are sent as devices send them, with an API key (`measurements:write`), and then as a
+ * signed-in accountant. First comes a warm-up, flat out for BENCH_WARMUP_SECONDS (default 20),
+ * printed too: a fresh server spends a quarter to a third more CPU per batch until its JavaScript is compiled
+ * (and a fresh database more per batch over its first readings), which is the first seconds of a
+ * deployment, not the service it then gives.
+ *
  *   bun bench/measurements.ts     (BENCH_PROFILE_DIR=/tmp/prof profiles the server, as in bench/api-load.ts)
  */
 import { SQL } from "bun"
@@ -28,6 +34,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 15)
 const SITES = Number(process.env.BENCH_SITES ?? 10)
 const BATCH = Number(process.env.BENCH_BATCH ?? 10)
 const INTERVAL_MS = Number(process.env.BENCH_INTERVAL_MS ?? 1000)
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 20)
 
 const dir = mkdtempSync("/tmp/scopeline-bench-measurements-")
 chmodSync(dir, 0o755)
@@ -41,7 +48,8 @@ const db = new SQL(databaseUrl)
 await waitForCatalogue(db)
 await db.close()
 const api = await apiClient(server.url, "accountant@demo.scopeline.dev")
-const headers = { authorization: `Bearer ${api.jwt}`, "content-type": "application/json" }
+const admin = await apiClient(server.url, "admin@demo.scopeline.dev")
+const userHeaders = { authorization: `Bearer ${api.jwt}`, "content-type": "application/json" }
 
 const createSites = async (n: number, prefix: string) => {
   const ids: Array<string> = []
@@ -57,10 +65,10 @@ const percentile = (sorted: ReadonlyArray<number>, p: number) => sorted[Math.min
 // Readings a second apart from a point in the past, distinct per client: every item is new.
 const base = Date.now() - 30 * 86_400_000
 
-const run = async (label: string, siteIds: ReadonlyArray<string>, intervalMs: number) => {
+const run = async (label: string, siteIds: ReadonlyArray<string>, intervalMs: number, headers: Record<string, string>, seconds = SECONDS) => {
   const latencies: Array<number> = []
   let failures = 0
-  const deadline = performance.now() + SECONDS * 1000
+  const deadline = performance.now() + seconds * 1000
   const client = async (c: number) => {
     const siteId = siteIds[c % siteIds.length]!
     let sequence = 0
@@ -96,7 +104,7 @@ const run = async (label: string, siteIds: ReadonlyArray<string>, intervalMs: nu
   latencies.sort((a, b) => a - b)
   const fmt = (ms: number) => `${ms.toFixed(1)} ms`
   console.log(
-    `${label}: ${latencies.length} batches of ${BATCH} in ${SECONDS} s (${Math.round(latencies.length / SECONDS)} batches/s, ${failures} not 200) — ` +
+    `${label}: ${latencies.length} batches of ${BATCH} in ${seconds} s (${Math.round(latencies.length / seconds)} batches/s, ${failures} not 200) — ` +
       `p50 ${fmt(percentile(latencies, 50))}, p95 ${fmt(percentile(latencies, 95))}, p99 ${fmt(percentile(latencies, 99))}, max ${fmt(latencies.at(-1)!)}; CPU per batch: server ${serverCpuMs.toFixed(2)} ms, PostgreSQL ${databaseCpuMs.toFixed(2)} ms`,
   )
 }
@@ -104,10 +112,15 @@ const run = async (label: string, siteIds: ReadonlyArray<string>, intervalMs: nu
 try {
   const spread = await createSites(SITES, "SPREAD")
   const one = await createSites(1, "ONE")
-  await run(`paced (1 batch / ${INTERVAL_MS} ms each), ${CLIENTS} clients over ${SITES} sites`, spread, INTERVAL_MS)
-  await run(`paced (1 batch / ${INTERVAL_MS} ms each), ${CLIENTS} clients on 1 site`, one, INTERVAL_MS)
-  await run(`flat out, ${CLIENTS} clients over ${SITES} sites`, spread, 0)
-  await run(`flat out, ${CLIENTS} clients on 1 site`, one, 0)
+  const created = await admin.post("/v1/admin/api-keys", { name: "bench devices", scopes: ["measurements:write"], site_ids: [...spread, ...one] })
+  const keyHeaders = { authorization: `Bearer ${((await created.json()) as { api_key: { secret: string } }).api_key.secret}`, "content-type": "application/json" }
+  if (WARMUP_SECONDS > 0) await run(`warm-up (a fresh server and database), API key, flat out, ${CLIENTS} clients over ${SITES} sites`, spread, 0, keyHeaders, WARMUP_SECONDS)
+  for (const [caller, headers] of [["API key", keyHeaders], ["signed-in accountant", userHeaders]] as const) {
+    await run(`${caller}, paced (1 batch / ${INTERVAL_MS} ms each), ${CLIENTS} clients over ${SITES} sites`, spread, INTERVAL_MS, headers)
+    await run(`${caller}, paced (1 batch / ${INTERVAL_MS} ms each), ${CLIENTS} clients on 1 site`, one, INTERVAL_MS, headers)
+    await run(`${caller}, flat out, ${CLIENTS} clients over ${SITES} sites`, spread, 0, headers)
+    await run(`${caller}, flat out, ${CLIENTS} clients on 1 site`, one, 0, headers)
+  }
 } finally {
   server.child.kill("SIGTERM")
   await server.child.exited

@@ -59,20 +59,22 @@ const processStat = (pid: number | string) => {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
-    return { parent: Number(fields[1]), cpuSeconds: (Number(fields[11]) + Number(fields[12])) / 100 } // USER_HZ, 100 on Linux
+    // USER_HZ, 100 on Linux; the last two are the children it has reaped (exited and waited for).
+    return { parent: Number(fields[1]), cpuSeconds: (Number(fields[11]) + Number(fields[12])) / 100, reapedSeconds: (Number(fields[13]) + Number(fields[14])) / 100 }
   } catch {
     return undefined
   }
 }
 
 /**
- * CPU seconds of the PostgreSQL cluster in `dataDir`: its postmaster and every process it forked
- * that is running now. A server's pooled backends stay open through a load, so the difference of
- * two readings around it is the database's share; a backend that exits in between is not counted.
+ * CPU seconds of the PostgreSQL cluster in `dataDir`: its postmaster, every process it forked that is
+ * running now, and those that have exited (a pooled connection closed when idle, an autovacuum
+ * worker), which the kernel adds to the postmaster's children's time once it reaps them.
  */
 export const postgresCpuSeconds = (dataDir: string): number => {
   const postmaster = Number(readFileSync(join(dataDir, "postmaster.pid"), "utf8").split("\n")[0])
-  let total = cpuSeconds(postmaster)
+  const own = processStat(postmaster)
+  let total = own === undefined ? Number.NaN : own.cpuSeconds + own.reapedSeconds
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue
     const stat = processStat(entry)
