@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import type { SQL } from "bun"
 import { csrfTokenFor } from "@scopeline/ui/session"
+import { isDueForUseMark } from "@scopeline/accounts/ApiKeys"
 import { apiClient, type ApiClient } from "../support/api.ts"
 import { testSql } from "../support/factories.ts"
 import { seedDemo } from "../support/seed.ts"
@@ -422,6 +423,40 @@ describe("API keys", () => {
     expect(event.actor_service).toMatch(/^api-key:/)
     // The site's id in capitals is the same site.
     expect((await withKey(mine.id.toUpperCase())).status).toBe(200)
+  })
+
+  test("a key is marked used on its first call and again once the mark is a minute old, not on every call", async () => {
+    const site = await createSite("KEY-USE")
+    const created = await admin.post("/v1/admin/api-keys", { name: "use mark", scopes: ["measurements:write"], site_ids: [site.id] })
+    const { secret, id } = ((await created.json()) as { api_key: { secret: string; id: string } }).api_key
+    const send = async (minute: number) => {
+      const response = await fetch(`${server.url}/v1/sites/${site.id}/measurements`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${secret}`, "content-type": "application/json" },
+        body: JSON.stringify({ measurements: [co2(minute, 1, "use-mark")] }),
+      })
+      expect(response.status).toBe(200)
+    }
+    const mark = async () => ((await sql`SELECT last_used_at FROM api_keys WHERE id = ${id}`)[0] as { last_used_at: Date | null }).last_used_at
+    expect(await mark()).toBeNull()
+    await send(0)
+    const first = await mark()
+    expect(first).not.toBeNull()
+    await send(1)
+    expect(await mark()).toEqual(first)
+    // A mark older than a minute is written again by the next call.
+    await sql`UPDATE api_keys SET last_used_at = now() - interval '2 minutes' WHERE id = ${id}`
+    const stale = await mark()
+    await send(2)
+    expect((await mark())!.getTime()).toBeGreaterThan(stale!.getTime() + 60_000)
+  })
+
+  test("a recent use mark costs no statement: only a missing mark or one a minute old is written", () => {
+    const now = new Date("2026-12-03T12:00:00Z")
+    expect(isDueForUseMark(null, now)).toBe(true)
+    expect(isDueForUseMark(new Date(now.getTime() - 10_000), now)).toBe(false)
+    expect(isDueForUseMark(new Date(now.getTime() - 59_999), now)).toBe(false)
+    expect(isDueForUseMark(new Date(now.getTime() - 60_000), now)).toBe(true)
   })
 
   test("a key's site_ids must name existing sites, and at least one", async () => {
