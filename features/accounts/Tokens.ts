@@ -55,10 +55,44 @@ export const assertParsable = (token: string) =>
     ),
   )
 
+/** How many checked tokens a process remembers: a few for each person signed in at once. */
+export const CHECKED_TOKENS = 5_000
+
+/**
+ * Tokens whose signature and claims have been checked, by their exact text. Checking a signature costs
+ * a WebCrypto call (handed to another thread and back) on every request; the text and the key decide it
+ * alone, and the key does not change while the process runs, so it is checked once per token. Only the
+ * expiry depends on the time, and it is checked on every use. Whether the session still stands (signed
+ * out, deactivated, role changed) is not the token's to say: that is re-read from the account on every
+ * request (Authentication.ts). Only tokens that passed enter, so a forged one can never fill it.
+ */
+export const checkedTokens = (capacity = CHECKED_TOKENS) => {
+  const checked = new Map<string, VerifiedToken>()
+  return {
+    /** The token as checked before, unless it has expired since (jose's rule: `exp` must be later than this second). */
+    get: (token: string, now: number): VerifiedToken | undefined => {
+      const known = checked.get(token)
+      if (known === undefined) return undefined
+      if (known.expiresAt.getTime() > now) return known
+      checked.delete(token)
+      return undefined
+    },
+    set: (token: string, verified: VerifiedToken): void => {
+      // The oldest entry goes first: a Map keeps its keys in insertion order.
+      if (checked.size >= capacity) checked.delete(checked.keys().next().value!)
+      checked.set(token, verified)
+    },
+    get size() {
+      return checked.size
+    },
+  }
+}
+
 export class Tokens extends Effect.Service<Tokens>()("scopeline/Tokens", {
   effect: Effect.gen(function* () {
     const secret = yield* JwtSecret
     const { jwtTtlSeconds } = yield* AppConfig
+    const checked = checkedTokens()
 
     const issue = Effect.fn("Tokens.issue")(function* (principal: Principal) {
       const key = yield* secret.key
@@ -75,6 +109,8 @@ export class Tokens extends Effect.Service<Tokens>()("scopeline/Tokens", {
     })
 
     const verify = Effect.fn("Tokens.verify")(function* (token: string): Effect.fn.Return<VerifiedToken, TokenUnreadable | Unauthorized> {
+      const known = checked.get(token, Date.now())
+      if (known !== undefined) return known
       yield* assertParsable(token)
       const key = yield* secret.key
       const { payload } = yield* Effect.tryPromise({
@@ -92,13 +128,15 @@ export class Tokens extends Effect.Service<Tokens>()("scopeline/Tokens", {
       const claims = yield* Schema.decodeUnknown(Claims)(payload).pipe(
         Effect.mapError(() => new Unauthorized({ message: "The token is not valid." })),
       )
-      return {
+      const verified: VerifiedToken = {
         principal: new Principal({ userId: claims.sub, role: claims.role }),
         tokenId: claims.jti,
         expiresAt: new Date(claims.exp * 1000),
         issuedAt: new Date(claims.iat_ms ?? claims.iat * 1000),
         issuedAtExact: claims.iat_ms !== undefined,
       }
+      checked.set(token, verified)
+      return verified
     })
 
     return { issue, verify, ttlSeconds: jwtTtlSeconds }
