@@ -26,9 +26,15 @@ beforeAll(async () => {
   warned = await create("LDN-1", 1000)
   quiet = await create("MAN-2", null)
   // Awkward amounts on purpose: a double would print them with residue (0.1 + 0.2).
+  // Every reading falls in the current (UTC) month, whatever the day: the limit is per month, and the
+  // site must stand between 80% and 100% of it (650.3 + 6.6 kg CO2, 7.8 kg CH4 at a GWP of 25–30, 7.5 kg
+  // from the activity: 860–898 kg CO2e of 1,000).
   const now = Date.now()
-  const readings = Array.from({ length: 12 }, (_, i) => ({ timestamp: new Date(now - i * 3_600_000 * 7).toISOString(), gas: i % 2 ? "CH4" : "CO2", quantity: 0.1 + 0.2 * i, unit: "kg", device_id: "cem-1" }))
-  expect((await api.post(`/v1/sites/${warned}/measurements`, { measurements: [...readings, { timestamp: new Date(now - 60_000).toISOString(), gas: "CO2", quantity: 850.3, unit: "kg" }] })).status).toBe(200)
+  const today = new Date(now)
+  const sinceMonthStart = now - Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), 1)
+  const readings = Array.from({ length: 12 }, (_, i) => ({ timestamp: new Date(now - Math.floor((sinceMonthStart * i) / 13)).toISOString(), gas: i % 2 ? "CH4" : "CO2", quantity: 0.1 + 0.2 * i, unit: "kg", device_id: "cem-1" }))
+  const latest = { timestamp: new Date(now - Math.min(60_000, Math.floor(sinceMonthStart / 26))).toISOString(), gas: "CO2", quantity: 650.3, unit: "kg" }
+  expect((await api.post(`/v1/sites/${warned}/measurements`, { measurements: [...readings, latest] })).status).toBe(200)
   const factor = await insertFactor(sql, { name: "Diesel", unit: "litres", factorValue: "2.5", scope: "Scope 1", categoryPath: ["Fuels"] })
   const upload = await insertUpload(sql, "accountant@demo.scopeline.dev")
   const ids = await insertActivities(sql, upload, [
