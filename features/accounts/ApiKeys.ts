@@ -46,17 +46,6 @@ export interface KeyCaller {
 /** The audit log's actor for a key: the service `api-key:<id>` (the key's id, never its secret). */
 export const keyActor = (key: ApiKey) => ({ service: `api-key:${key.id}` })
 
-/** How stale a key's `last_used_at` may get: it tells an admin whether the key is still in use, not each call. */
-const USE_MARK_INTERVAL_MS = 60_000
-
-/**
- * Whether a call with a key last marked used at `lastUsedAt` writes the mark again. A device sends
- * many batches a minute; checked here, a recent mark costs no statement at all (it was a second round
- * trip on every call). The UPDATE keeps its own guard, so racing calls still write at most once.
- */
-export const isDueForUseMark = (lastUsedAt: Date | null, now: Date): boolean =>
-  lastUsedAt === null || now.getTime() - lastUsedAt.getTime() >= USE_MARK_INTERVAL_MS
-
 const hashOf = (secret: string) => createHash("sha256").update(secret).digest("hex")
 const columns = "id, name, prefix, scopes, site_ids, created_by, created_at, last_used_at"
 
@@ -65,10 +54,14 @@ export class ApiKeys extends Effect.Service<ApiKeys>()("scopeline/ApiKeys", {
     const sql = yield* SqlClient.SqlClient
     const audit = yield* AuditLog
 
+    // The key and whether its use mark is due, by the database's clock (the one that writes the mark):
+    // a device sends many batches a minute, and a recent mark then costs no statement at all (it was
+    // a second round trip on every call). The UPDATE keeps its own guard, so racing calls write once.
     const byHash = SqlSchema.findOne({
       Request: Schema.String,
-      Result: ApiKey,
-      execute: (hash) => sql`SELECT ${sql.literal(columns)} FROM api_keys WHERE secret_hash = ${hash} AND revoked_at IS NULL`,
+      Result: Schema.Struct({ ...ApiKey.fields, useMarkDue: Schema.Boolean }),
+      execute: (hash) => sql`SELECT ${sql.literal(columns)}, (last_used_at IS NULL OR last_used_at < now() - interval '1 minute') AS use_mark_due
+        FROM api_keys WHERE secret_hash = ${hash} AND revoked_at IS NULL`,
     })
     const active = SqlSchema.findAll({
       Request: Schema.Void,
@@ -138,12 +131,14 @@ export class ApiKeys extends Effect.Service<ApiKeys>()("scopeline/ApiKeys", {
 
     /** The key behind a bearer secret, if it is one of ours and not revoked. Marks it used (at most once a minute). */
     const authenticate = Effect.fn("ApiKeys.authenticate")(function* (secret: string) {
-      const key = yield* byHash(hashOf(secret)).pipe(Effect.orDie)
-      if (Option.isSome(key) && isDueForUseMark(key.value.lastUsedAt, new Date())) {
+      const found = yield* byHash(hashOf(secret)).pipe(Effect.orDie)
+      if (Option.isNone(found)) return Option.none<ApiKey>()
+      const { useMarkDue, ...key } = found.value
+      if (useMarkDue) {
         yield* sql`UPDATE api_keys SET last_used_at = now()
-          WHERE id = ${key.value.id} AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`.pipe(Effect.orDie)
+          WHERE id = ${key.id} AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`.pipe(Effect.orDie)
       }
-      return key
+      return Option.some(new ApiKey(key, { disableValidation: true }))
     })
 
     /** Whether `key` may use `scope` (and, when the route is about a site, that site). */

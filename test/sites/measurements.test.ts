@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import type { SQL } from "bun"
 import { csrfTokenFor } from "@scopeline/ui/session"
-import { isDueForUseMark } from "@scopeline/accounts/ApiKeys"
 import { apiClient, type ApiClient } from "../support/api.ts"
 import { testSql } from "../support/factories.ts"
 import { seedDemo } from "../support/seed.ts"
@@ -449,14 +448,6 @@ describe("API keys", () => {
     const stale = await mark()
     await send(2)
     expect((await mark())!.getTime()).toBeGreaterThan(stale!.getTime() + 60_000)
-  })
-
-  test("a recent use mark costs no statement: only a missing mark or one a minute old is written", () => {
-    const now = new Date("2026-12-03T12:00:00Z")
-    expect(isDueForUseMark(null, now)).toBe(true)
-    expect(isDueForUseMark(new Date(now.getTime() - 10_000), now)).toBe(false)
-    expect(isDueForUseMark(new Date(now.getTime() - 59_999), now)).toBe(false)
-    expect(isDueForUseMark(new Date(now.getTime() - 60_000), now)).toBe(true)
   })
 
   test("a key's site_ids must name existing sites, and at least one", async () => {
