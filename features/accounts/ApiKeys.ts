@@ -48,6 +48,8 @@ export const keyActor = (key: ApiKey) => ({ service: `api-key:${key.id}` })
 
 const hashOf = (secret: string) => createHash("sha256").update(secret).digest("hex")
 const columns = "id, name, prefix, scopes, site_ids, created_by, created_at, last_used_at"
+/** A key's use mark is written at most once a minute: it tells an admin the key is in use, not each call. */
+const USE_MARK_DUE = "(last_used_at IS NULL OR last_used_at < now() - interval '1 minute')"
 
 export class ApiKeys extends Effect.Service<ApiKeys>()("scopeline/ApiKeys", {
   effect: Effect.gen(function* () {
@@ -60,7 +62,7 @@ export class ApiKeys extends Effect.Service<ApiKeys>()("scopeline/ApiKeys", {
     const byHash = SqlSchema.findOne({
       Request: Schema.String,
       Result: Schema.Struct({ ...ApiKey.fields, useMarkDue: Schema.Boolean }),
-      execute: (hash) => sql`SELECT ${sql.literal(columns)}, (last_used_at IS NULL OR last_used_at < now() - interval '1 minute') AS use_mark_due
+      execute: (hash) => sql`SELECT ${sql.literal(columns)}, ${sql.literal(USE_MARK_DUE)} AS use_mark_due
         FROM api_keys WHERE secret_hash = ${hash} AND revoked_at IS NULL`,
     })
     const active = SqlSchema.findAll({
@@ -136,7 +138,7 @@ export class ApiKeys extends Effect.Service<ApiKeys>()("scopeline/ApiKeys", {
       const { useMarkDue, ...key } = found.value
       if (useMarkDue) {
         yield* sql`UPDATE api_keys SET last_used_at = now()
-          WHERE id = ${key.id} AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`.pipe(Effect.orDie)
+          WHERE id = ${key.id} AND ${sql.literal(USE_MARK_DUE)}`.pipe(Effect.orDie)
       }
       return Option.some(new ApiKey(key, { disableValidation: true }))
     })

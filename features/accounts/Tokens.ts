@@ -56,7 +56,7 @@ export const assertParsable = (token: string) =>
   )
 
 /** How many checked tokens a process remembers: a few for each person signed in at once. */
-export const CHECKED_TOKENS = 5_000
+const CHECKED_TOKENS = 5_000
 
 /**
  * Tokens whose signature and claims have been checked, by their exact text. Checking a signature costs
