@@ -187,6 +187,25 @@ describe("measurement ingest", () => {
     expect(totals).toEqual(await recomputed(site.id))
   }, 60_000)
 
+  test("overlapping batches sent at once in opposite orders are all stored, none refused by a deadlock", async () => {
+    const site = await createSite("OPPOSITE-1")
+    // Each pair shares its readings, one batch listing them forwards and the other backwards, over two
+    // devices and two gases. Each batch takes the site's lock before its first reading, so one waits
+    // for the other whole; without it, each would hold a reading the other waits for.
+    for (let round = 0; round < 5; round++) {
+      const readings = Array.from({ length: 40 }, (_, i) => ({
+        timestamp: at(1000 * round + Math.floor(i / 4)), gas: i % 2 === 0 ? "CO2" : "CH4", quantity: 1, unit: "kg", device_id: `dev-${(i >> 1) % 2}`,
+      }))
+      const pairs = Array.from({ length: 4 }, () => [readings, [...readings].reverse()]).flat()
+      const responses = await Promise.all(pairs.map((batch) => send(site.id, batch)))
+      expect(responses.map((r) => r.status)).toEqual(pairs.map(() => 200))
+      const answers = (await Promise.all(responses.map((r) => r.json()))) as Array<Ingest>
+      expect(answers.reduce((sum, a) => sum + a.accepted, 0)).toBe(40)
+    }
+    expect(await storedTotals(site.id)).toEqual(await recomputed(site.id))
+    expect((await storedTotals(site.id)).CH4!.n).toBe(100)
+  }, 60_000)
+
   test("one invalid item refuses the whole batch, naming each bad index, field and reason", async () => {
     const site = await createSite("INVALID-1")
     const response = await send(site.id, [
