@@ -26,6 +26,7 @@ export const actionsByCategory = {
     "api_key_revoked",
     "webhook_created",
     "webhook_deleted",
+    "webhook_test_sent",
   ],
   business: [
     "upload_created",

@@ -25,8 +25,11 @@ for (const [network, prefix] of [
   ["169.254.0.0", 16], // link-local, including the cloud metadata address 169.254.169.254
   ["172.16.0.0", 12],
   ["192.0.0.0", 24],
+  ["192.0.2.0", 24], // documentation (TEST-NET-1, -2, -3)
   ["192.168.0.0", 16],
   ["198.18.0.0", 15],
+  ["198.51.100.0", 24],
+  ["203.0.113.0", 24],
   ["224.0.0.0", 4], // multicast
   ["240.0.0.0", 4],
 ] as const) {
@@ -34,6 +37,15 @@ for (const [network, prefix] of [
 }
 for (const [network, prefix] of [
   ["::", 128],
+  // Forms that carry an IPv4 address, which a gateway or relay may reach on the host's behalf:
+  // IPv4-compatible (::a.b.c.d, deprecated; ::1 is judged as loopback first), NAT64, 6to4, Teredo.
+  ["::", 96],
+  ["64:ff9b::", 96],
+  ["64:ff9b:1::", 48],
+  ["2002::", 16],
+  ["2001::", 32],
+  ["2001:db8::", 32], // documentation
+  ["100::", 64], // discard-only
   ["fc00::", 7], // unique local
   ["fe80::", 10], // link-local
   ["ff00::", 8], // multicast
@@ -58,6 +70,8 @@ export const refusalOf = (address: string, targets: "public" | "public_and_loopb
 /**
  * Checks a webhook URL: http(s) only, and every address its host resolves to must be allowed. Checked
  * when a webhook is created and again before every delivery (a name may resolve elsewhere later).
+ * Answers the URL as the URL parser reads it ("HTTP://Host" is "http://host/"): the address that is
+ * checked is the one stored and called.
  */
 export const checkTarget = (url: string) =>
   Effect.gen(function* () {
@@ -83,4 +97,5 @@ export const checkTarget = (url: string) =>
         })
       }
     }
+    return parsed.href
   })

@@ -107,19 +107,19 @@ export class Webhooks extends Effect.Service<Webhooks>()("scopeline/Webhooks", {
     }, Effect.orDie)
 
     const create = Effect.fn("Webhooks.create")(function* (by: Principal, request: WebhookRequest) {
-      yield* checkTarget(request.url)
+      const url = yield* checkTarget(request.url)
       const secret = request.secret ?? `whsec_${randomBytes(24).toString("base64url")}`
       const webhook = yield* sql.withTransaction(
         Effect.gen(function* () {
           const [row] = yield* sql<{ id: string }>`
             INSERT INTO webhooks (url, events, secret, created_by)
-            VALUES (${request.url}, ${[...new Set(request.events)]}::text[], ${secret}, ${by.userId}) RETURNING id`
+            VALUES (${url}, ${[...new Set(request.events)]}::text[], ${secret}, ${by.userId}) RETURNING id`
           yield* audit.record({
             category: "security",
             action: "webhook_created",
             actor: { userId: by.userId, role: by.role },
             object: { type: "webhook", id: row!.id },
-            details: { url: request.url, events: request.events },
+            details: { url, events: request.events },
           })
           const [webhook] = yield* sql`SELECT id, url, events, created_by, created_at FROM webhooks WHERE id = ${row!.id}`.pipe(
             Effect.flatMap(Schema.decodeUnknown(Schema.Array(Webhook))),
@@ -154,7 +154,17 @@ export class Webhooks extends Effect.Service<Webhooks>()("scopeline/Webhooks", {
       const exists = yield* sql`SELECT 1 FROM webhooks WHERE id = ${id} AND deleted_at IS NULL`.pipe(Effect.orDie)
       if (exists.length === 0) return yield* new WebhookNotFound({ message: "There is no webhook with this id." })
       const [delivery] = yield* sql.withTransaction(
-        publish({ type: "webhook.test", key: `test:${crypto.randomUUID()}`, payload: { message: "A test delivery from Scopeline.", requested_by: by.userId } }, id),
+        Effect.gen(function* () {
+          const queued = yield* publish({ type: "webhook.test", key: `test:${crypto.randomUUID()}`, payload: { message: "A test delivery from Scopeline.", requested_by: by.userId } }, id)
+          yield* audit.record({
+            category: "security",
+            action: "webhook_test_sent",
+            actor: { userId: by.userId, role: by.role },
+            object: { type: "webhook", id },
+            details: { delivery_id: queued[0] ?? null },
+          })
+          return queued
+        }),
       ).pipe(Effect.orDie)
       return delivery!
     })

@@ -128,6 +128,17 @@ describe("the audit log's writer, by property", () => {
   })
 })
 
+describe("the audit log's documentation", () => {
+  test("docs/audit.md lists every registered action under its category", async () => {
+    const doc = await Bun.file(new URL("../../docs/audit.md", import.meta.url)).text()
+    for (const [category, actions] of Object.entries(actionsByCategory)) {
+      const row = doc.split("\n").find((line) => line.startsWith(`| ${category} |`)) ?? ""
+      const missing = actions.filter((action) => !row.includes(`\`${action}\``))
+      expect({ category, missing }).toEqual({ category, missing: [] })
+    }
+  })
+})
+
 describe("the audit log is append-only", () => {
   test("UPDATE, DELETE and TRUNCATE are refused by the table itself", async () => {
     const objectId = crypto.randomUUID()

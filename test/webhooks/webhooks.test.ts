@@ -80,7 +80,11 @@ describe("webhooks", () => {
   test("send test: the receiver gets a signed delivery it can verify; a tampered body or a wrong secret fails the check", async () => {
     const { id, secret } = await hook("/test", ["upload.calculated"])
     expect(secret).toMatch(/^whsec_/)
-    expect((await admin.post(`/v1/admin/webhooks/${id}/test`)).status).toBe(202)
+    const sent = await admin.post(`/v1/admin/webhooks/${id}/test`)
+    expect(sent.status).toBe(202)
+    const { delivery: queued } = (await sent.json()) as { delivery: { id: string } }
+    const [event] = await db`SELECT category, actor_role, details->>'delivery_id' AS delivery_id FROM audit_events WHERE action = 'webhook_test_sent' AND object_id = ${id}`
+    expect(event).toEqual({ category: "security", actor_role: "admin", delivery_id: queued.id })
     await waitFor("the test delivery", () => at("/test").length === 1)
     const [delivery] = at("/test")
     expect(delivery!.headers["x-scopeline-event"]).toBe("webhook.test")
@@ -171,6 +175,11 @@ describe("webhooks", () => {
     expect(refusalOf("::ffff:192.168.1.20", "public_and_loopback")).toBe("a private, link-local or reserved address")
     expect(refusalOf("fe80::1", "public_and_loopback")).toBe("a private, link-local or reserved address")
     expect(refusalOf("93.184.215.14", "public")).toBeUndefined()
+    // IPv6 forms that carry an IPv4 address (here the metadata address), and documentation ranges.
+    for (const address of ["::a9fe:a9fe", "64:ff9b::a9fe:a9fe", "64:ff9b:1::a9fe:a9fe", "2002:a9fe:a9fe::1", "2001:0:a9fe:a9fe::1", "2001:db8::1", "192.0.2.1", "198.51.100.7", "203.0.113.9"]) {
+      expect({ address, refusal: refusalOf(address, "public_and_loopback") }).toEqual({ address, refusal: "a private, link-local or reserved address" })
+    }
+    expect(refusalOf("2606:4700::6810:84e5", "public")).toBeUndefined()
 
     const aws = await startServer({ DATABASE_URL: server.databaseUrl, WEBHOOK_TARGETS: "public" })
     try {
@@ -180,6 +189,23 @@ describe("webhooks", () => {
       expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("webhook_target_refused")
     } finally {
       await aws.stop()
+    }
+  })
+
+  test("a URL is stored as the URL parser reads it, the address that was checked", async () => {
+    const cases: ReadonlyArray<readonly [string, string]> = [
+      [`HTTP://127.0.0.1:${receiver.port}/up`, `http://127.0.0.1:${receiver.port}/up`],
+      [`  Https://LOCALHOST:${receiver.port}`, `https://localhost:${receiver.port}/`],
+      [`http:\\\\127.0.0.1:${receiver.port}\\up`, `http://127.0.0.1:${receiver.port}/up`],
+    ]
+    for (const [url, stored] of cases) {
+      const response = await admin.post("/v1/admin/webhooks", { url, events: ["job.dead_lettered"] })
+      expect({ url, status: response.status }).toEqual({ url, status: 201 })
+      const { webhook } = (await response.json()) as { webhook: { id: string; url: string } }
+      expect(webhook.url).toBe(stored)
+      const [event] = await db`SELECT details->>'url' AS url FROM audit_events WHERE action = 'webhook_created' AND object_id = ${webhook.id}`
+      expect(event.url).toBe(stored)
+      expect((await admin.delete(`/v1/admin/webhooks/${webhook.id}`)).status).toBe(204)
     }
   })
 
