@@ -1,7 +1,8 @@
 import { SqlClient, SqlSchema } from "@effect/sql"
 import { type ActorInput, AuditLog } from "@scopeline/events"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Data, Effect, Either, Option, ParseResult, Schema } from "effect"
+import { Data, Effect, Either, Option, Schema } from "effect"
+import { readableProblems } from "@scopeline/ui/decode"
 import { BatchTooLarge, MeasurementsInvalid, SiteNotFound } from "./errors.ts"
 import { GAS_ALIASES, Gases, type Gwp } from "./Gases.ts"
 import { type SiteId, THRESHOLDS } from "./Site.ts"
@@ -168,13 +169,12 @@ export class Measurements extends Effect.Service<Measurements>()("scopeline/Meas
           })
         }
         if (Either.isLeft(decoded)) {
-          for (const issue of ParseResult.ArrayFormatter.formatErrorSync(decoded.left)) {
-            const field = issue.path.length > 0 ? String(issue.path[0]) : null
+          for (const issue of readableProblems(decoded.left)) {
             problems.push({
               index,
-              field,
-              path: ["measurements", index, ...issue.path].join("."),
-              message: issue.message.replace(/, actual [\s\S]*$/, ""),
+              field: issue.path === "" ? null : issue.path.split(".")[0]!,
+              path: issue.path === "" ? `measurements.${index}` : `measurements.${index}.${issue.path}`,
+              message: issue.message,
             })
           }
           continue
@@ -194,7 +194,8 @@ export class Measurements extends Effect.Service<Measurements>()("scopeline/Meas
         const bad = new Set(problems.map((p) => p.index)).size
         return yield* new MeasurementsInvalid({
           message: `${bad} of ${items.length} measurements are invalid; nothing of the batch was stored.`,
-          details: problems.slice(0, 1000),
+          // Every problem: at most a few per item, and at most MAX_BATCH items.
+          details: problems,
         })
       }
       return valid

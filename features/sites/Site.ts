@@ -16,10 +16,10 @@ export const SiteCode = Schema.String.pipe(
 
 const Name = Schema.String.pipe(Schema.trimmed({ message: () => "must not start or end with spaces" }), Schema.minLength(1), Schema.maxLength(200))
 
-/** ISO 3166-1 alpha-2, stored upper-case. */
+/** ISO 3166-1 alpha-2 in Latin letters of either case, spaces around it ignored; stored as the catalogue writes it ("GB"). */
 export const Country = Schema.String.pipe(
-  Schema.filter((code) => countryByIso2(code) !== undefined, { message: () => "must be an ISO 3166-1 alpha-2 country code (e.g. GB, SG)" }),
-  Schema.transform(Schema.String, { strict: true, decode: (code) => code.toUpperCase(), encode: (code) => code }),
+  Schema.filter((code) => (/^\s*[A-Za-z]{2}\s*$/.test(code) && countryByIso2(code) !== undefined) || "must be an ISO 3166-1 alpha-2 country code (e.g. GB, SG)"),
+  Schema.transform(Schema.String, { strict: true, decode: (code) => countryByIso2(code)!.iso2, encode: (code) => code }),
 )
 
 /** A limit in kg CO2e: a positive, finite JSON number; `null` (on PATCH) removes it. */

@@ -134,6 +134,8 @@ describe("413 from the server or the blob endpoint carries the JSON error body",
     )
     expect(response.status).toBe(413)
     expect(errorCodeOf(response.body)).toBe("payload_too_large")
+    // The same details as a streamed body that passes the limit: what the limit is.
+    expect(JSON.parse(response.body).error.details).toEqual({ max_bytes: 1024 * 1024 })
     expect(response.headers).toContain("content-security-policy")
   })
 

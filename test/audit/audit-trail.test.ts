@@ -195,6 +195,14 @@ describe("reading the log", () => {
     }
     expect((await admin.get("/v1/admin/audit-events?category=nonsense")).status).toBe(400)
     expect((await admin.get("/v1/admin/audit-events?from=yesterday")).status).toBe(400)
+    // A day or time the calendar does not have is refused, not moved to the next day.
+    for (const instant of ["2026-02-30", "2025-02-29", "2026-01-31T24:00", "2026-01-31T12:60:00Z", "2026-01-31T12:00:00+24:00"]) {
+      const response = await admin.get(`/v1/admin/audit-events?${new URLSearchParams({ from: instant })}`)
+      expect({ instant, status: response.status }).toEqual({ instant, status: 400 })
+    }
+    for (const instant of ["2024-02-29", "2026-01-31T23:59:59.5Z", "2026-01-31T12:00+01:00"]) {
+      expect((await admin.get(`/v1/admin/audit-events?${new URLSearchParams({ to: instant })}`)).status).toBe(200)
+    }
     const security = await events({ category: "security", from: "2000-01-01", to: "2999-01-01" })
     expect(security.events.every((event) => event.category === "security")).toBe(true)
   })

@@ -44,7 +44,7 @@ const createSite = async (code: string, limit: number | null = null, period: "mo
   expect(response.status).toBe(201)
   return ((await response.json()) as { site: SiteJson }).site
 }
-const send = (siteId: string, measurements: ReadonlyArray<Record<string, unknown>>, client: ApiClient = api) =>
+const send = (siteId: string, measurements: ReadonlyArray<unknown>, client: ApiClient = api) =>
   client.post(`/v1/sites/${siteId}/measurements`, { measurements })
 const ingest = async (siteId: string, measurements: ReadonlyArray<Record<string, unknown>>) => {
   const response = await send(siteId, measurements)
@@ -105,6 +105,21 @@ describe("sites", () => {
     expect(response.status).toBe(400)
     const paths = ((await response.json()) as { error: { details: Array<{ path: string }> } }).error.details.map((d) => d.path)
     expect(new Set(paths)).toEqual(new Set(["code", "name", "country", "emission_limit_kg_co2e", "limit_period"]))
+  })
+
+  test("a country code is read whatever its case and the spaces around it, in Latin letters only", async () => {
+    const response = await api.post("/v1/sites", { code: "COUNTRY-1", name: "Padded", country: " gb", limit_period: "month" })
+    expect(response.status).toBe(201)
+    const site = ((await response.json()) as { site: SiteJson & { country: string } }).site
+    expect(site.country).toBe("GB")
+    const patched = await api.patch(`/v1/sites/${site.id}`, { country: "sg\n" })
+    expect(patched.status).toBe(200)
+    expect(((await patched.json()) as { site: { country: string } }).site.country).toBe("SG")
+    // A dotless ı upper-cases to I: "ıt" is not Italy's code.
+    for (const country of ["\u0131t", "G B", "GBR", ""]) {
+      const refused = await api.patch(`/v1/sites/${site.id}`, { country })
+      expect({ country, status: refused.status }).toEqual({ country, status: 400 })
+    }
   })
 
   test("PATCH changes the fields given, removes a limit with null, and answers 404 for an unknown or malformed id", async () => {
@@ -223,6 +238,33 @@ describe("measurement ingest", () => {
     expect(await storedTotals(site.id)).toEqual({})
   })
 
+  test("each problem is named once, in words a caller reads, never the server's schema", async () => {
+    const site = await createSite("INVALID-2")
+    const response = await send(site.id, [null, "x", [1], { ...co2(3, 1), device_id: "" }, { ...co2(4, 1), method: null }])
+    expect(response.status).toBe(400)
+    const details = ((await response.json()) as { error: { details: Array<{ index: number; field: string | null; path: string; message: string }> } }).error.details
+    expect(details).toEqual([
+      { index: 0, field: null, path: "measurements.0", message: "must be an object" },
+      { index: 1, field: null, path: "measurements.1", message: "must be an object" },
+      { index: 2, field: null, path: "measurements.2", message: "must be an object" },
+      { index: 3, field: "device_id", path: "measurements.3.device_id", message: "is empty" },
+      { index: 4, field: "method", path: "measurements.4.method", message: "Expected string" },
+    ])
+    const site2 = await api.post("/v1/sites", null)
+    expect(site2.status).toBe(400)
+    expect(JSON.stringify(await site2.json())).not.toContain("readonly")
+  })
+
+  test("a batch of 1000 bad items names every one of them", async () => {
+    const site = await createSite("INVALID-3")
+    const bad = Array.from({ length: 1000 }, () => ({ timestamp: "yesterday", gas: "", quantity: -1, unit: "lb", device_id: "", method: 5 }))
+    const response = await send(site.id, bad)
+    expect(response.status).toBe(400)
+    const details = ((await response.json()) as { error: { details: Array<{ index: number }> } }).error.details
+    expect(new Set(details.map((d) => d.index)).size).toBe(1000)
+    expect(details).toHaveLength(6000)
+  })
+
   test("a date or time the calendar does not have is refused, not moved to the next day", async () => {
     const site = await createSite("CAL-1")
     for (const timestamp of ["2025-02-29T10:00:00Z", "2026-11-31T10:00:00Z", "2026-01-01T24:00:00Z", "2026-01-01T10:60:00Z", "2026-13-01T10:00:00Z", "2026-01-00T10:00:00Z", "2026-01-01T10:00:00+24:00"]) {
@@ -326,6 +368,21 @@ describe("limits and alerts", () => {
   const alertsOf = (siteId: string) => sql`SELECT period, threshold FROM site_alerts WHERE site_id = ${siteId} ORDER BY threshold`
   const eventsOf = (siteId: string) =>
     sql`SELECT action, details FROM audit_events WHERE action IN ('site_limit_warning', 'site_limit_exceeded') AND object_id = ${siteId} ORDER BY action`
+
+  test("a site's id written in capitals names the same site, and every event and alert records it in one form", async () => {
+    const site = await createSite("CAPITALS-1", 10)
+    const shouted = site.id.toUpperCase()
+    expect((await send(site.id, [co2(1, 9)])).status).toBe(200)
+    expect((await send(shouted, [co2(2, 0.5)])).status).toBe(200)
+    expect((await api.patch(`/v1/sites/${shouted}`, { emission_limit_kg_co2e: 8 })).status).toBe(200)
+    expect((await api.get(`/v1/sites/${shouted}`)).status).toBe(200)
+    const events = await sql`SELECT action, object_id FROM audit_events WHERE lower(object_id) = ${site.id} ORDER BY seq`
+    expect(events.map((e: { action: string }) => e.action).sort()).toEqual([
+      "measurements_recorded", "measurements_recorded", "site_created", "site_limit_exceeded", "site_limit_warning", "site_updated",
+    ])
+    expect(events.every((e: { object_id: string }) => e.object_id === site.id)).toBe(true)
+    expect((await alertsOf(site.id)).map((a: { threshold: number }) => a.threshold)).toEqual([80, 100])
+  })
 
   test("crossing 80% and then 100% raises one alert each, recorded as business events; retries raise nothing more", async () => {
     const site = await createSite("LIMIT-1", 1000)
@@ -441,6 +498,14 @@ describe("API keys", () => {
     expect(event.actor_service).toMatch(/^api-key:/)
     // The site's id in capitals is the same site.
     expect((await withKey(mine.id.toUpperCase())).status).toBe(200)
+  })
+
+  test("a key revoked by its id in capitals is recorded by its id as stored", async () => {
+    const created = await admin.post("/v1/admin/api-keys", { name: "shouted", scopes: ["measurements:write"] })
+    const { api_key } = (await created.json()) as { api_key: { id: string } }
+    expect((await admin.delete(`/v1/admin/api-keys/${api_key.id.toUpperCase()}`)).status).toBe(204)
+    const [event] = await sql`SELECT object_id FROM audit_events WHERE action = 'api_key_revoked' AND lower(object_id) = ${api_key.id}`
+    expect(event.object_id).toBe(api_key.id)
   })
 
   test("a key is marked used on its first call and again once the mark is a minute old, not on every call", async () => {

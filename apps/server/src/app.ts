@@ -36,9 +36,9 @@ import { BLOB_ROUTE } from "@scopeline/storage/LocalBlobStore"
 const isApiPath = (request: Request) => pathOf(request).startsWith("/v1/") || pathOf(request).startsWith(BLOB_ROUTE)
 
 /** An error answer in the request's kind: `{error:{code,message}}` under /v1, a short plain page elsewhere. */
-const plainError = (request: Request, status: number, code: string, title: string, message: string): Response =>
+const plainError = (request: Request, status: number, code: string, title: string, message: string, details?: unknown): Response =>
   isApiPath(request)
-    ? json(errorBody(code, message), status)
+    ? json(errorBody(code, message, details), status)
     : new Response(`<!doctype html><title>${title}</title><h1>${title}</h1><p>${message}</p>`, {
         status,
         headers: { "content-type": "text/html; charset=utf-8" },
@@ -59,24 +59,42 @@ const unparsableAddress = (request: Request): Response =>
 const declaredTooLarge = (request: Request): boolean =>
   !pathOf(request).startsWith(BLOB_ROUTE) && Number(request.headers.get("content-length") ?? "0") > MAX_BODY_BYTES
 
+// A UUID in a path names one thing whatever its case, and the id recorded for it (the audit log's
+// object, an alert's key, a webhook's payload) must be one text too, as PostgreSQL writes it.
+const UUID_SEGMENT = /\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?=\/|$)/gi
+
+/** The request with the UUIDs of its path in lower case (the same request when they already are). */
+const withCanonicalIds = (request: Request): Request => {
+  const path = pathOf(request)
+  // The blob endpoint's paths are signed as they were issued.
+  if (!/[A-F]/.test(path) || path.startsWith(BLOB_ROUTE)) return request
+  const canonical = path.replace(UUID_SEGMENT, (segment) => segment.toLowerCase())
+  if (canonical === path) return request
+  const url = new URL(request.url)
+  url.pathname = canonical
+  return new Request(url, request)
+}
+
 /**
  * The server's fetch handler around the app: the only code that sees every request and every
  * response (Elysia's hooks skip some, such as its own 404 and early answers from `onRequest`), so
- * the Host check, the body limit, the client address and the security headers live here, once.
+ * the Host check, the body limit, the ids' case, the client address and the security headers live
+ * here, once.
  */
 export const makeFetch =
   (
     app: { readonly handle: (request: Request) => Promise<Response> },
     options: { readonly trustProxy: boolean; readonly logDefect?: (error: unknown) => void },
   ) =>
-  async (request: Request, server: Server<undefined>): Promise<Response> => {
-    if (!URL.canParse(request.url)) return withSecurityHeaders(request, unparsableAddress(request))
+  async (received: Request, server: Server<undefined>): Promise<Response> => {
+    if (!URL.canParse(received.url)) return withSecurityHeaders(received, unparsableAddress(received))
+    const request = withCanonicalIds(received)
     if (declaredTooLarge(request)) {
       const message = `The request body is larger than ${MAX_BODY_BYTES / 1024} KiB.`
-      return withSecurityHeaders(request, plainError(request, 413, "payload_too_large", "Request too large", message))
+      return withSecurityHeaders(request, plainError(request, 413, "payload_too_large", "Request too large", message, { max_bytes: MAX_BODY_BYTES }))
     }
     try {
-      rememberClientAddress(request, server.requestIP(request)?.address, options.trustProxy)
+      rememberClientAddress(request, server.requestIP(received)?.address, options.trustProxy)
       return withSecurityHeaders(request, await app.handle(request))
     } catch (error) {
       // Left to Bun, an escaped error is a text/plain "Something went wrong!" without our headers.

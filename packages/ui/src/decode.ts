@@ -2,14 +2,26 @@ import { BadRequest, PayloadTooLarge } from "./ApiError.ts"
 import { Effect, ParseResult, Schema } from "effect"
 
 /**
- * The problems of a failed decode as users should read them: never the value itself (it may be a
- * password, or 1 MB long), and without the "Expected undefined" that an optional field's union adds
- * next to the real problem of the same field.
+ * A problem's message without the value (it may be a password, or 1 MB long) and without the
+ * server's own schema: a mismatch of a whole object or list spells out every field's type, patterns
+ * included, where the caller needs only to know what kind of value was wanted.
  */
-const problemsOf = (error: ParseResult.ParseError) => {
+const readableMessage = (message: string) => {
+  const text = message.replace(/, actual [\s\S]*$/, "")
+  if (text.startsWith("Expected {")) return "must be an object"
+  if (/^Expected (ReadonlyArray|Array)</.test(text)) return "must be an array"
+  return text.length > 200 ? "is not of the expected type" : text
+}
+
+/**
+ * The problems of a failed decode as users should read them (`readableMessage`), without the
+ * "Expected undefined" that an optional field's union adds next to the real problem of the same field.
+ * `path` is the field's path, dot-separated, "" for the value itself.
+ */
+export const readableProblems = (error: ParseResult.ParseError): Array<{ readonly path: string; readonly message: string }> => {
   const issues = ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => ({
     path: issue.path.join("."),
-    message: issue.message.replace(/, actual [\s\S]*$/, ""),
+    message: readableMessage(issue.message),
   }))
   return issues.filter(
     (issue) =>
@@ -23,7 +35,7 @@ export const decodeInput =
   <A, I>(schema: Schema.Schema<A, I>, what: string) =>
   (input: unknown) =>
     Schema.decodeUnknown(schema, { errors: "all", onExcessProperty: "ignore" })(input).pipe(
-      Effect.mapError((error) => new BadRequest({ message: `The ${what} is invalid.`, details: problemsOf(error) })),
+      Effect.mapError((error) => new BadRequest({ message: `The ${what} is invalid.`, details: readableProblems(error) })),
     )
 
 /** Query parameters as an object; empty values (a form's "any" choice) count as absent. */
