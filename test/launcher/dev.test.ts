@@ -100,6 +100,31 @@ describe("bun run dev", () => {
     expect(await second.child.exited).toBe(0)
   }, 90_000)
 
+  test("a second launcher on a DATA_DIR in use stops with one line and leaves the running one's database alone", async () => {
+    const first = await start()
+    const running = postgresPid()!
+    try {
+      const others = { PORT: String(await freePort()), EMBEDDED_PG_PORT: String(await freePort()), MATCHER_PORT: String(await freePort()) }
+      const second = Bun.spawn(["bun", "scripts/dev.ts"], {
+        cwd: repositoryRoot,
+        env: launcherEnv({ ...settings, ...others, LOG_LEVEL: "Info" }),
+        stdout: "pipe",
+        stderr: "pipe",
+      })
+      const [code, stdout, stderr] = await Promise.all([second.exited, new Response(second.stdout).text(), new Response(second.stderr).text()])
+      expect(code).toBe(1)
+      expect(stdout).toBe("")
+      expect(stderr.trim().split("\n")).toHaveLength(1)
+      expect(stderr).toStartWith(`DATA_DIR: ${dataDir} is in use by another Scopeline run (process ${first.child.pid})`)
+      expect(alive(running)).toBe(true)
+      expect((await login()).status).toBe(200)
+    } finally {
+      first.child.kill("SIGINT")
+      await first.child.exited
+    }
+    expect(await until(() => !alive(running))).toBe(true)
+  }, 90_000)
+
   test("a busy embedded PostgreSQL port stops the launcher with one line naming EMBEDDED_PG_PORT", async () => {
     const squatter = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } })
     // A fresh 0700 DATA_DIR at the default log level: nothing else (such as where the data would be

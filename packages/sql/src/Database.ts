@@ -29,6 +29,13 @@ export const startConfiguredEmbeddedPostgres = (config: Pick<AppConfig, "dataDir
         }),
       ),
     ),
+    Effect.catchTag("EmbeddedPostgresInUse", ({ launcherPid }) =>
+      Effect.fail(
+        new StartupError({
+          message: `DATA_DIR: ${config.dataDir} is in use by another Scopeline run (process ${launcherPid}); stop that run, or set DATA_DIR to another folder`,
+        }),
+      ),
+    ),
   )
 
 /**

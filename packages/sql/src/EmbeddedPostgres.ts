@@ -1,5 +1,5 @@
 import { Data, Duration, Effect, Schedule } from "effect"
-import { chownSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs"
+import { chownSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
 import { type OsUser, postgresOsUser, reachableBinaries, reachableDataDir } from "./PostgresPlacement.ts"
 
@@ -13,6 +13,16 @@ export class EmbeddedPostgresPortInUse extends Data.TaggedError("EmbeddedPostgre
 }> {
   override get message() {
     return `port ${this.port} is already in use`
+  }
+}
+
+/** The data directory's PostgreSQL belongs to a run that is still going (its launcher is alive). */
+export class EmbeddedPostgresInUse extends Data.TaggedError("EmbeddedPostgresInUse")<{
+  readonly databaseDir: string
+  readonly launcherPid: number
+}> {
+  override get message() {
+    return `the PostgreSQL in ${this.databaseDir} belongs to a run that is still going (process ${this.launcherPid})`
   }
 }
 
@@ -70,12 +80,56 @@ const lastLines = (file: string, count: number): Array<string> =>
  * directory locked, and the next start would fail. Stop it first: a fast shutdown (SIGINT) is safe
  * and leaves the data consistent.
  */
-const stopLeftoverServer = (dataDir: string) =>
+/** When a process started, in clock ticks since boot (/proc/<pid>/stat): a pid alone may have been reused. */
+const startTimeOf = (pid: number): string | undefined => {
+  try {
+    // The command name, in parentheses, may hold spaces: the fields are counted after its ")".
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Who started the data directory's PostgreSQL: the launcher's pid and start time, in a file beside
+ * the directory, so a second start can tell a server left by a run that died (stopped and started
+ * again) from one a live run is using (left alone: stopping it would pull the database from under
+ * that run's apps).
+ */
+const launcherFile = (databaseDir: string) => `${databaseDir}.launcher`
+const markLauncher = (databaseDir: string) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const mark = JSON.stringify({ pid: process.pid, started: startTimeOf(process.pid) ?? null })
+      writeFileSync(launcherFile(databaseDir), mark)
+      return mark
+    }),
+    (mark) =>
+      Effect.sync(() => {
+        // Only our own mark: a later run may have replaced it.
+        if (existsSync(launcherFile(databaseDir)) && readFileSync(launcherFile(databaseDir), "utf8") === mark) rmSync(launcherFile(databaseDir))
+      }),
+  )
+const liveLauncherOf = (databaseDir: string): number | undefined => {
+  if (!existsSync(launcherFile(databaseDir))) return undefined
+  try {
+    const { pid, started } = JSON.parse(readFileSync(launcherFile(databaseDir), "utf8")) as { pid: number; started: string | null }
+    if (pid === process.pid || !isAlive(pid)) return undefined
+    return started === null || startTimeOf(pid) === started ? pid : undefined
+  } catch {
+    return undefined
+  }
+}
+
+const stopLeftoverServer = (databaseDir: string) =>
   Effect.gen(function* () {
-    const pid = readPidFile(dataDir)?.pid
+    const pid = readPidFile(databaseDir)?.pid
     if (pid === undefined || !Number.isFinite(pid) || !isAlive(pid)) return
+    const launcherPid = liveLauncherOf(databaseDir)
+    if (launcherPid !== undefined) return yield* new EmbeddedPostgresInUse({ databaseDir, launcherPid })
     yield* Effect.logWarning("stopping a PostgreSQL server left running by an earlier run").pipe(
-      Effect.annotateLogs({ pid, dataDir }),
+      Effect.annotateLogs({ pid, dataDir: databaseDir }),
     )
     process.kill(pid, "SIGINT")
     yield* Effect.suspend(() => (isAlive(pid) ? Effect.fail("still running" as const) : Effect.void)).pipe(
@@ -214,6 +268,7 @@ export const startEmbeddedPostgres = Effect.fn("startEmbeddedPostgres")(function
   const user = yield* postgresOsUser
   const binaries = yield* reachableBinaries(user)
   const dataDir = yield* reachableDataDir(databaseDir, user)
+  yield* markLauncher(databaseDir)
   if (!existsSync(join(dataDir, "PG_VERSION"))) yield* initialise(binaries, dataDir, user)
   yield* Effect.addFinalizer(() =>
     options.persistent
