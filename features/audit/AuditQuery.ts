@@ -1,8 +1,15 @@
-import { Category, EventCursor, type EventFilter } from "@scopeline/events"
+import { allActions, Category, EventCursor, type EventFilter } from "@scopeline/events"
 import { QueryInt } from "@scopeline/ui/decode"
 import { Schema } from "effect"
 
-const Id = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200), Schema.pattern(/^[\w.:@-]+$/, { message: () => "is not an id" }))
+const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+// An object's id as the log records it: a UUID in lower case, as PostgreSQL writes it, whatever case was pasted.
+const Id = Schema.String.pipe(
+  Schema.minLength(1),
+  Schema.maxLength(200),
+  Schema.pattern(/^[\w.:@-]+$/, { message: () => "is not an id" }),
+  Schema.transform(Schema.String, { strict: true, decode: (id) => (UUID_SHAPE.test(id) ? id.toLowerCase() : id), encode: (id) => id }),
+)
 const Instant = Schema.String.pipe(
   Schema.pattern(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?)?$/, {
     message: () => "must be an ISO 8601 date or date-time (2026-01-31, 2026-01-31T12:00:00Z)",
@@ -22,7 +29,13 @@ const Instant = Schema.String.pipe(
 /** The query of GET /v1/admin/audit-events and of the /admin/audit page's filters. */
 export const AuditEventsQuery = Schema.Struct({
   category: Schema.optional(Category),
-  action: Schema.optional(Schema.String.pipe(Schema.pattern(/^[a-z][a-z0-9_]{0,63}$/, { message: () => "is not an action name" }))),
+  action: Schema.optional(
+    Schema.String.pipe(
+      Schema.pattern(/^[a-z][a-z0-9_]{0,63}$/, { message: () => "is not an action name" }),
+      // A misspelt action would find nothing and look like an empty log.
+      Schema.filter((action) => (allActions as ReadonlyArray<string>).includes(action) || "is not an action the log records (docs/audit.md lists them)"),
+    ),
+  ),
   actor_id: Schema.optional(Schema.UUID),
   object_id: Schema.optional(Id),
   correlation_id: Schema.optional(Id),
@@ -30,7 +43,11 @@ export const AuditEventsQuery = Schema.Struct({
   to: Schema.optional(Instant),
   limit: Schema.optionalWith(QueryInt.pipe(Schema.between(1, 200)), { default: () => 50 }),
   cursor: Schema.optional(EventCursor),
-})
+}).pipe(
+  Schema.filter((query) =>
+    query.from === undefined || query.to === undefined || query.from.getTime() <= query.to.getTime() || { path: ["to"], message: "is before from" },
+  ),
+)
 export type AuditEventsQuery = typeof AuditEventsQuery.Type
 
 export const filterOf = (query: AuditEventsQuery): EventFilter => ({

@@ -23,11 +23,17 @@ export const ExportFilters = Schema.Struct({
 })
 export type ExportFilters = typeof ExportFilters.Type
 
+/** A requested period's ends in order (`from` and `to` are YYYY-MM-DD, so their text sorts as their days). */
+export const periodInOrder = (filters: { readonly from?: string | undefined; readonly to?: string | undefined }) =>
+  filters.from === undefined || filters.to === undefined || filters.from <= filters.to ||
+  { path: ["to"], message: "is before from: the period ends before it starts" }
+
 /** POST /v1/exports: the body, and the Export button's form (the same fields, flattened). */
 export const ExportRequestBody = Schema.Struct({
   format: ExportFormat,
   kind: ExportKind,
-  filters: Schema.optionalWith(ExportFilters, { default: () => ({}) }),
+  // Checked on request only: an export already stored is read back whatever it asked for.
+  filters: Schema.optionalWith(ExportFilters.pipe(Schema.filter(periodInOrder)), { default: () => ({}) }),
 })
 export type ExportRequestBody = typeof ExportRequestBody.Type
 

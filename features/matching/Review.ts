@@ -92,7 +92,9 @@ const ratiosFor = (activityUnit: Unit, rawUnits: ReadonlyArray<string>, factor: 
 
 /** `after` of the review queue, as clients echo it: base64url of [kg, key]. */
 export const encodeQueueCursor = (key: QueueKey): string => Buffer.from(JSON.stringify([key.kg, key.key]), "utf8").toString("base64url")
-const QueueCursorJson = Schema.parseJson(Schema.Tuple(Schema.String.pipe(Schema.pattern(/^-?\d+(\.\d+)?$/)), Schema.String))
+// A key is a normalised description and unit: never a NUL (which PostgreSQL's text refuses) nor longer than a description can make it.
+const CursorKey = Schema.String.pipe(Schema.maxLength(2000), Schema.filter((key) => !key.includes("\u0000")))
+const QueueCursorJson = Schema.parseJson(Schema.Tuple(Schema.String.pipe(Schema.maxLength(40), Schema.pattern(/^-?\d+(\.\d+)?$/)), CursorKey))
 export const decodeQueueCursor = (text: string): Option.Option<QueueKey> =>
   /^[\w-]+$/.test(text)
     ? Option.map(Schema.decodeUnknownOption(QueueCursorJson)(Buffer.from(text, "base64url").toString("utf8")), ([kg, key]) => ({ kg, key }))

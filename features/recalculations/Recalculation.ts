@@ -17,8 +17,9 @@ export const UNMAPPED_REASONS: ReadonlyArray<UnmappedReason> = UnmappedReason.li
 
 /** `POST /v1/recalculations`: restate the calculated activities (of one upload, or all) on `factor_set`. */
 export const RecalculationRequest = Schema.Struct({
-  factor_set: FactorSetId.annotations({ description: "the target set, `SOURCE:YEAR` (GET /v1/factor-sets)" }),
-  upload_id: Schema.optional(Schema.UUID.annotations({ description: "only this upload's activities; all when absent" })),
+  // Descriptions on the fields, not their types: a type's description becomes its failure message.
+  factor_set: Schema.propertySignature(FactorSetId).annotations({ description: "the target set, `SOURCE:YEAR` (GET /v1/factor-sets)" }),
+  upload_id: Schema.optional(Schema.UUID).annotations({ description: "only this upload's activities; all when absent" }),
   preview: Schema.optionalWith(Schema.Boolean, { default: () => false }).annotations({
     description: "compute the restatement without changing any activity",
   }),

@@ -26,6 +26,7 @@ for (const [network, prefix] of [
   ["172.16.0.0", 12],
   ["192.0.0.0", 24],
   ["192.0.2.0", 24], // documentation (TEST-NET-1, -2, -3)
+  ["192.88.99.0", 24], // the 6to4 relays' anycast
   ["192.168.0.0", 16],
   ["198.18.0.0", 15],
   ["198.51.100.0", 24],
@@ -36,15 +37,14 @@ for (const [network, prefix] of [
   notPublic.addSubnet(network, prefix, "ipv4")
 }
 for (const [network, prefix] of [
-  ["::", 128],
-  // Forms that carry an IPv4 address, which a gateway or relay may reach on the host's behalf:
-  // IPv4-compatible (::a.b.c.d, deprecated; ::1 is judged as loopback first), NAT64, 6to4, Teredo.
+  // The unspecified address and the deprecated IPv4-compatible form (::a.b.c.d); ::1 is judged as
+  // loopback first. Forms that carry an IPv4 address a gateway reaches are judged by that address
+  // (embeddedIpv4), except those whose embedding this server cannot know: local-use NAT64 and Teredo.
   ["::", 96],
-  ["64:ff9b::", 96],
   ["64:ff9b:1::", 48],
-  ["2002::", 16],
   ["2001::", 32],
   ["2001:db8::", 32], // documentation
+  ["3fff::", 20], // documentation
   ["100::", 64], // discard-only
   ["fc00::", 7], // unique local
   ["fe80::", 10], // link-local
@@ -56,11 +56,42 @@ for (const [network, prefix] of [
 
 const familyOf = (address: string) => (isIP(address) === 6 ? "ipv6" : "ipv4")
 
+/** The eight 16-bit groups of an IPv6 address (a dotted IPv4 at its end is its last two). */
+const groupsOf = (address: string): ReadonlyArray<number> | undefined => {
+  let text = address.toLowerCase()
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text)
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number]
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`
+  }
+  const [head = "", tail] = text.split("::")
+  const before = head === "" ? [] : head.split(":")
+  const after = tail === undefined || tail === "" ? [] : tail.split(":")
+  const groups = tail === undefined ? before : [...before, ...Array<string>(8 - before.length - after.length).fill("0"), ...after]
+  return groups.length === 8 ? groups.map((group) => Number.parseInt(group, 16)) : undefined
+}
+
+/**
+ * The IPv4 address an IPv6 address stands for, in the forms whose embedding is fixed: IPv4-mapped
+ * (::ffff:a.b.c.d) and -translated (::ffff:0:a.b.c.d), the well-known NAT64 prefix (64:ff9b::/96,
+ * which DNS64 answers with for every IPv4-only host) and 6to4 (2002:AABB:CCDD::/48).
+ */
+export const embeddedIpv4 = (address: string): string | undefined => {
+  if (isIP(address) !== 6) return undefined
+  const g = groupsOf(address)
+  if (g === undefined) return undefined
+  const ipv4 = (high: number, low: number) => `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`
+  const zeros = (from: number, to: number) => g.slice(from, to).every((group) => group === 0)
+  if (zeros(0, 5) && g[5] === 0xffff) return ipv4(g[6]!, g[7]!)
+  if (zeros(0, 4) && g[4] === 0xffff && g[5] === 0) return ipv4(g[6]!, g[7]!)
+  if (g[0] === 0x64 && g[1] === 0xff9b && zeros(2, 6)) return ipv4(g[6]!, g[7]!)
+  if (g[0] === 0x2002) return ipv4(g[1]!, g[2]!)
+  return undefined
+}
+
 /** Why `address` may not be reached under `targets`, if it may not. */
 export const refusalOf = (address: string, targets: "public" | "public_and_loopback"): string | undefined => {
-  // IPv4-mapped IPv6 (::ffff:10.0.0.1) is judged as the IPv4 address it carries.
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1]
-  const plain = mapped ?? address
+  const plain = embeddedIpv4(address) ?? address
   const family = familyOf(plain)
   if (loopback.check(plain, family)) return targets === "public" ? "a loopback address" : undefined
   if (notPublic.check(plain, family)) return "a private, link-local or reserved address"
@@ -79,6 +110,10 @@ export const checkTarget = (url: string) =>
     const parsed = URL.canParse(url) ? new URL(url) : undefined
     if (parsed === undefined || (parsed.protocol !== "https:" && parsed.protocol !== "http:") || parsed.username !== "" || parsed.password !== "") {
       return yield* new WebhookTargetRefused({ message: "The webhook URL must be an http:// or https:// address without credentials.", details: { field: "url" } })
+    }
+    // The parsed form is what is stored: percent-encoding and punycode can make it longer than the text sent.
+    if (parsed.href.length > 2000) {
+      return yield* new WebhookTargetRefused({ message: "The webhook URL is longer than 2,000 characters.", details: { field: "url" } })
     }
     const host = parsed.hostname.replace(/^\[|\]$/g, "")
     const addresses =

@@ -151,21 +151,22 @@ export class Webhooks extends Effect.Service<Webhooks>()("scopeline/Webhooks", {
 
     /** "Send test": one `webhook.test` delivery to this webhook, whatever it subscribes to. */
     const sendTest = Effect.fn("Webhooks.sendTest")(function* (by: Principal, id: WebhookId) {
-      const exists = yield* sql`SELECT 1 FROM webhooks WHERE id = ${id} AND deleted_at IS NULL`.pipe(Effect.orDie)
-      if (exists.length === 0) return yield* new WebhookNotFound({ message: "There is no webhook with this id." })
+      const notFound = new WebhookNotFound({ message: "There is no webhook with this id." })
       const [delivery] = yield* sql.withTransaction(
         Effect.gen(function* () {
           const queued = yield* publish({ type: "webhook.test", key: `test:${crypto.randomUUID()}`, payload: { message: "A test delivery from Scopeline.", requested_by: by.userId } }, id)
+          // Nothing queued: the webhook does not exist, or was deleted a moment ago.
+          if (queued.length === 0) return yield* notFound
           yield* audit.record({
             category: "security",
             action: "webhook_test_sent",
             actor: { userId: by.userId, role: by.role },
             object: { type: "webhook", id },
-            details: { delivery_id: queued[0] ?? null },
+            details: { delivery_id: queued[0] },
           })
           return queued
         }),
-      ).pipe(Effect.orDie)
+      ).pipe(Effect.catchTag("SqlError", Effect.die))
       return delivery!
     })
 

@@ -200,6 +200,10 @@ describe("reading the log", () => {
       const response = await admin.get(`/v1/admin/audit-events?${new URLSearchParams({ from: instant })}`)
       expect({ instant, status: response.status }).toEqual({ instant, status: 400 })
     }
+    // A period that ends before it starts, or an action the log never records, would look like an empty log.
+    expect((await admin.get("/v1/admin/audit-events?from=2026-03-01&to=2026-01-01")).status).toBe(400)
+    expect((await admin.get("/v1/admin/audit-events?action=bogus")).status).toBe(400)
+    expect((await admin.get("/v1/admin/audit-events?action=site_created")).status).toBe(200)
     for (const instant of ["2024-02-29", "2026-01-31T23:59:59.5Z", "2026-01-31T12:00+01:00"]) {
       expect((await admin.get(`/v1/admin/audit-events?${new URLSearchParams({ to: instant })}`)).status).toBe(200)
     }

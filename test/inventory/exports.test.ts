@@ -176,6 +176,12 @@ describe("who sees an export", () => {
     expect((await viewer.get(`/v1/exports/${id}`)).status).toBe(404)
     expect((await viewer.get("/v1/exports/not-an-id")).status).toBe(404)
     expect((await accountant.post("/v1/exports", { format: "pdf", kind: "activities" })).status).toBe(400)
+    const backwards = await accountant.post("/v1/exports", { format: "csv", kind: "inventory", filters: { from: "2024-03-01", to: "2024-01-01" } })
+    expect(backwards.status).toBe(400)
+    expect(((await backwards.json()) as { error: { details: Array<{ path: string }> } }).error.details.map((d) => d.path)).toEqual(["filters.to"])
+    const filtersNull = await accountant.post("/v1/exports", { format: "csv", kind: "inventory", filters: null })
+    expect(filtersNull.status).toBe(400)
+    expect(JSON.stringify(await filtersNull.json())).not.toMatch(/Brand|readonly/)
     expect((await fetch(`${server.url}/v1/exports/${id}`)).status).toBe(401)
     const mine = (await (await accountant.get("/v1/exports")).json()) as { exports: Array<{ id: string }> }
     expect(mine.exports.map((e) => e.id)).toContain(id)

@@ -449,7 +449,10 @@ describe("who may, and what is refused", () => {
     for (const bad of [{ factor_set: "DESNZ-2024" }, {}, { factor_set: "DESNZ:2024", preview: "yes" }, { factor_set: "DESNZ:2024", upload_id: "abc" }]) {
       const response = await accountant.post("/v1/recalculations", bad)
       expect(response.status).toBe(400)
-      expect(((await response.json()) as { error: { code: string } }).error.code).toBe("bad_request")
+      const error = ((await response.json()) as { error: { code: string; details: Array<{ message: string }> } }).error
+      expect(error.code).toBe("bad_request")
+      // A field's description (for the API's documentation) is not its failure message.
+      expect(JSON.stringify(error.details)).not.toMatch(/only this upload|the target set/)
     }
     const notJson = await fetch(`${server.url}/v1/recalculations`, { method: "POST", headers: { authorization: `Bearer ${accountant.jwt}` }, body: "{" })
     expect(notJson.status).toBe(400)

@@ -169,6 +169,11 @@ describe("the review queue", () => {
     } while (cursor !== null)
     expect(seen).toEqual(whole)
     expect((await accountant.get("/v1/review?cursor=not-a-cursor")).status).toBe(400)
+    // Well-formed JSON that this server never issued: a NUL in the key would fail PostgreSQL as a 500.
+    for (const forged of [["-1", "\u0000"], ["1".repeat(50), "x"], ["1", "k".repeat(3000)]]) {
+      const cursor = Buffer.from(JSON.stringify(forged)).toString("base64url")
+      expect({ forged, status: (await accountant.get(`/v1/review?cursor=${cursor}`)).status }).toEqual({ forged, status: 400 })
+    }
   })
 })
 

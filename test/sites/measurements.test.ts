@@ -103,9 +103,45 @@ describe("sites", () => {
   test("refuses an invalid site with each problem named", async () => {
     const response = await api.post("/v1/sites", { code: "bad code", name: "", country: "XX", emission_limit_kg_co2e: -1, limit_period: "week" })
     expect(response.status).toBe(400)
-    const paths = ((await response.json()) as { error: { details: Array<{ path: string }> } }).error.details.map((d) => d.path)
-    expect(new Set(paths)).toEqual(new Set(["code", "name", "country", "emission_limit_kg_co2e", "limit_period"]))
+    const details = ((await response.json()) as { error: { details: Array<{ path: string; message: string }> } }).error.details
+    expect(new Set(details.map((d) => d.path))).toEqual(new Set(["code", "name", "country", "emission_limit_kg_co2e", "limit_period"]))
+    // Once each: not the nullable limit's "Expected null" beside its problem, not one line per allowed period.
+    expect(details.filter((d) => d.path === "emission_limit_kg_co2e")).toEqual([{ path: "emission_limit_kg_co2e", message: "must be more than 0" }])
+    expect(details.filter((d) => d.path === "limit_period")).toEqual([{ path: "limit_period", message: 'must be one of "month", "year"' }])
   })
+
+  test("a body trickled past 1 MiB to a site named in capitals is refused with its 413", async () => {
+    const site = await createSite("TRICKLE-1")
+    // Sent piece by piece, as a slow client would: the limit is met while the body is still arriving.
+    const trickle = (path: string) =>
+      new Promise<string>((resolve) => {
+        let received = ""
+        const timer = setTimeout(() => resolve("no answer"), 15_000)
+        void Bun.connect({
+          hostname: "127.0.0.1",
+          port: new URL(server.url).port === "" ? 80 : Number(new URL(server.url).port),
+          socket: {
+            open: async (socket) => {
+              socket.write(`PATCH ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${api.jwt}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n`)
+              const piece = `${(64 * 1024).toString(16)}\r\n${"a".repeat(64 * 1024)}\r\n`
+              for (let i = 0; i < 40 && received === ""; i++) {
+                socket.write(piece)
+                await Bun.sleep(50)
+              }
+              if (received === "") socket.write("0\r\n\r\n")
+            },
+            data: (_socket, chunk) => void (received += chunk.toString()),
+            close: () => {
+              clearTimeout(timer)
+              resolve(received.split("\r\n")[0] ?? "")
+            },
+            error: () => undefined,
+          },
+        })
+      })
+    expect(await trickle(`/v1/sites/${site.id}`)).toBe("HTTP/1.1 413 Payload Too Large")
+    expect(await trickle(`/v1/sites/${site.id.toUpperCase()}`)).toBe("HTTP/1.1 413 Payload Too Large")
+  }, 60_000)
 
   test("a country code is read whatever its case and the spaces around it, in Latin letters only", async () => {
     const response = await api.post("/v1/sites", { code: "COUNTRY-1", name: "Padded", country: " gb", limit_period: "month" })
@@ -381,6 +417,9 @@ describe("limits and alerts", () => {
       "measurements_recorded", "measurements_recorded", "site_created", "site_limit_exceeded", "site_limit_warning", "site_updated",
     ])
     expect(events.every((e: { object_id: string }) => e.object_id === site.id)).toBe(true)
+    // The log's filter finds them by the id in either case.
+    const filtered = (await (await admin.get(`/v1/admin/audit-events?object_id=${shouted}`)).json()) as { events: Array<unknown> }
+    expect(filtered.events).toHaveLength(events.length)
     expect((await alertsOf(site.id)).map((a: { threshold: number }) => a.threshold)).toEqual([80, 100])
   })
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { SQL } from "bun"
 import { type ApiClient, apiClient, uploadFile } from "../support/api.ts"
 import { seedDemo } from "../support/seed.ts"
+import { csrfTokenFor } from "@scopeline/ui/session"
 import { startServer, type TestServer } from "../support/server.ts"
 
 let server: TestServer
@@ -171,6 +172,25 @@ describe("running the team", () => {
     // Same token, next request: the new role.
     expect((await fetch(`${server.url}/v1/upload/new`, { headers: bearer(person.jwt) })).status).toBe(403)
     expect(((await (await me(person.jwt)).json()) as { role: string }).role).toBe("viewer")
+  })
+
+  test("the team page's form deactivates only on its own value \"false\": any other is refused and changes nothing", async () => {
+    const person = await member("accountant")
+    const token = csrfTokenFor(admin.jwt)
+    const post = (active: string) =>
+      fetch(`${server.url}/admin/users/${person.id}`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { cookie: `scopeline_session=${admin.jwt}; scopeline_csrf=${token}`, "x-csrf-token": token, "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ active }),
+      })
+    for (const active of ["maybe", "1", "FALSE"]) {
+      const refused = await post(active)
+      expect({ active, status: refused.status }).toEqual({ active, status: 400 })
+      expect((await me(person.jwt)).status).toBe(200)
+    }
+    expect((await post("false")).status).toBeLessThan(400)
+    expect((await me(person.jwt)).status).toBe(401)
   })
 
   test("deactivation signs the account out at once and refuses sign-in; reactivation does not revive old sessions", async () => {

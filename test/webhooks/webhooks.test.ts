@@ -85,6 +85,13 @@ describe("webhooks", () => {
     const { delivery: queued } = (await sent.json()) as { delivery: { id: string } }
     const [event] = await db`SELECT category, actor_role, details->>'delivery_id' AS delivery_id FROM audit_events WHERE action = 'webhook_test_sent' AND object_id = ${id}`
     expect(event).toEqual({ category: "security", actor_role: "admin", delivery_id: queued.id })
+    // A webhook that is not there (never was, or deleted) is a 404 and records nothing.
+    const deleted = await hook("/deleted", ["upload.calculated"])
+    expect((await admin.delete(`/v1/admin/webhooks/${deleted.id}`)).status).toBe(204)
+    for (const missing of [deleted.id, crypto.randomUUID()]) {
+      expect((await admin.post(`/v1/admin/webhooks/${missing}/test`)).status).toBe(404)
+      expect(await db`SELECT 1 FROM audit_events WHERE action = 'webhook_test_sent' AND object_id = ${missing}`).toHaveLength(0)
+    }
     await waitFor("the test delivery", () => at("/test").length === 1)
     const [delivery] = at("/test")
     expect(delivery!.headers["x-scopeline-event"]).toBe("webhook.test")
@@ -176,10 +183,15 @@ describe("webhooks", () => {
     expect(refusalOf("fe80::1", "public_and_loopback")).toBe("a private, link-local or reserved address")
     expect(refusalOf("93.184.215.14", "public")).toBeUndefined()
     // IPv6 forms that carry an IPv4 address (here the metadata address), and documentation ranges.
-    for (const address of ["::a9fe:a9fe", "64:ff9b::a9fe:a9fe", "64:ff9b:1::a9fe:a9fe", "2002:a9fe:a9fe::1", "2001:0:a9fe:a9fe::1", "2001:db8::1", "192.0.2.1", "198.51.100.7", "203.0.113.9"]) {
+    const metadata = ["::a9fe:a9fe", "::ffff:a9fe:a9fe", "::ffff:0:a9fe:a9fe", "64:ff9b::a9fe:a9fe", "64:ff9b::169.254.169.254", "64:ff9b:1::a9fe:a9fe", "2002:a9fe:a9fe::1", "2001:0:a9fe:a9fe::1"]
+    for (const address of [...metadata, "2001:db8::1", "3fff::1", "192.0.2.1", "198.51.100.7", "203.0.113.9", "192.88.99.1"]) {
       expect({ address, refusal: refusalOf(address, "public_and_loopback") }).toEqual({ address, refusal: "a private, link-local or reserved address" })
     }
-    expect(refusalOf("2606:4700::6810:84e5", "public")).toBeUndefined()
+    // The same forms carrying a public address are as public as it (DNS64 answers every IPv4-only host so).
+    for (const address of ["2606:4700::6810:84e5", "64:ff9b::5db8:d70e", "64:ff9b::93.184.215.14", "2002:5db8:d70e::1", "::ffff:93.184.215.14"]) {
+      expect({ address, refusal: refusalOf(address, "public") }).toEqual({ address, refusal: undefined })
+    }
+    expect(refusalOf("64:ff9b::7f00:1", "public")).toBe("a loopback address")
 
     const aws = await startServer({ DATABASE_URL: server.databaseUrl, WEBHOOK_TARGETS: "public" })
     try {
@@ -193,6 +205,8 @@ describe("webhooks", () => {
   })
 
   test("a URL is stored as the URL parser reads it, the address that was checked", async () => {
+    const long = await admin.post("/v1/admin/webhooks", { url: `http://127.0.0.1:${receiver.port}/${"é".repeat(700)}`, events: ["job.dead_lettered"] })
+    expect(long.status).toBe(400)
     const cases: ReadonlyArray<readonly [string, string]> = [
       [`HTTP://127.0.0.1:${receiver.port}/up`, `http://127.0.0.1:${receiver.port}/up`],
       [`  Https://LOCALHOST:${receiver.port}`, `https://localhost:${receiver.port}/`],

@@ -72,7 +72,9 @@ const withCanonicalIds = (request: Request): Request => {
   if (canonical === path) return request
   const url = new URL(request.url)
   url.pathname = canonical
-  return new Request(url, request)
+  // From the parts, not `new Request(url, request)`: in Bun a body copied that way cannot be
+  // cancelled, so a body over the limit would never be answered with its 413.
+  return new Request(url, { method: request.method, headers: request.headers, body: request.body, signal: request.signal, duplex: "half" } as RequestInit)
 }
 
 /**

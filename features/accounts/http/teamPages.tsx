@@ -162,7 +162,8 @@ export const teamPages = (respond: Responder<AccountsServices>) => {
             const active = field(form, "active")
             const change = yield* decodeInput(MemberChangeRequest, "change")({
               ...(field(form, "role") === undefined ? {} : { role: field(form, "role") }),
-              ...(active === undefined ? {} : { active: active === "true" }),
+              // Only the form's own two values: anything else is refused by the decode, never read as "false".
+              ...(active === undefined ? {} : { active: active === "true" ? true : active === "false" ? false : active }),
             })
             const member = yield* (yield* Team).change(principal, id, change)
             return {

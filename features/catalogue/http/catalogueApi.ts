@@ -19,7 +19,7 @@ export const FactorSearchParams = Schema.Struct({
   scope: Schema.optional(Text),
   unit: Schema.optional(Text),
   geography: Schema.optional(Text),
-  factor_set: Schema.optional(FactorSetId.annotations({ description: "one factor set (`DESNZ:2023`); without it, only current factors" })),
+  factor_set: Schema.optional(FactorSetId).annotations({ description: "one factor set (`DESNZ:2023`); without it, only current factors" }),
   offset: Schema.optionalWith(QueryInt.pipe(Schema.nonNegative()), { default: () => 0 }),
   limit: Schema.optionalWith(
     QueryInt.pipe(Schema.between(1, MAX_FACTOR_PAGE, { message: () => `must be between 1 and ${MAX_FACTOR_PAGE}` })),

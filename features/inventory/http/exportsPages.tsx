@@ -5,13 +5,13 @@ import { pageResponder } from "@scopeline/ui/pageResponder"
 import { html, type Responder } from "@scopeline/ui/respond"
 import { Effect, Schema } from "effect"
 import { Elysia } from "elysia"
-import { ExportFilters, ExportFormat, ExportKind, type ExportRow } from "../Export.ts"
+import { ExportFilters, ExportFormat, ExportKind, type ExportRow, periodInOrder } from "../Export.ts"
 import { Exports } from "../Exports.ts"
 import { ExportsList, ExportsPage, type ExportView } from "../views/ExportsPage.tsx"
 import type { InventoryServices } from "./services.ts"
 
 /** The Export button's form: the request's fields flattened (empty filters are absent). */
-const ExportForm = Schema.Struct({ format: ExportFormat, kind: ExportKind, ...ExportFilters.fields })
+const ExportForm = Schema.Struct({ format: ExportFormat, kind: ExportKind, ...ExportFilters.fields }).pipe(Schema.filter(periodInOrder))
 
 const describeFilters = (row: ExportRow) =>
   Object.entries(Schema.encodeSync(ExportFilters)(row.filters))

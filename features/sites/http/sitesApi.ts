@@ -187,7 +187,7 @@ export const sitesApi = (respond: Responder<SitesServices>) =>
         respond.api(
           request,
           Effect.gen(function* () {
-            // The key's site list is checked against the path's id as written; a non-UUID is refused for a key that names sites.
+            // The key's site list is checked against the path's id (in lower case, as every path's UUIDs are: app.ts); a non-UUID is refused for a key that names sites.
             const caller = yield* guardCaller(request, { permission: "upload", scope: "measurements:write", siteId: params.id, access: "change" })
             const id = yield* siteIdOf(params.id)
             const measurements = yield* Measurements

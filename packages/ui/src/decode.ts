@@ -9,13 +9,18 @@ import { Effect, ParseResult, Schema } from "effect"
 const readableMessage = (message: string) => {
   const text = message.replace(/, actual [\s\S]*$/, "")
   if (text.startsWith("Expected {")) return "must be an object"
-  if (/^Expected (ReadonlyArray|Array)</.test(text)) return "must be an array"
+  if (/^Expected (readonly \[|ReadonlyArray<|Array<)/.test(text)) return "must be an array"
+  if (/^Expected \w+ \((Encoded|Type) side\)$/.test(text)) return "is not of the expected type"
   return text.length > 200 ? "is not of the expected type" : text
 }
 
+const LITERAL = /^Expected ("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?|true|false)$/
+
 /**
- * The problems of a failed decode as users should read them (`readableMessage`), without the
- * "Expected undefined" that an optional field's union adds next to the real problem of the same field.
+ * The problems of a failed decode as users should read them (`readableMessage`), one per problem: a
+ * union reports each branch it tried, so the "Expected undefined" or "Expected null" of an optional
+ * or nullable field is dropped next to the field's real problem, and a list of allowed literals is
+ * said once ("must be one of \"month\", \"year\"") instead of once per literal.
  * `path` is the field's path, dot-separated, "" for the value itself.
  */
 export const readableProblems = (error: ParseResult.ParseError): Array<{ readonly path: string; readonly message: string }> => {
@@ -23,11 +28,27 @@ export const readableProblems = (error: ParseResult.ParseError): Array<{ readonl
     path: issue.path.join("."),
     message: readableMessage(issue.message),
   }))
-  return issues.filter(
+  const inside = (other: { readonly path: string }, path: string) => other.path === path || other.path.startsWith(`${path}.`)
+  const kept = issues.filter(
     (issue) =>
-      !issue.message.startsWith("Expected undefined") ||
-      !issues.some((other) => other !== issue && (other.path === issue.path || other.path.startsWith(`${issue.path}.`))),
+      !/^Expected (undefined|null)$/.test(issue.message) ||
+      !issues.some((other) => other !== issue && inside(other, issue.path) && !/^Expected (undefined|null)$/.test(other.message)),
   )
+  const problems: Array<{ readonly path: string; message: string; readonly literals: Array<string> }> = []
+  const byPath = new Map<string, (typeof problems)[number]>()
+  for (const issue of kept) {
+    const literal = LITERAL.exec(issue.message)?.[1]
+    const group = literal === undefined ? undefined : byPath.get(issue.path)
+    if (literal !== undefined && group !== undefined) {
+      group.literals.push(literal)
+      group.message = `must be one of ${group.literals.join(", ")}`
+      continue
+    }
+    const problem = { ...issue, literals: literal === undefined ? [] : [literal] }
+    if (literal !== undefined) byPath.set(issue.path, problem)
+    problems.push(problem)
+  }
+  return problems.map(({ path, message }) => ({ path, message }))
 }
 
 /** Decodes untrusted input with a Schema; failures become a 400 listing each problem and where. */
@@ -80,7 +101,8 @@ const readBody = (request: Request) =>
       if (done) break
       size += value.byteLength
       if (size > MAX_BODY_BYTES) {
-        yield* Effect.promise(() => reader.cancel().catch(() => undefined))
+        // Not awaited: the answer must not wait on the client's stream being torn down.
+        reader.cancel().catch(() => undefined)
         return yield* tooLarge
       }
       chunks.push(value)
