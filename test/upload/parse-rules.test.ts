@@ -94,6 +94,19 @@ describe("rejected files store nothing and say why", () => {
     ])
   })
 
+  test("a file's own column whose header or value a spreadsheet could not hold", async () => {
+    const longHeader = await rejected(`${HEADER},${"h".repeat(201)}\nDiesel,1,L,2024-01-01,x\n`)
+    expect(longHeader.failureReason).toContain("The header of column 5")
+    expect(longHeader.failureReason).toContain("longer than 200 characters")
+    const longValue = await rejected(`${HEADER},Notes\nDiesel,1,L,2024-01-01,short\nPetrol,1,L,2024-01-01,${"v".repeat(32_768)}\n`)
+    expect(longValue.rowErrors).toHaveLength(1)
+    expect(longValue.rowErrors![0]).toMatchObject({ row: 3, column: "Notes" })
+    expect(longValue.rowErrors![0]!.message).toBe("Notes is longer than 32,767 characters, the most a spreadsheet cell holds")
+    // At the limit, it is kept whole.
+    const { upload } = await harness.parse(`${HEADER},${"h".repeat(200)}\nDiesel,1,L,2024-01-01,${"v".repeat(32_767)}\n`)
+    expect(upload.status).toBe("parsed")
+  })
+
   test("a row with the wrong number of values", async () => {
     const upload = await rejected(`${HEADER}\nDiesel,1,L\n`)
     expect(upload.rowErrors![0]!.message).toBe("has 3 values but the header has 4 columns")

@@ -77,6 +77,10 @@ describe("upload → parsed, through the real server, worker and PostgreSQL", ()
     const foreign = new URL(target.url)
     foreign.host = "evil.example"
     expect((await accountant.post("/v1/upload", { presigned_url: foreign.toString() })).status).toBe(404)
+    // Both ways at once is refused, not answered by whichever the server reads first.
+    const both = await accountant.post("/v1/upload", { upload_id: target.upload_id, presigned_url: foreign.toString() })
+    expect(both.status).toBe(400)
+    expect(JSON.stringify(await both.json())).toContain("not both")
     const [row] = await db`SELECT status::text AS status FROM uploads WHERE id = ${target.upload_id}`
     expect(row).toEqual({ status: "pending_upload" })
   })

@@ -12,9 +12,11 @@ import { CORRELATION_HEADER, json, type Responder } from "@scopeline/ui/respond"
 import { documented } from "@scopeline/ui/RouteDoc"
 import type { UploadsServices } from "./services.ts"
 
+// One or the other: with both, which upload is meant would depend on which the server reads first.
+const NotBoth = Schema.optional(Schema.Never.annotations({ message: () => "give upload_id or presigned_url, not both" }))
 const NotifyRequest = Schema.Union(
-  Schema.Struct({ upload_id: Schema.String }),
-  Schema.Struct({ presigned_url: Schema.String.pipe(Schema.minLength(1)) }),
+  Schema.Struct({ upload_id: Schema.String, presigned_url: NotBoth }),
+  Schema.Struct({ presigned_url: Schema.String.pipe(Schema.minLength(1)), upload_id: NotBoth }),
 )
 
 export const PageQuery = Schema.Struct({
@@ -177,7 +179,7 @@ export const uploadsApi = (respond: Responder<UploadsServices>) =>
             const principal = yield* guard(request, "upload", "change")
             const body = yield* jsonBody(request).pipe(Effect.flatMap(decodeInput(NotifyRequest, "notify request")))
             const uploads = yield* Uploads
-            yield* uploads.confirm(principal, "upload_id" in body ? { uploadId: body.upload_id } : { presignedUrl: body.presigned_url, requestOrigin: new URL(request.url).origin })
+            yield* uploads.confirm(principal, body.upload_id !== undefined ? { uploadId: body.upload_id } : { presignedUrl: body.presigned_url, requestOrigin: new URL(request.url).origin })
             return new Response(null, { status: 204 })
           }),
         ),

@@ -23,6 +23,10 @@ const QUOTE_LIMIT = 200
 const REASON_LIMIT = 1_000
 
 /** `text` cut to `limit` characters, saying how much was left out. */
+/** An extra column's header, and each of its values (Excel's limit for a cell, which exports write them to). */
+const MAX_HEADER_LENGTH = 200
+const MAX_EXTRA_LENGTH = 32_767
+
 const clip = (text: string, limit = QUOTE_LIMIT): string =>
   text.length <= limit ? text : `${text.slice(0, limit)}… (${(text.length - limit).toLocaleString("en-GB")} more characters)`
 
@@ -236,6 +240,10 @@ export const readActivityFile = <E, R>(
                 )
               : fileProblem(`The header row names the column "${clip(mapped.column)}" twice.`)
           }
+          const long = mapped.extra.find((column) => column.header.length > MAX_HEADER_LENGTH)
+          if (long !== undefined) {
+            return fileProblem(`The header of column ${long.index + 1} ("${clip(long.header)}") is longer than ${MAX_HEADER_LENGTH} characters.`)
+          }
           columns = mapped
           return undefined
         }
@@ -253,6 +261,12 @@ export const readActivityFile = <E, R>(
           for (const problem of decoded.left) {
             addError(row, columnHeader(columns, headers, problem.column), fields[problem.column] ?? null, `${columnHeader(columns, headers, problem.column)} ${problem.message}`)
           }
+          return undefined
+        }
+        // The file's own columns go to exports as they are: a value a spreadsheet cell cannot hold is a row error.
+        const long = columns.extra.find((column) => (record[column.index] ?? "").length > MAX_EXTRA_LENGTH)
+        if (long !== undefined) {
+          addError(row, long.header, record[long.index] ?? "", `${clip(long.header)} is longer than ${MAX_EXTRA_LENGTH.toLocaleString("en-GB")} characters, the most a spreadsheet cell holds`)
           return undefined
         }
         rowCount++
