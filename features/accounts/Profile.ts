@@ -23,6 +23,12 @@ export const Timezone = Schema.String.pipe(
     },
     { message: () => "must be an IANA timezone name, such as Europe/London or Asia/Singapore" },
   ),
+  // Stored as the runtime spells it ("utc" and "europe/london" are accepted and kept as "UTC", "Europe/London").
+  Schema.transform(Schema.String, {
+    strict: true,
+    decode: (name) => new Intl.DateTimeFormat("en", { timeZone: name }).resolvedOptions().timeZone,
+    encode: (name) => name,
+  }),
 )
 
 const Name = Schema.NullOr(Schema.String.pipe(Schema.maxLength(100)))

@@ -8,6 +8,8 @@ export const Email = Schema.String.pipe(
   Schema.trimmed(),
   Schema.lowercased(),
   Schema.pattern(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, { message: () => "must be an email address" }),
+  // What mail systems deliver (RFC 5321): a longer address would be accepted here and bounce there.
+  Schema.filter((email) => (email.length <= 254 && email.indexOf("@") <= 64) || "is longer than an email address can be (64 characters before the @, 254 in all)"),
 )
 
 export const TimeFormat = Schema.Literal(12, 24)

@@ -60,6 +60,9 @@ describe("PATCH /v1/me", () => {
       preferences: { marketing_opted_in: true, time_format: 12, timezone: "Asia/Singapore" },
     })
     expect(await (await client.get("/v1/me")).json()).toMatchObject({ preferences: { marketing_opted_in: true } })
+    // A timezone in any case is kept as the runtime spells it, so every page formats with one name.
+    const lower = await client.patch("/v1/me", { preferences: { timezone: "europe/london" } })
+    expect(await lower.json()).toMatchObject({ preferences: { timezone: "Europe/London" } })
   })
 
   test("an unknown timezone or a bad value is 400 naming the field, and changes nothing", async () => {

@@ -144,6 +144,12 @@ describe("invitations", () => {
     expect(response.status).toBe(400)
     const paths = ((await errorOf(response)).details as unknown as Array<{ path: string }>).map((d) => d.path)
     expect(paths).toEqual(expect.arrayContaining(["email", "role"]))
+    // Longer than mail systems deliver: it would be invited and never reached.
+    for (const email of [`${"a".repeat(65)}@example.com`, `a@${"b".repeat(250)}.com`]) {
+      const long = await admin.post("/v1/admin/invitations", { email, role: "viewer", firstname: "Long", lastname: "Address" })
+      expect({ email: email.length, status: long.status }).toEqual({ email: email.length, status: 400 })
+    }
+    expect((await admin.post("/v1/admin/invitations", { email: `${"a".repeat(64)}@example.com`, role: "viewer", firstname: "Long", lastname: "Address" })).status).toBe(201)
   })
 })
 
