@@ -1,5 +1,5 @@
 import { allActions, Category, EventCursor, type EventFilter } from "@scopeline/events"
-import { QueryInt } from "@scopeline/ui/decode"
+import { isCalendarInstant, QueryInt } from "@scopeline/ui/decode"
 import { Schema } from "effect"
 
 const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -15,14 +15,7 @@ const Instant = Schema.String.pipe(
     message: () => "must be an ISO 8601 date or date-time (2026-01-31, 2026-01-31T12:00:00Z)",
   }),
   // The parser rolls 2026-02-30 over to 2 March and 24:00 to the next day: a filter means the day it names.
-  Schema.filter((text) => {
-    const [day = "", time = ""] = text.split("T")
-    const [hour = 0, minute = 0, second = 0] = time.replace(/(\.\d+)?(Z|[+-]\d{2}:\d{2})?$/, "").split(":").map(Number)
-    const offset = /([+-])(\d{2}):(\d{2})$/.exec(time)
-    const real = new Date(`${day}T00:00:00Z`)
-    return (!Number.isNaN(real.getTime()) && real.toISOString().slice(0, 10) === day && hour <= 23 && minute <= 59 && second <= 59 &&
-      (offset === null || (Number(offset[2]) <= 23 && Number(offset[3]) <= 59))) || "is not a real date and time"
-  }),
+  Schema.filter((text) => isCalendarInstant(text) || "is not a real date and time"),
   Schema.compose(Schema.Date),
 )
 

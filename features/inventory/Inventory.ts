@@ -1,16 +1,13 @@
 import { scope3CategoryName } from "@scopeline/catalogue"
 import { UploadId } from "@scopeline/uploads"
+import { isCalendarInstant } from "@scopeline/ui/decode"
 import { Schema } from "effect"
 import { apportion, grams, kg } from "./apportion.ts"
 
 /** A calendar date, YYYY-MM-DD, that exists. */
 export const CalendarDate = Schema.String.pipe(
   Schema.pattern(/^\d{4}-\d{2}-\d{2}$/, { message: () => "must be a date as YYYY-MM-DD" }),
-  Schema.filter((text) => {
-    const date = new Date(`${text}T00:00:00Z`)
-    // Year 0 is valid in JavaScript but not in PostgreSQL (1 BC is followed by AD 1).
-    return (!Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === text && !text.startsWith("0000")) || "is not a real calendar date"
-  }),
+  Schema.filter((text) => isCalendarInstant(text) || "is not a real calendar date"),
 )
 
 /** Which activities an inventory covers; every filter optional, dates inclusive. */

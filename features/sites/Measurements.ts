@@ -2,7 +2,7 @@ import { SqlClient, SqlSchema } from "@effect/sql"
 import { type ActorInput, AuditLog } from "@scopeline/events"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Data, Effect, Either, Option, Schema } from "effect"
-import { readableProblems } from "@scopeline/ui/decode"
+import { isCalendarInstant, readableProblems } from "@scopeline/ui/decode"
 import { BatchTooLarge, MeasurementsInvalid, SiteNotFound } from "./errors.ts"
 import { GAS_ALIASES, Gases, type Gwp } from "./Gases.ts"
 import { type SiteId, THRESHOLDS } from "./Site.ts"
@@ -16,29 +16,12 @@ const FUTURE_SLACK_MS = 5 * 60_000
 const EARLIEST = Date.UTC(1990, 0, 1)
 
 // A time zone is required: "2026-03-01T10:00:00" means a different instant on every device.
-// Its groups are the fields the calendar check reads: year, month, day, hour, minute, second, offset.
 const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,3})?)?(?:Z|[+-](\d{2}):(\d{2}))$/
-
-/**
- * Whether the text's fields are a real calendar date and clock time. JavaScript's Date rolls
- * "2026-02-30" over to 2 March and "24:00" to the next day, which would move a reading into another
- * day, period and once-only key.
- */
-const isRealCalendarTime = (text: string): boolean => {
-  const match = INSTANT.exec(text)
-  if (match === null) return false
-  // Absent seconds and offset (a "Z") read as 0.
-  const [year, month, day, hour, minute, second, offsetHour, offsetMinute] = match.slice(1).map((field) => Number(field ?? 0)) as [
-    number, number, number, number, number, number, number, number,
-  ]
-  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate()
-  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 59 &&
-    offsetHour <= 23 && offsetMinute <= 59
-}
 
 const Timestamp = Schema.String.pipe(
   Schema.pattern(INSTANT, { message: () => "must be an ISO 8601 date-time with a time zone, e.g. 2026-03-01T10:00:00Z (milliseconds at most)" }),
-  Schema.filter((text) => isRealCalendarTime(text) || "is not a real date and time"),
+  // Not rolled over: 2026-02-30 would otherwise move a reading into another day, period and once-only key.
+  Schema.filter((text) => isCalendarInstant(text) || "is not a real date and time"),
   Schema.compose(Schema.DateFromString),
   Schema.filter((at) => Number.isFinite(at.getTime()) || "is not a real date and time"),
   Schema.filter((at) => at.getTime() >= EARLIEST || "is before 1990"),

@@ -72,6 +72,26 @@ export const QueryInt = Schema.String.pipe(
   Schema.compose(Schema.NumberFromString),
 )
 
+const CALENDAR = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?(?:Z|[+-](\d{2}):(\d{2}))?$/
+
+/**
+ * Whether an ISO 8601 date or date-time names a day and a time the calendar and the clock have.
+ * JavaScript's Date rolls 2026-02-30 over to 2 March and 24:00 to the next day, which would move a
+ * value into another day; PostgreSQL has no year 0. Absent fields read as 0: which fields a value
+ * must have is the caller's pattern's to say.
+ */
+export const isCalendarInstant = (text: string): boolean => {
+  const match = CALENDAR.exec(text)
+  if (match === null) return false
+  const [year, month, day, hour, minute, second, offsetHour, offsetMinute] = match.slice(1).map((field) => Number(field ?? 0)) as [
+    number, number, number, number, number, number, number, number,
+  ]
+  // Date.UTC reads years 0–99 as 1900–1999, whose months have the same lengths (year 0 is refused anyway).
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate()
+  return year >= 1 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 59 &&
+    offsetHour <= 23 && offsetMinute <= 59
+}
+
 /** The largest JSON or form body a request may send; files go to the blob store, never through these. */
 export const MAX_BODY_BYTES = 1024 * 1024
 // Deeper than any request this API defines, and shallow enough that no decoder recursion is at risk.
