@@ -53,6 +53,33 @@ describe("signing in through the page", () => {
     await page.close()
   })
 
+  test("the sign-in page loads with no failed request, its icon included", async () => {
+    const page = await browser.newPage()
+    const failed: Array<string> = []
+    page.on("response", (response) => void (response.status() >= 400 && failed.push(`${response.status()} ${response.url()}`)))
+    await page.goto(`${server.url}/login`)
+    await page.waitForLoadState("networkidle")
+    expect(failed).toEqual([])
+    // Named by the page (headless Chromium asks for no icon on its own; a browser would ask /favicon.ico, a 404).
+    const href = await page.$eval("link[rel=icon]", (link) => (link as HTMLLinkElement).href)
+    const icon = await fetch(href)
+    expect([icon.status, icon.headers.get("content-type")]).toEqual([200, "image/svg+xml"])
+    await page.close()
+  })
+
+  test("a deep link opened signed out lands on its page after signing in", async () => {
+    const page = await browser.newPage()
+    await page.goto(`${server.url}/sites?limit=10`)
+    await page.waitForSelector("#login-form")
+    expect(new URL(page.url()).searchParams.get("next")).toBe("/sites?limit=10")
+    await page.fill("input[name=login]", "viewer@demo.scopeline.dev")
+    await page.fill("input[name=password]", DEMO_TEST_PASSWORD)
+    await page.click("button[type=submit]")
+    await page.waitForURL((url) => url.pathname === "/sites")
+    expect(new URL(page.url()).search).toBe("?limit=10")
+    await page.close()
+  })
+
   test("signing out ends the session", async () => {
     const page = await signIn("viewer@demo.scopeline.dev")
     await page.waitForSelector("#announcement")

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import type { SQL } from "bun"
-import type { Browser } from "playwright-core"
+import type { Browser, Page } from "playwright-core"
 import { apiClient, type ApiClient } from "../support/api.ts"
 import { axeViolations, keyboardProblems, launchBrowser, signInPage } from "../support/browser.ts"
 import { insertActivities, insertFactor, insertUpload, testSql } from "../support/factories.ts"
@@ -120,6 +120,36 @@ describe("the sites pages", () => {
     await viewer.goto(`${server.url}/sites`)
     expect(await viewer.locator("#site-create-form").count()).toBe(0)
     await viewer.close()
+  }, 60_000)
+
+  const fillSiteForm = async (page: Page, fields: Record<string, string>) => {
+    for (const [name, value] of Object.entries(fields)) await page.fill(`#site-create-form input[name=${name}]`, value)
+  }
+
+  test("a double click on Add site sends the form once: one site, no 'code taken' for the user's own site", async () => {
+    const page = await signInPage(browser, server.url, "accountant@demo.scopeline.dev", DEMO_TEST_PASSWORD)
+    await page.goto(`${server.url}/sites`)
+    await fillSiteForm(page, { code: "DBL-1", name: "Double click", country: "GB" })
+    const posts: Array<string> = []
+    page.on("request", (request) => void (request.method() === "POST" && posts.push(request.url())))
+    await page.dblclick("#site-create-form button[type=submit]")
+    await page.waitForSelector("#site-total")
+    expect(await page.textContent("h1")).toBe("Double click (DBL-1)")
+    expect(posts).toHaveLength(1)
+    const [{ n }] = await sql`SELECT count(*)::int AS n FROM audit_events WHERE action = 'site_created' AND details::text LIKE '%DBL-1%'`
+    expect(n).toBe(1)
+    await page.close()
+  }, 60_000)
+
+  test("a limit with a comma that is not a thousands separator is refused, not read without it", async () => {
+    const page = await signInPage(browser, server.url, "accountant@demo.scopeline.dev", DEMO_TEST_PASSWORD)
+    await page.goto(`${server.url}/sites`)
+    await fillSiteForm(page, { code: "COMMA-1", name: "Decimal comma", country: "DE", emission_limit_kg_co2e: "1,5" })
+    await page.click("#site-create-form button[type=submit]")
+    await page.waitForSelector("#site-create-form-error")
+    expect(await page.inputValue("#site-create-form input[name=emission_limit_kg_co2e]")).toBe("1,5")
+    expect(await sql`SELECT 1 FROM sites WHERE code = 'COMMA-1'`).toHaveLength(0)
+    await page.close()
   }, 60_000)
 
   test("GET /v1/sites pages by offset and limit", async () => {

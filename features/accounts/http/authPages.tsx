@@ -31,10 +31,14 @@ export const safeNext = (next: string | null | undefined, origin = "http://scope
 
 export const authPages = (respond: Responder<AccountsServices>) => {
   const { page } = pageResponder(respond)
-  const loginPage = (request: Request, status: number, props: { login?: string; error?: string; newPassword?: boolean }) =>
-    Effect.promise(() =>
-      renderPage(request, { title: "Sign in", status }, <LoginPage csrfToken={csrfToken(request).token} {...props} />),
+  const loginPage = (request: Request, status: number, props: { login?: string; error?: string; newPassword?: boolean }) => {
+    // The page asked for before signing in travels with the form, so the sign-in lands there.
+    const url = new URL(request.url)
+    const next = safeNext(url.searchParams.get("next"), url.origin)
+    return Effect.promise(() =>
+      renderPage(request, { title: "Sign in", status }, <LoginPage csrfToken={csrfToken(request).token} next={next} {...props} />),
     )
+  }
   return new Elysia({ name: "pages.auth" })
     .get("/login", ({ request }) =>
       page(

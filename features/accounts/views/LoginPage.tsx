@@ -4,6 +4,8 @@ export interface LoginPageProps {
   readonly error?: string
   /** AWS mode: signed in with Cognito's temporary password; the person now chooses their own. */
   readonly newPassword?: boolean
+  /** Where to go once signed in: a path of this site (already checked by safeNext). */
+  readonly next?: string
 }
 
 export const LoginPage = (props: LoginPageProps) => (
@@ -15,7 +17,7 @@ export const LoginPage = (props: LoginPageProps) => (
       </p>
     )}
     {/* A full page load, not a boosted swap: signing in rotates the CSRF token, which the page body carries. */}
-    <form method="post" action="/login" id="login-form" hx-boost="false">
+    <form method="post" action={props.next === undefined || props.next === "/" ? "/login" : `/login?next=${encodeURIComponent(props.next)}`} id="login-form" hx-boost="false">
       <input type="hidden" name="_csrf" value={props.csrfToken} />
       <label>
         Email

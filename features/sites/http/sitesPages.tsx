@@ -59,7 +59,7 @@ const fromForm = (form: FormData) => {
     limit: present(form, "emission_limit_kg_co2e"),
     period: present(form, "limit_period"),
   }
-  const limit = values.limit === undefined ? null : Number(values.limit.replaceAll(",", ""))
+  const limit = values.limit === undefined ? null : limitOf(values.limit)
   const body = {
     code: values.code ?? "",
     name: values.name ?? "",
@@ -77,6 +77,17 @@ const valuesOf = (entry: SiteWithTotals): SiteFormValues => ({
   limit: entry.site.emissionLimitKgCo2e ?? undefined,
   period: entry.site.limitPeriod,
 })
+
+/**
+ * A limit as typed: commas only as thousands separators ("12,500"). Any other comma ("1,5", a decimal
+ * comma or a slip) is not a number here, so the form is refused instead of the comma being dropped
+ * and 1,5 kg read as 15.
+ */
+const GROUPED = /^\d{1,3}(,\d{3})+(\.\d+)?$/
+const limitOf = (text: string): number => {
+  const trimmed = text.trim()
+  return !trimmed.includes(",") ? Number(trimmed) : GROUPED.test(trimmed) ? Number(trimmed.replaceAll(",", "")) : Number.NaN
+}
 
 /** The refusals a site form can meet, shown on the page with what was typed. */
 const FORM_ERRORS = ["BadRequest", "SiteCodeTaken"]

@@ -59,7 +59,7 @@ export const UploadStatus = (props: UploadStatusProps) => {
       </ol>
       <p id="upload-summary" role="status" aria-live="polite" aria-atomic="true">
         Status: <span class={`status ${props.status}`} id="upload-state" safe>{props.status}</span>
-        <span safe>{props.rowCount === null ? "" : ` · ${formatCount(props.rowCount)} activities`}</span>
+        <span safe>{props.rowCount === null ? "" : ` · ${formatCount(props.rowCount)} ${props.rowCount === 1 ? "activity" : "activities"}`}</span>
       </p>
       {!!props.failureReason && (
         <p class="alert error" id="failure-reason" role="alert" safe>

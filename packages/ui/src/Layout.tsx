@@ -30,6 +30,8 @@ export const Layout = (props: PropsWithChildren<LayoutProps>) => (
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title safe>{`${props.title} · Scopeline`}</title>
         <link rel="stylesheet" href="/static/app.css" />
+        {/* Named, so browsers do not ask for /favicon.ico (a 404, and an error in every page's console). */}
+        <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
         <script src="/static/htmx.min.js"></script>
         <script src="/static/app.js"></script>
       </head>

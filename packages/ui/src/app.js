@@ -100,3 +100,28 @@
     }
   })
 })()
+
+// A form is sent once: a second click while its answer is on its way would create a second API key
+// (whose secret is then never shown), export, recalculation or site. Captured on the document, so
+// this runs before htmx's own submit handling and can stop it.
+;(() => {
+  let pending = new WeakSet()
+  document.addEventListener(
+    "submit",
+    (event) => {
+      const form = event.target
+      if (!(form instanceof HTMLFormElement) || form.method.toLowerCase() !== "post" || form.id === "upload-form") return
+      if (pending.has(form)) {
+        event.preventDefault()
+        event.stopImmediatePropagation()
+        return
+      }
+      pending.add(form)
+    },
+    true,
+  )
+  // Free again once an answer came (htmx swaps the page, or shows the form again with its error), or
+  // when the browser shows a page from its history (the back button after a full page post).
+  document.addEventListener("htmx:finally:request", () => (pending = new WeakSet()))
+  window.addEventListener("pageshow", () => (pending = new WeakSet()))
+})()

@@ -29,7 +29,9 @@ export const pageResponder = <R>(respond: Responder<R>) => ({
       case "ApiError": {
         const error = outcome.error
         if (error.endsSession === true) {
-          const next = new URL(request.url).pathname
+          // The page as it was asked for, its filters too; a form's post is not a page to come back to.
+          const url = new URL(request.url)
+          const next = request.method === "GET" ? `${url.pathname}${url.search}` : url.pathname
           const location = next === "/" ? "/login" : `/login?next=${encodeURIComponent(next)}`
           return new Response(null, {
             status: 303,
