@@ -1,3 +1,4 @@
+import { errorSentence } from "@scopeline/ui/ApiError"
 import { clientAddressOf } from "@scopeline/ui/clientAddress"
 import { decodeInput, formBody, formText } from "@scopeline/ui/decode"
 import { pageResponder } from "@scopeline/ui/pageResponder"
@@ -22,11 +23,6 @@ const TIMEZONES = ["UTC", ...Intl.supportedValuesOf("timeZone").filter((zone) =>
 const NOTICES: Record<string, string> = {
   password: "Your password was changed. Your other sessions were signed out.",
 }
-
-const describe = (details: unknown) =>
-  Array.isArray(details)
-    ? details.map((issue: { readonly path?: unknown; readonly message?: unknown }) => `${String(issue.path ?? "")} ${String(issue.message ?? "")}`).join("; ")
-    : ""
 
 export const accountPages = (respond: Responder<AccountsServices>) => {
   const { page } = pageResponder(respond)
@@ -80,7 +76,7 @@ export const accountPages = (respond: Responder<AccountsServices>) => {
               },
             }).pipe(Effect.either)
             if (Either.isLeft(change)) {
-              return yield* accountPage(request, principal, before, 400, { profileError: `${change.left.message} ${describe(change.left.details)}` })
+              return yield* accountPage(request, principal, before, 400, { profileError: errorSentence(change.left) })
             }
             const user = yield* (yield* Profile).update(principal, change.right, before)
             return yield* accountPage(request, principal, user, 200, { notice: "Saved. Times on every page now follow these preferences." })

@@ -1,7 +1,7 @@
 import { Effect, Either } from "effect"
 import { Elysia } from "elysia"
 import { decodeInput, formBody, formText } from "@scopeline/ui/decode"
-import type { ApiError } from "@scopeline/ui/ApiError"
+import { type ApiError, errorSentence } from "@scopeline/ui/ApiError"
 import { pageResponder } from "@scopeline/ui/pageResponder"
 import type { Responder } from "@scopeline/ui/respond"
 import { CSRF_FIELD, csrfToken, verifyCsrf } from "@scopeline/ui/session"
@@ -209,9 +209,9 @@ export const teamPages = (respond: Responder<AccountsServices>) => {
               Effect.either,
             )
             if (Either.isLeft(accepted)) {
-              // A weak password is the one mistake to fix here; a gone link has its own page.
-              if (accepted.left._tag !== "WeakPassword") return yield* Effect.fail(accepted.left)
-              return yield* acceptPage(request, token, 400, { error: accepted.left.message, ...names })
+              // A weak password or a field out of bounds is fixed on the form, with what was typed; a gone link has its own page.
+              if (accepted.left._tag !== "WeakPassword" && accepted.left._tag !== "BadRequest") return yield* Effect.fail(accepted.left)
+              return yield* acceptPage(request, token, 400, { error: errorSentence(accepted.left), ...names })
             }
             const { jwt } = accepted.right
             return sessionStarted(request, jwt, "/")

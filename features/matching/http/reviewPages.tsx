@@ -1,7 +1,7 @@
 import { can, currentUser, guard, type Principal, renderPage, signedIn } from "@scopeline/accounts"
 import type { User } from "@scopeline/accounts"
 import { FactorSearch, FactorsRepo, parseUnit } from "@scopeline/catalogue"
-import { type ApiError, BadRequest } from "@scopeline/ui/ApiError"
+import { type ApiError, BadRequest, errorSentence } from "@scopeline/ui/ApiError"
 import { decodeInput, formBody, formText, QueryInt, queryParams } from "@scopeline/ui/decode"
 import { formatCount } from "@scopeline/ui/format"
 import { pageResponder } from "@scopeline/ui/pageResponder"
@@ -85,10 +85,8 @@ const seeOther = (location: string) => new Response(null, { status: 303, headers
 /** The refusals a decision can meet: shown on the queue, next to the key, with the note as typed. */
 const REFUSALS = ["BadRequest", "UnknownFactor", "UnitIncompatible", "NotDecidable", "NothingToAccept", "ActivityNotFound"]
 
-const readable = (error: ApiError) =>
-  Array.isArray(error.details) && error._tag === "BadRequest"
-    ? `${error.message} ${error.details.map((d: { readonly path?: unknown; readonly message?: unknown }) => `${String(d.path ?? "")} ${String(d.message ?? "")}`.trim()).join("; ")}`
-    : error.message
+// Only a 400 lists its problems; the other refusals' details are data (the known factors, …), not sentences.
+const readable = (error: ApiError) => (error._tag === "BadRequest" ? errorSentence(error) : error.message)
 
 const activities = (n: number) => `${formatCount(n)} ${n === 1 ? "activity" : "activities"}`
 

@@ -1,6 +1,6 @@
 import { can, currentUser, guard, type Principal, readerOf, renderPage, signedIn } from "@scopeline/accounts"
 import { FactorsRepo } from "@scopeline/catalogue"
-import type { ApiError } from "@scopeline/ui/ApiError"
+import { type ApiError, errorSentence } from "@scopeline/ui/ApiError"
 import { decodeInput, formBody, formText, queryParams } from "@scopeline/ui/decode"
 import { pageResponder } from "@scopeline/ui/pageResponder"
 import type { Responder } from "@scopeline/ui/respond"
@@ -18,11 +18,6 @@ const UNMAPPED_PAGE = 100
 
 /** The refusals the form can meet, shown on the page with what was chosen. */
 const FORM_ERRORS = ["BadRequest", "UnknownFactorSet", "UploadNotFound"]
-
-const problemsOf = (error: ApiError) =>
-  Array.isArray(error.details)
-    ? `${error.message} ${error.details.map((d: { readonly path?: unknown; readonly message?: unknown }) => `${String(d.path ?? "")} ${String(d.message ?? "")}`).join("; ")}`
-    : error.message
 
 const fromForm = (form: FormData) => {
   const uploadId = formText(form, "upload_id")?.trim() ?? ""
@@ -105,7 +100,7 @@ export const recalculationsPages = (respond: Responder<RecalculationsServices>) 
             )
             if (Either.isRight(created)) return new Response(null, { status: 303, headers: { location: `/recalculations/${created.right.id}` } })
             if (!FORM_ERRORS.includes(created.left._tag)) return yield* Effect.fail(created.left)
-            return yield* listPage(request, principal, created.left.status, { values, error: problemsOf(created.left) })
+            return yield* listPage(request, principal, created.left.status, { values, error: errorSentence(created.left) })
           }),
         ),
       { parse: "none" },

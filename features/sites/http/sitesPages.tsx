@@ -1,5 +1,5 @@
 import { can, currentUser, guard, type Principal, readerOf, renderPage, signedIn } from "@scopeline/accounts"
-import type { ApiError } from "@scopeline/ui/ApiError"
+import { type ApiError, errorSentence } from "@scopeline/ui/ApiError"
 import { decodeInput, formBody, formText } from "@scopeline/ui/decode"
 import { formatDate } from "@scopeline/ui/format"
 import { pageResponder } from "@scopeline/ui/pageResponder"
@@ -92,11 +92,6 @@ const limitOf = (text: string): number => {
 /** The refusals a site form can meet, shown on the page with what was typed. */
 const FORM_ERRORS = ["BadRequest", "SiteCodeTaken"]
 
-const problemsOf = (error: ApiError) =>
-  Array.isArray(error.details)
-    ? `${error.message} ${error.details.map((d: { readonly path?: unknown; readonly message?: unknown }) => `${String(d.path ?? "")} ${String(d.message ?? "")}`).join("; ")}`
-    : error.message
-
 /** /sites and /sites/:id; accountants and admins also add and change sites there. */
 export const sitesPages = (respond: Responder<SitesServices>) => {
   const { page } = pageResponder(respond)
@@ -172,7 +167,7 @@ export const sitesPages = (respond: Responder<SitesServices>) => {
             )
             if (Either.isRight(created)) return new Response(null, { status: 303, headers: { location: `/sites/${created.right.site.id}` } })
             if (!FORM_ERRORS.includes(created.left._tag)) return yield* Effect.fail(created.left)
-            return yield* listPage(request, principal, created.left.status, { values, error: problemsOf(created.left) })
+            return yield* listPage(request, principal, created.left.status, { values, error: errorSentence(created.left) })
           }),
         ),
       { parse: "none" },
@@ -201,7 +196,7 @@ export const sitesPages = (respond: Responder<SitesServices>) => {
             )
             if (Either.isRight(changed)) return yield* sitePage(request, principal, params.id, 200, { notice: "Saved." })
             if (!FORM_ERRORS.includes(changed.left._tag)) return yield* Effect.fail(changed.left)
-            return yield* sitePage(request, principal, params.id, changed.left.status, { values, error: problemsOf(changed.left) })
+            return yield* sitePage(request, principal, params.id, changed.left.status, { values, error: errorSentence(changed.left) })
           }),
         ),
       { parse: "none" },

@@ -71,3 +71,13 @@ export const isApiError = (u: unknown): u is HttpError =>
   typeof (u as { status?: unknown }).status === "number" &&
   typeof (u as { code?: unknown }).code === "string" &&
   typeof (u as { message?: unknown }).message === "string"
+
+/**
+ * An error as one sentence for a page: its message, then each problem of its `details` ("path message";
+ * a 400's list from readableProblems), so a form shown again says what to change.
+ */
+export const errorSentence = (error: { readonly message: string; readonly details?: unknown }): string => {
+  if (!Array.isArray(error.details) || error.details.length === 0) return error.message
+  const problems = error.details.map((d: { readonly path?: unknown; readonly message?: unknown }) => `${String(d.path ?? "")} ${String(d.message ?? "")}`.trim())
+  return `${error.message} ${problems.join("; ")}`
+}
