@@ -602,5 +602,15 @@ describe("API keys", () => {
     expect(html).toContain('id="api-key-form"')
     const [{ n }] = await sql`SELECT count(*)::int AS n FROM api_keys WHERE name = 'from the page'`
     expect(n).toBe(0)
+    // A refused field is named on the page, not only "invalid".
+    const malformed = await fetch(`${server.url}/admin/integrations/api-keys`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { cookie: `scopeline_session=${admin.jwt}; scopeline_csrf=${token}`, "x-csrf-token": token, "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ name: "from the page", scopes: "measurements:write", site_ids: "not-a-uuid" }),
+    })
+    expect(malformed.status).toBe(400)
+    const alert = /id="integrations-error"[^>]*>([^<]*)</.exec(await malformed.text())?.[1] ?? ""
+    expect(alert).toContain("site_ids")
   })
 })

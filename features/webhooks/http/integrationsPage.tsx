@@ -1,5 +1,5 @@
 import { apiKeyIdOf, ApiKeyRequest, ApiKeys, currentUser, guard, readerOf, renderPage, signedIn, type Principal } from "@scopeline/accounts"
-import type { ApiError } from "@scopeline/ui/ApiError"
+import { type ApiError, errorSentence } from "@scopeline/ui/ApiError"
 import { decodeInput, formBody } from "@scopeline/ui/decode"
 import { pageResponder } from "@scopeline/ui/pageResponder"
 import type { Responder } from "@scopeline/ui/respond"
@@ -66,7 +66,7 @@ export const integrationsPage = (respond: Responder<WebhooksServices>) => {
         const outcome = yield* run(principal, form).pipe(Effect.either)
         if (Either.isRight(outcome)) return yield* render(request, principal, 200, outcome.right)
         if (!FORM_ERRORS.includes(outcome.left._tag)) return yield* Effect.fail(outcome.left)
-        return yield* render(request, principal, outcome.left.status, { error: outcome.left.message })
+        return yield* render(request, principal, outcome.left.status, { error: errorSentence(outcome.left) })
       }),
     )
 
