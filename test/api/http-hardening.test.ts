@@ -3,6 +3,7 @@ import { apiClient, type ApiClient } from "../support/api.ts"
 import { DEMO_TEST_PASSWORD, seedDemo } from "../support/seed.ts"
 import { startServer, type TestServer } from "../support/server.ts"
 import { makeFetch } from "@scopeline/server/app"
+import { visibleText } from "../support/pages.ts"
 
 let server: TestServer
 let viewer: ApiClient
@@ -13,6 +14,25 @@ beforeAll(async () => {
   viewer = await apiClient(server.url, "viewer@demo.scopeline.dev")
 })
 afterAll(() => server.stop())
+
+/** A browser's session on the pages, signed in through the login form: its cookies and its CSRF token. */
+const pageSession = async (email: string) => {
+  const signIn = await fetch(`${server.url}/login`)
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(await signIn.text())![1]!
+  const csrfCookie = signIn.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ")
+  const login = await fetch(`${server.url}/login`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded", cookie: csrfCookie },
+    body: new URLSearchParams({ _csrf: csrf, login: email, password: DEMO_TEST_PASSWORD }),
+  })
+  const session = login.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ")
+  // Signed in, a page issues the token bound to the new session, which a form's post must echo.
+  const account = await fetch(`${server.url}/account`, { headers: { cookie: `${csrfCookie}; ${session}` } })
+  const bound = account.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ")
+  const token = /name="_csrf" value="([^"]+)"/.exec(await account.text())![1]!
+  return { cookie: `${bound || csrfCookie}; ${session}`, csrf: token, login }
+}
 
 /** A request written byte by byte, so nothing between the test and the server fixes the Host header. */
 const rawRequest = (port: number, request: string) =>
@@ -84,19 +104,10 @@ describe("every response carries the security headers", () => {
   })
 
   test("a signed-in page is never cached", async () => {
-    const signIn = await fetch(`${server.url}/login`)
-    const csrf = /name="_csrf" value="([^"]+)"/.exec(await signIn.text())![1]!
-    const csrfCookie = signIn.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ")
-    const login = await fetch(`${server.url}/login`, {
-      method: "POST",
-      redirect: "manual",
-      headers: { "content-type": "application/x-www-form-urlencoded", cookie: csrfCookie },
-      body: new URLSearchParams({ _csrf: csrf, login: "viewer@demo.scopeline.dev", password: DEMO_TEST_PASSWORD }),
-    })
+    const { cookie, login } = await pageSession("viewer@demo.scopeline.dev")
     expect(login.status).toBe(303)
     expectSecurityHeaders(login)
-    const session = login.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ")
-    const page = await fetch(`${server.url}/activities`, { headers: { cookie: `${csrfCookie}; ${session}` } })
+    const page = await fetch(`${server.url}/activities`, { headers: { cookie } })
     expect(page.status).toBe(200)
     expect(page.headers.get("content-type")).toContain("text/html")
     expectSecurityHeaders(page)
@@ -243,4 +254,43 @@ describe("Bun's own answers, documented because no user code sees them", () => {
       expect(response.body).toBe("")
     })
   }
+})
+
+describe("a page asked with a query it refuses says which parameter and why", () => {
+  const refused: ReadonlyArray<readonly [string, string]> = [
+    ["/activities?status=bogus", "status"],
+    ["/catalogue?q=" + "x".repeat(201), "q"],
+    ["/uploads?limit=ten", "limit"],
+    ["/recalculations?offset=-1", "offset"],
+    ["/dashboard?from=2026-02-30", "from"],
+    ["/admin/audit?category=gossip", "category"],
+  ]
+  for (const [path, parameter] of refused) {
+    test(`${path.slice(0, 40)} is a 400 page naming ${parameter}`, async () => {
+      const { cookie } = await pageSession("admin@demo.scopeline.dev")
+      const response = await fetch(`${server.url}${path}`, { headers: { cookie } })
+      expect(response.status).toBe(400)
+      const text = visibleText(await response.text())
+      expect(text).toMatch(new RegExp(`\\b${parameter}:? (must|is|contains|does)\\b`))
+      expect(text).not.toMatch(/Expected|readonly|at .*\.ts:\d+/)
+    })
+  }
+})
+
+describe("the account form refused keeps what was typed", () => {
+  test("a last name over 100 characters is named, and both names are shown again as typed", async () => {
+    const { cookie, csrf } = await pageSession("accountant@demo.scopeline.dev")
+    const response = await fetch(`${server.url}/account`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie, "x-csrf-token": csrf },
+      body: new URLSearchParams({ firstname: "Ngozi", lastname: "L".repeat(101), timezone: "Europe/Lisbon", time_format: "12" }),
+    })
+    expect(response.status).toBe(400)
+    const html = await response.text()
+    expect(visibleText(html)).toContain("lastname")
+    expect(html).toContain('name="firstname" autocomplete="given-name" maxlength="100" value="Ngozi"')
+    expect(html).toContain(`value="${"L".repeat(101)}"`)
+    expect(html).toMatch(/<option value="Europe\/Lisbon" selected/)
+    expect(html).toMatch(/<option value="12" selected/)
+  })
 })

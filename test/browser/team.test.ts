@@ -129,3 +129,66 @@ describe("running the team from the admin page", () => {
     await admin.close()
   })
 })
+
+describe("a form's answer has its page's address, so a reload shows the page and sends nothing again", () => {
+  test("after inviting, revoking and a refused invitation the address is /admin/users, and a reload is the team page", async () => {
+    const admin = await signInPage(browser, server.url, "admin@demo.scopeline.dev", DEMO_TEST_PASSWORD)
+    await admin.goto(`${server.url}/admin/users`)
+    const email = `reload-${crypto.randomUUID().slice(0, 6)}@example.com`
+    await admin.fill("#invite-form input[name=email]", email)
+    await admin.click("#invite-form button[type=submit]")
+    await admin.waitForSelector("#invitation-link")
+    expect(new URL(admin.url()).pathname).toBe("/admin/users")
+    const reloaded = await admin.reload()
+    expect(reloaded?.status()).toBe(200)
+    await admin.waitForSelector("#invite-form")
+    // The one-time link is not shown again, and the invitation was not sent twice.
+    expect(await admin.isVisible("#invitation-link")).toBe(false)
+    expect(((await admin.textContent("#invitations")) ?? "").split(email).length - 1).toBe(1)
+    // Refused (already invited): the form and its error, still at the page's address.
+    await admin.fill("#invite-form input[name=email]", email)
+    await admin.click("#invite-form button[type=submit]")
+    await admin.waitForSelector("#team-error")
+    expect(new URL(admin.url()).pathname).toBe("/admin/users")
+    await admin.click(`#invitations tr:has-text("${email}") button:has-text("Revoke")`)
+    await admin.waitForSelector("#team-notice .notice")
+    expect(new URL(admin.url()).pathname).toBe("/admin/users")
+    expect((await admin.reload())?.status()).toBe(200)
+    // Back goes to pages, never to a form's action.
+    const back = await admin.goBack()
+    expect(back === null || back.status() === 200).toBe(true)
+    expect(new URL(admin.url()).pathname).toBe("/admin/users")
+    await admin.close()
+  })
+
+  test("a refused password change (a full-page post) is shown at /account, and a reload is the account page", async () => {
+    // The accountant: the viewer's account is deactivated by a test above.
+    const viewer = await signInPage(browser, server.url, "accountant@demo.scopeline.dev", DEMO_TEST_PASSWORD)
+    await viewer.goto(`${server.url}/account`)
+    await viewer.fill("#password-form input[name=current_password]", "not the password at all")
+    await viewer.fill("#password-form input[name=new_password]", "maple quartz river lamp")
+    await viewer.click("#password-form button[type=submit]")
+    await viewer.waitForSelector("#password-error")
+    expect(new URL(viewer.url()).pathname).toBe("/account")
+    const reloaded = await viewer.reload()
+    expect(reloaded?.status()).toBe(200)
+    await viewer.waitForSelector("#password-form")
+    expect(await viewer.isVisible("#password-error")).toBe(false)
+    await viewer.close()
+  })
+
+  test("a refused API key keeps what was typed, at /admin/integrations", async () => {
+    const admin = await signInPage(browser, server.url, "admin@demo.scopeline.dev", DEMO_TEST_PASSWORD)
+    await admin.goto(`${server.url}/admin/integrations`)
+    await admin.fill("#api-key-form input[name=name]", "Boiler stack CEMS")
+    await admin.fill("#api-key-form input[name=site_ids]", "not-a-site-id")
+    await admin.click("#api-key-form button[type=submit]")
+    await admin.waitForSelector("#integrations-error")
+    expect(await admin.textContent("#integrations-error")).toContain("site_ids")
+    expect(await admin.inputValue("#api-key-form input[name=name]")).toBe("Boiler stack CEMS")
+    expect(await admin.inputValue("#api-key-form input[name=site_ids]")).toBe("not-a-site-id")
+    expect(new URL(admin.url()).pathname).toBe("/admin/integrations")
+    expect((await admin.reload())?.status()).toBe(200)
+    await admin.close()
+  })
+})

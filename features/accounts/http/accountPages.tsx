@@ -31,7 +31,7 @@ export const accountPages = (respond: Responder<AccountsServices>) => {
     Effect.promise(() =>
       renderPage(
         request,
-        { title: "Your account", status, principal, user },
+        { title: "Your account", status, principal, user, location: "/account" },
         <AccountPage
           email={user.email}
           role={user.role}
@@ -76,7 +76,16 @@ export const accountPages = (respond: Responder<AccountsServices>) => {
               },
             }).pipe(Effect.either)
             if (Either.isLeft(change)) {
-              return yield* accountPage(request, principal, before, 400, { profileError: errorSentence(change.left) })
+              // What was typed stays in the form to be corrected; a choice the lists lack cannot be shown.
+              const typedFormat = field(form, "time_format")
+              return yield* accountPage(request, principal, before, 400, {
+                profileError: errorSentence(change.left),
+                firstname: field(form, "firstname") ?? "",
+                lastname: field(form, "lastname") ?? "",
+                marketingOptedIn: field(form, "marketing_opted_in") === "true",
+                ...(typedFormat === "12" || typedFormat === "24" ? { timeFormat: typedFormat === "12" ? 12 : 24 } : {}),
+                ...(TIMEZONES.includes(field(form, "timezone") ?? "") ? { timezone: field(form, "timezone") } : {}),
+              })
             }
             const user = yield* (yield* Profile).update(principal, change.right, before)
             return yield* accountPage(request, principal, user, 200, { notice: "Saved. Times on every page now follow these preferences." })

@@ -68,6 +68,8 @@ export interface PageOptions {
   readonly principal?: Principal
   readonly user?: User
   readonly headers?: Record<string, string>
+  /** The page's GET address, for a page that also answers a form's post (see ShellOptions). */
+  readonly location?: string
 }
 
 /** A page in the shell, with the navigation and viewer of the signed-in account (if any). */
@@ -78,6 +80,7 @@ export const renderPage = (request: Request, options: PageOptions, content: JSX.
       title: options.title,
       ...(options.status === undefined ? {} : { status: options.status }),
       ...(options.headers === undefined ? {} : { headers: options.headers }),
+      ...(options.location === undefined ? {} : { location: options.location }),
       ...(options.user ? { viewer: { name: displayName(options.user), email: options.user.email, role: options.user.role } } : {}),
       nav: options.principal ? navFor(options.principal) : [],
       themeSelector: options.principal ? isEnabled("dark_theme_selector", options.principal) : false,

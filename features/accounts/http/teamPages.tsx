@@ -44,7 +44,7 @@ export const teamPages = (respond: Responder<AccountsServices>) => {
       return yield* Effect.promise(() =>
         renderPage(
           request,
-          { title: "Team", status, principal, user },
+          { title: "Team", status, principal, user, location: "/admin/users" },
           <TeamPage
             members={members.map((member) => ({
               id: member.id,
@@ -97,7 +97,7 @@ export const teamPages = (respond: Responder<AccountsServices>) => {
       return yield* Effect.promise(() =>
         renderPage(
           request,
-          { title: "Join Scopeline", status },
+          { title: "Join Scopeline", status, location: `/invitations/accept?token=${encodeURIComponent(token)}` },
           <AcceptInvitationPage
             csrfToken={csrfToken(request).token}
             token={token}

@@ -123,7 +123,7 @@ export const activitiesPage = (respond: Responder<ActivitiesServices>) => {
       return yield* Effect.promise(() =>
         renderPage(
           request,
-          { title: row.description, status, principal: who.principal, user: who.user },
+          { title: row.description, status, principal: who.principal, user: who.user, location: `/activities/${row.id}` },
           <ActivityPage
             activity={detailView(row)}
             history={history.map(historyView)}

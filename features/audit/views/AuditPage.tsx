@@ -83,7 +83,7 @@ export interface AuditLogPageProps {
 const FilterField = (props: { readonly name: string; readonly label: string; readonly value: string | undefined; readonly placeholder?: string }) => (
   <label>
     <span safe>{props.label}</span>
-    <input type="text" name={props.name} value={props.value ?? ""} placeholder={props.placeholder ?? ""} />
+    <input type="text" name={props.name} maxlength="200" value={props.value ?? ""} placeholder={props.placeholder ?? ""} />
   </label>
 )
 

@@ -97,19 +97,19 @@ export const CataloguePage = (props: CataloguePageProps) => (
     >
       <label>
         Search
-        <input type="search" name="q" value={props.search.q} placeholder="diesel, electricity, hotel…" />
+        <input type="search" name="q" maxlength="200" value={props.search.q} placeholder="diesel, electricity, hotel…" />
       </label>
       <label>
         Scope
-        <input type="text" name="scope" value={props.search.scope} placeholder="Scope 1" />
+        <input type="text" name="scope" maxlength="200" value={props.search.scope} placeholder="Scope 1" />
       </label>
       <label>
         Unit
-        <input type="text" name="unit" value={props.search.unit} placeholder="litres" />
+        <input type="text" name="unit" maxlength="200" value={props.search.unit} placeholder="litres" />
       </label>
       <label>
         Geography
-        <input type="text" name="geography" value={props.search.geography} placeholder="GB" />
+        <input type="text" name="geography" maxlength="200" value={props.search.geography} placeholder="GB" />
       </label>
       <label for="catalogue-factor-set">Factor set</label>
       <select name="factor_set" id="catalogue-factor-set">

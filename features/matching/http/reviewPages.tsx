@@ -115,7 +115,7 @@ export const reviewPages = (respond: Responder<MatchingServices>) => {
       return yield* Effect.promise(() =>
         renderPage(
           request,
-          { title: "Review", status, principal: who.principal, user: who.user },
+          { title: "Review", status, principal: who.principal, user: who.user, location: queueHref(position) },
           <ReviewPage
             items={items}
             editable={can(who.principal.role, "upload")}

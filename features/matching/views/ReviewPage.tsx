@@ -187,7 +187,7 @@ const ReviewItem = (props: { readonly item: ReviewItemView; readonly editable: b
               <input type="hidden" name="unit" value={item.unit} />
               <label>
                 <span safe>{item.dimension === null ? "Search the catalogue" : `Search the catalogue (factors in ${item.dimension})`}</span>
-                <input type="search" name="q" placeholder="taxi, rail, hotel…" />
+                <input type="search" name="q" maxlength="200" placeholder="taxi, rail, hotel…" />
               </label>
               <button type="submit">Search</button>
             </form>

@@ -7,7 +7,7 @@ import { Effect, Either } from "effect"
 import { Elysia } from "elysia"
 import { WebhookNotFound } from "../errors.ts"
 import { type Delivery, WebhookEventType, WebhookRequest, Webhooks } from "../Webhooks.ts"
-import { type DeliveryView, IntegrationsPage, type IntegrationsPageProps } from "../views/IntegrationsPage.tsx"
+import { type DeliveryView, IntegrationsPage, type IntegrationsPageProps, type TypedValues } from "../views/IntegrationsPage.tsx"
 import { deliveryIdOf, webhookIdOf } from "./webhooksApi.ts"
 import type { WebhooksServices } from "./services.ts"
 
@@ -26,6 +26,14 @@ export const deliveryView = (delivery: Delivery): DeliveryView => ({
   createdAt: delivery.createdAt,
 })
 
+/** What a refused form held, to show it again (a form without these fields leaves them undefined). */
+const typedOf = (form: FormData): TypedValues => ({
+  name: field(form, "name"),
+  siteIds: field(form, "site_ids"),
+  url: field(form, "url"),
+  events: form.has("url") ? form.getAll("events").filter((value) => typeof value === "string") : undefined,
+})
+
 /** The refusals a form can meet, shown on the page itself. */
 const FORM_ERRORS = ["BadRequest", "WebhookTargetRefused", "WebhookNotFound", "ApiKeyNotFound", "ApiKeySitesUnknown", "DeliveryNotFound"]
 
@@ -40,7 +48,7 @@ export const integrationsPage = (respond: Responder<WebhooksServices>) => {
       return yield* Effect.promise(() =>
         renderPage(
           request,
-          { title: "Integrations", status, principal, user },
+          { title: "Integrations", status, principal, user, location: "/admin/integrations" },
           <IntegrationsPage
             keys={keys.map((key) => ({ id: key.id, name: key.name, prefix: key.prefix, scopes: key.scopes, siteIds: key.siteIds, lastUsedAt: key.lastUsedAt }))}
             webhooks={hooks.map((hook) => ({ id: hook.id, url: hook.url, events: hook.events }))}
@@ -66,7 +74,7 @@ export const integrationsPage = (respond: Responder<WebhooksServices>) => {
         const outcome = yield* run(principal, form).pipe(Effect.either)
         if (Either.isRight(outcome)) return yield* render(request, principal, 200, outcome.right)
         if (!FORM_ERRORS.includes(outcome.left._tag)) return yield* Effect.fail(outcome.left)
-        return yield* render(request, principal, outcome.left.status, { error: errorSentence(outcome.left) })
+        return yield* render(request, principal, outcome.left.status, { error: errorSentence(outcome.left), typed: typedOf(form) })
       }),
     )
 

@@ -34,6 +34,16 @@ export interface IntegrationsPageProps {
   readonly secret?: { readonly label: string; readonly value: string }
   readonly notice?: string
   readonly error?: string
+  /** What was typed into a form that was refused, shown again to correct. */
+  readonly typed?: TypedValues
+}
+
+export interface TypedValues {
+  readonly name?: string | undefined
+  readonly siteIds?: string | undefined
+  readonly url?: string | undefined
+  /** The events ticked; undefined when the webhook form was not the one sent (then all are ticked). */
+  readonly events?: ReadonlyArray<string> | undefined
 }
 
 /** /admin/integrations: API keys for devices, webhooks for alerts, and what was delivered. */
@@ -57,11 +67,11 @@ export const IntegrationsPage = (props: IntegrationsPageProps) => (
       <form method="post" action="/admin/integrations/api-keys" id="api-key-form">
         <label>
           Name
-          <input type="text" name="name" required maxlength="100" />
+          <input type="text" name="name" required maxlength="100" value={props.typed?.name} />
         </label>
         <label>
           Sites (ids, comma-separated; empty for every site)
-          <input type="text" name="site_ids" />
+          <input type="text" name="site_ids" value={props.typed?.siteIds} />
         </label>
         <input type="hidden" name="scopes" value="measurements:write" />
         <button type="submit">Create key (measurements:write)</button>
@@ -108,13 +118,13 @@ export const IntegrationsPage = (props: IntegrationsPageProps) => (
       <form method="post" action="/admin/integrations/webhooks" id="webhook-form">
         <label>
           URL
-          <input type="url" name="url" required maxlength="2000" placeholder="https://example.com/scopeline" />
+          <input type="url" name="url" required maxlength="2000" placeholder="https://example.com/scopeline" value={props.typed?.url} />
         </label>
         <fieldset>
           <legend>Events</legend>
           {props.eventTypes.map((type) => (
             <label>
-              <input type="checkbox" name="events" value={type} checked /> <span safe>{type}</span>
+              <input type="checkbox" name="events" value={type} checked={props.typed?.events?.includes(type) ?? true} /> <span safe>{type}</span>
             </label>
           ))}
         </fieldset>

@@ -18,6 +18,8 @@ export interface LayoutProps {
   readonly viewer?: Viewer
   readonly nav?: ReadonlyArray<NavItem>
   readonly themeSelector?: boolean
+  /** The page's own address when it answers a full-page form post (app.js puts it in the address bar). */
+  readonly location?: string
 }
 
 /** The page shell: every full page renders inside it; htmx requests for a part get the part only. */
@@ -35,7 +37,11 @@ export const Layout = (props: PropsWithChildren<LayoutProps>) => (
         <script src="/static/htmx.min.js"></script>
         <script src="/static/app.js"></script>
       </head>
-      <body hx-boost:inherited="true" hx-headers:inherited={JSON.stringify({ "x-csrf-token": props.csrfToken })}>
+      <body
+        hx-boost:inherited="true"
+        hx-headers:inherited={JSON.stringify({ "x-csrf-token": props.csrfToken })}
+        data-location={props.location}
+      >
         <header class="topbar">
           <a class="brand" href="/">
             Scopeline

@@ -125,3 +125,11 @@
   document.addEventListener("htmx:finally:request", () => (pending = new WeakSet()))
   window.addEventListener("pageshow", () => (pending = new WeakSet()))
 })()
+
+// A form posted without htmx (the password and invitation forms) is answered with its page: the address
+// bar then shows the form's action, which has no page, so a reload would be a 404 or send the form again.
+// The answer names the page's own address and it replaces the action's in this history entry.
+document.addEventListener("DOMContentLoaded", () => {
+  const own = document.body.dataset.location
+  if (own && own !== location.pathname + location.search) history.replaceState(null, "", own)
+})

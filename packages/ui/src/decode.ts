@@ -11,6 +11,8 @@ const readableMessage = (message: string) => {
   if (text.startsWith("Expected {")) return "must be an object"
   if (/^Expected (readonly \[|ReadonlyArray<|Array<)/.test(text)) return "must be an array"
   if (/^Expected \w+ \((Encoded|Type) side\)$/.test(text)) return "is not of the expected type"
+  const length = /^Expected a string at (most|least) (\d+) character\(s\) long$/.exec(text)
+  if (length) return length[1] === "least" && length[2] === "1" ? "must not be empty" : `must be at ${length[1]} ${length[2]} characters long`
   return text.length > 200 ? "is not of the expected type" : text
 }
 

@@ -1,4 +1,4 @@
-import type { ApiError } from "./ApiError.ts"
+import { type ApiError, errorSentence } from "./ApiError.ts"
 import { Effect } from "effect"
 import type { Responder } from "./respond.ts"
 import { errorPage } from "./render.tsx"
@@ -38,7 +38,8 @@ export const pageResponder = <R>(respond: Responder<R>) => ({
             headers: { location, "set-cookie": cookie(request, SESSION_COOKIE, "", 0) },
           })
         }
-        return errorPage(request, error.status, titles[error.status] ?? "That did not work", error.message)
+        // With each problem a 400 lists ("status must be one of …"): a filter in the address bar is fixed there.
+        return errorPage(request, error.status, titles[error.status] ?? "That did not work", errorSentence(error))
       }
       case "Unavailable":
         return errorPage(

@@ -11,6 +11,12 @@ export interface ShellOptions {
   readonly nav?: ReadonlyArray<NavItem>
   readonly themeSelector?: boolean
   readonly headers?: Record<string, string>
+  /**
+   * Where this page is read with a GET, when a form's post (whose action has no page of its own)
+   * answers with it: the browser's address becomes this, so a reload or Back asks for the page
+   * instead of a 404 for the action, and never sends the form again.
+   */
+  readonly location?: string
 }
 
 /**
@@ -23,6 +29,9 @@ export const renderShell = async (request: Request, options: ShellOptions, conte
   if (csrf.setCookie) headers["set-cookie"] = csrf.setCookie
   const status = options.status ?? 200
   if (request.headers.get("hx-request-type") === "partial") return html(await content, status, headers)
+  const location = request.method === "GET" ? undefined : options.location
+  // htmx pushes a boosted form's action into history unless told which address its answer has.
+  if (location !== undefined) headers["hx-push-url"] = location
   const body = await (
     <Layout
       title={options.title}
@@ -31,6 +40,7 @@ export const renderShell = async (request: Request, options: ShellOptions, conte
       viewer={options.viewer}
       nav={options.nav ?? []}
       themeSelector={options.themeSelector ?? false}
+      location={location}
     >
       {content}
     </Layout>
