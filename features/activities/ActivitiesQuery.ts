@@ -4,6 +4,7 @@ import { ActivityStatus, UploadId, UploadProgress, UploadStatus } from "@scopeli
 import { UserId } from "@scopeline/accounts"
 import { Effect, Either, ParseResult, Schema } from "effect"
 import { REVIEW_STATUSES, ReviewStatusSchema } from "@scopeline/matching"
+import { isUuidText } from "@scopeline/ui/decode"
 
 
 export const ActivityId = Schema.UUID.pipe(Schema.brand("ActivityId"))
@@ -112,9 +113,7 @@ export type ActivityRow = typeof ActivityRow.Type
 type ColumnCheck = (value: unknown) => boolean
 const isText: ColumnCheck = (value) => typeof value === "string"
 const isInt: ColumnCheck = (value) => Number.isSafeInteger(value)
-// Schema.UUID's own pattern.
-const UUID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/i
-const isUuid: ColumnCheck = (value) => typeof value === "string" && UUID_PATTERN.test(value)
+const isUuid: ColumnCheck = (value) => typeof value === "string" && isUuidText(value)
 const isDate: ColumnCheck = (value) => value instanceof Date
 const isOneOf = (literals: ReadonlyArray<string>): ColumnCheck => (value) => literals.includes(value as string)
 const orNull = (check: ColumnCheck): ColumnCheck => (value) => value === null || check(value)

@@ -1,14 +1,13 @@
 import { allActions, Category, EventCursor, type EventFilter } from "@scopeline/events"
-import { isCalendarInstant, QueryInt } from "@scopeline/ui/decode"
+import { isCalendarInstant, isUuidText, QueryInt } from "@scopeline/ui/decode"
 import { Schema } from "effect"
 
-const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 // An object's id as the log records it: a UUID in lower case, as PostgreSQL writes it, whatever case was pasted.
 const Id = Schema.String.pipe(
   Schema.minLength(1),
   Schema.maxLength(200),
   Schema.pattern(/^[\w.:@-]+$/, { message: () => "is not an id" }),
-  Schema.transform(Schema.String, { strict: true, decode: (id) => (UUID_SHAPE.test(id) ? id.toLowerCase() : id), encode: (id) => id }),
+  Schema.transform(Schema.String, { strict: true, decode: (id) => (isUuidText(id) ? id.toLowerCase() : id), encode: (id) => id }),
 )
 const Instant = Schema.String.pipe(
   Schema.pattern(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?)?$/, {

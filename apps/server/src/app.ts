@@ -28,7 +28,7 @@ import { apiDocs } from "@scopeline/ui/apiDocs"
 import { pathOf, withSecurityHeaders } from "@scopeline/ui/securityHeaders"
 import { rememberClientAddress } from "@scopeline/ui/clientAddress"
 import type { Server } from "bun"
-import { MAX_BODY_BYTES } from "@scopeline/ui/decode"
+import { MAX_BODY_BYTES, UUID_TEXT } from "@scopeline/ui/decode"
 import { BLOB_ROUTE } from "@scopeline/storage/LocalBlobStore"
 
 // By string, not `new URL`: this also runs for requests whose Host header makes the URL unparsable.
@@ -61,7 +61,7 @@ const declaredTooLarge = (request: Request): boolean =>
 
 // A UUID in a path names one thing whatever its case, and the id recorded for it (the audit log's
 // object, an alert's key, a webhook's payload) must be one text too, as PostgreSQL writes it.
-const UUID_SEGMENT = /\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?=\/|$)/gi
+const UUID_SEGMENT = new RegExp(`/${UUID_TEXT}(?=/|$)`, "g")
 
 /** The request with the UUIDs of its path in lower case (the same request when they already are). */
 const withCanonicalIds = (request: Request): Request => {

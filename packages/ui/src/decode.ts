@@ -53,6 +53,11 @@ export const readableProblems = (error: ParseResult.ParseError): Array<{ readonl
   return problems.map(({ path, message }) => ({ path, message }))
 }
 
+/** A UUID's text in any case (Schema.UUID's shape), for the places that test a string, not decode one. */
+export const UUID_TEXT = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+const UUID_ONLY = new RegExp(`^${UUID_TEXT}$`)
+export const isUuidText = (text: string): boolean => UUID_ONLY.test(text)
+
 /** Decodes untrusted input with a Schema; failures become a 400 listing each problem and where. */
 export const decodeInput =
   <A, I>(schema: Schema.Schema<A, I>, what: string) =>
