@@ -87,9 +87,22 @@ export class Invitations extends Effect.Service<Invitations>()("scopeline/Invita
               expiresAt: new Date(Date.now() + (directory.cognito !== null ? COGNITO_TEMPORARY_PASSWORD_DAYS * 24 : ttlHours) * 3600_000),
             }),
           )
+          yield* audit.record({
+            category: "security",
+            action: "invitation_created",
+            actor: { userId: by.userId, role: by.role },
+            object: { type: "invitation", id: created.id },
+            details: {
+              role: created.role,
+              invitee_email_hash: audit.emailHash(created.email),
+              expires_at: created.expiresAt.toISOString(),
+              delivery: directory.cognito !== null ? "cognito" : "link",
+            },
+          })
           // AWS mode: Cognito creates the user in the role's group and mails its own invitation (a
           // temporary password); our row follows at once, so who invited them is kept. Cognito is
-          // called last, so a refusal there rolls all of this back.
+          // called after the invitation and its event are written, so a refusal there rolls all of
+          // this back and an invitation whose record fails mails nobody.
           if (directory.cognito !== null) {
             const { sub } = yield* fromCognito(
               directory.cognito.createUser({ email: created.email, group: created.role, firstName: created.firstName, lastName: created.lastName }),
@@ -106,18 +119,6 @@ export class Invitations extends Effect.Service<Invitations>()("scopeline/Invita
               yield* repo.markAccepted(created.id, userId)
             }
           }
-          yield* audit.record({
-            category: "security",
-            action: "invitation_created",
-            actor: { userId: by.userId, role: by.role },
-            object: { type: "invitation", id: created.id },
-            details: {
-              role: created.role,
-              invitee_email_hash: audit.emailHash(created.email),
-              expires_at: created.expiresAt.toISOString(),
-              delivery: directory.cognito !== null ? "cognito" : "link",
-            },
-          })
           return created
         }),
       ).pipe(Effect.catchTag("SqlError", Effect.die))

@@ -27,7 +27,8 @@ export class Team extends Effect.Service<Team>()("scopeline/Team", {
     const repo = yield* TeamRepo
     const audit = yield* AuditLog
     // AWS mode: Cognito holds sign-in and the role's group; each change goes there inside the
-    // transaction (last), so a refusal by Cognito leaves nothing changed here either.
+    // transaction, after the change and its audit event are written here: a refusal by Cognito rolls
+    // both back, and a change whose record fails never reaches Cognito.
     const directory = yield* Directory
 
     const memberOrFail = (id: UserId) =>
@@ -56,9 +57,10 @@ export class Team extends Effect.Service<Team>()("scopeline/Team", {
           if (demoted || deactivated) yield* keepAnAdmin(id, demoted ? "demoting them" : "deactivating them")
           const actor = { userId: by.userId, role: by.role }
           const object = { type: "user", id }
+          const inDirectory: Array<Effect.Effect<void, { readonly name: string; readonly message: string }>> = []
           if (change.role !== undefined && change.role !== before.role) {
             yield* repo.setRole(id, change.role)
-            if (directory.cognito !== null) yield* fromCognito(directory.cognito.moveToGroup(before.email, before.role, change.role))
+            if (directory.cognito !== null) inDirectory.push(directory.cognito.moveToGroup(before.email, before.role, change.role))
             yield* audit.record({
               category: "security",
               action: "role_changed",
@@ -69,7 +71,7 @@ export class Team extends Effect.Service<Team>()("scopeline/Team", {
           }
           if (change.active !== undefined && change.active !== before.active) {
             yield* repo.setActive(id, change.active)
-            if (directory.cognito !== null) yield* fromCognito(directory.cognito.setEnabled(before.email, change.active))
+            if (directory.cognito !== null) inDirectory.push(directory.cognito.setEnabled(before.email, change.active))
             yield* audit.record({
               category: "security",
               action: change.active ? "user_reactivated" : "user_deactivated",
@@ -77,6 +79,7 @@ export class Team extends Effect.Service<Team>()("scopeline/Team", {
               object,
             })
           }
+          yield* Effect.forEach(inDirectory, fromCognito, { discard: true })
           return yield* memberOrFail(id)
         }),
       ).pipe(Effect.catchTag("SqlError", Effect.die))
@@ -88,7 +91,6 @@ export class Team extends Effect.Service<Team>()("scopeline/Team", {
           const before = yield* memberOrFail(id)
           yield* keepAnAdmin(id, "deleting them")
           yield* repo.markDeleted(id)
-          if (directory.cognito !== null) yield* fromCognito(directory.cognito.deleteUser(before.email))
           yield* audit.record({
             category: "security",
             action: "user_deleted",
@@ -96,6 +98,7 @@ export class Team extends Effect.Service<Team>()("scopeline/Team", {
             object: { type: "user", id },
             details: { role: before.role },
           })
+          if (directory.cognito !== null) yield* fromCognito(directory.cognito.deleteUser(before.email))
         }),
       ).pipe(Effect.catchTag("SqlError", Effect.die))
     })

@@ -346,8 +346,10 @@ export class MatchUpload extends Effect.Service<MatchUpload>()("scopeline/MatchU
           Effect.onExit((exit) => Scope.close(jobScope, exit)),
         )
 
-        // A redelivery after everything settled finds nothing to claim and logs nothing.
-        if (tally.keys === 0 && tally.activities === 0) return
+        // A redelivery after everything settled finds nothing to claim and logs nothing, but records the
+        // settlement if no attempt did: the one that settled it commits its writes before that record and
+        // may have failed or stopped in between, and a settled upload never has another attempt.
+        if (tally.keys === 0 && tally.activities === 0) return yield* recordSettled(uploadId, tally, { unlessRecorded: true })
         yield* Effect.logInfo("upload matched").pipe(
           Effect.annotateLogs({
             ...tally,
@@ -368,22 +370,37 @@ export class MatchUpload extends Effect.Service<MatchUpload>()("scopeline/MatchU
       (effect, job) => effect.pipe(withCorrelation(job.correlationId), Effect.annotateLogs({ uploadId: job.uploadId })),
     )
 
-    /** Matching settled (every activity calculated or failed): the upload's numbers are final. */
-    const recordSettled = (uploadId: UploadId, tally: { readonly keys: number; readonly matcherKeys: number }) =>
+    /**
+     * Matching settled (every activity calculated or failed): the upload's numbers are final. With
+     * `unlessRecorded`, only when the log holds no settlement of the upload yet (deliveries of one
+     * upload's job take turns on its lock for that check).
+     */
+    const recordSettled = (
+      uploadId: UploadId,
+      tally: { readonly keys: number; readonly matcherKeys: number },
+      options: { readonly unlessRecorded?: boolean } = {},
+    ) =>
       Effect.gen(function* () {
-        const counts = yield* sql<{ status: string; count: number }>`
-          SELECT status, sum(activities)::int AS count FROM inventory_totals WHERE upload_id = ${uploadId} GROUP BY status`
-        const byStatus = Object.fromEntries(counts.map((row) => [row.status, row.count]))
-        const outcome = (byStatus.failed ?? 0) > 0 ? "failure" : "success"
         yield* sql.withTransaction(
           Effect.gen(function* () {
+            if (options.unlessRecorded === true) {
+              yield* sql`SELECT pg_advisory_xact_lock(hashtext('upload_calculated'), hashtext(${uploadId}))`
+              const [recorded] = yield* sql<{ found: boolean }>`
+                SELECT EXISTS (SELECT 1 FROM audit_events WHERE object_id = ${uploadId} AND action = 'upload_calculated') AS found`
+              if (recorded?.found === true) return
+            }
+            const counts = yield* sql<{ status: string; count: number }>`
+              SELECT status, sum(activities)::int AS count FROM inventory_totals WHERE upload_id = ${uploadId} GROUP BY status`
+            const byStatus = Object.fromEntries(counts.map((row) => [row.status, row.count]))
+            const outcome = (byStatus.failed ?? 0) > 0 ? "failure" : "success"
             const event = yield* audit.record({
               category: "business",
               action: "upload_calculated",
               actor: { service: "match-worker" },
               object: { type: "upload", id: uploadId },
               outcome: { status: outcome },
-              details: { activities: byStatus, keys: tally.keys, matcher_keys: tally.matcherKeys },
+              // A late record knows the activities, not the keys the settling attempt looked up.
+              details: options.unlessRecorded === true ? { activities: byStatus } : { activities: byStatus, keys: tally.keys, matcher_keys: tally.matcherKeys },
             })
             yield* webhooks.publish({ type: "upload.calculated", key: `upload:${uploadId}:${event.event_id}`, payload: { upload_id: uploadId, activities: byStatus } })
           }),

@@ -7,6 +7,7 @@ import { apiClient, type ApiClient } from "../support/api.ts"
 import type { TestServer } from "../support/server.ts"
 import { startWorker, type TestWorker } from "../support/worker.ts"
 import { catalogueDatabase, startTestMatcher } from "../match/support.ts"
+import { testSql } from "../support/factories.ts"
 import {
   BUCKET,
   eventually,
@@ -54,6 +55,7 @@ let server: TestServer
 let dataDir: string
 let worker: TestWorker
 let admin: ApiClient
+let databaseUrl: string
 let accountant: ApiClient
 let viewer: ApiClient
 
@@ -108,7 +110,7 @@ beforeAll(async () => {
     cognito.addUser({ email, password: PASSWORD, groups, givenName: "Ada", familyName: email.split("@")[0]! })
   }
   // A migrated database with the factor catalogue loaded, so matching can run end to end.
-  const databaseUrl = await catalogueDatabase()
+  databaseUrl = await catalogueDatabase()
   matcher = await startTestMatcher()
   matcherProxy = startSwitchableProxy(matcher.url)
   dataDir = mkdtempSync(join(tmpdir(), "scopeline-aws-mode-"))
@@ -398,5 +400,37 @@ describe("AWS mode (S3, SQS, Cognito) by configuration alone", () => {
     expect(refused.status).toBe(409)
     const pending = (await (await admin.get("/v1/admin/invitations")).json()) as { invitations: Array<{ email: string }> }
     expect(pending.invitations.map((i) => i.email)).not.toContain(known)
+  })
+
+  test("a team change whose audit event cannot be written never reaches Cognito", async () => {
+    const sql = testSql(databaseUrl)
+    // Each event refused in turn, as a failing audit insert would be.
+    const refusing = async (action: string, change: () => Promise<Response>) => {
+      await sql.unsafe(`ALTER TABLE audit_events ADD CONSTRAINT planted_refusal CHECK (action <> '${action}') NOT VALID`)
+      try {
+        return await change()
+      } finally {
+        await sql.unsafe("ALTER TABLE audit_events DROP CONSTRAINT planted_refusal")
+      }
+    }
+    try {
+      const email = `unrecorded-${crypto.randomUUID().slice(0, 6)}@tenant.example`
+      const invited = await refusing("invitation_created", () => admin.post("/v1/admin/invitations", { email, role: "accountant" }))
+      expect(invited.status).toBe(500)
+      expect(cognito.user(email)).toBeUndefined()
+      expect(cognito.invitationMail(email)).toBeUndefined()
+
+      expect((await admin.post("/v1/admin/invitations", { email, role: "accountant" })).status).toBe(201)
+      const team = (await (await admin.get("/v1/admin/users?limit=200")).json()) as { users: Array<{ id: string; email: string }> }
+      const id = team.users.find((user) => user.email === email)!.id
+      expect((await refusing("role_changed", () => admin.patch(`/v1/admin/users/${id}`, { role: "viewer" }))).status).toBe(500)
+      expect(cognito.user(email)?.groups).toEqual(["accountant"])
+      expect((await refusing("user_deactivated", () => admin.patch(`/v1/admin/users/${id}`, { active: false }))).status).toBe(500)
+      expect(cognito.user(email)?.enabled).not.toBe(false)
+      expect((await refusing("user_deleted", () => admin.delete(`/v1/admin/users/${id}`))).status).toBe(500)
+      expect(cognito.user(email)).toBeDefined()
+    } finally {
+      await sql.close()
+    }
   })
 })

@@ -182,6 +182,29 @@ describe("redelivery", () => {
     expect((await matcherStats(s.matcher)).requests).toBe(6)
   }, 30_000)
 
+  test("an attempt that settles the upload but cannot record it leaves the record to the next delivery, once", async () => {
+    const s = await start()
+    const upload = await s.run(createUpload(ROWS.slice(0, 3)))
+    const story = () =>
+      s.run(
+        Effect.flatMap(SqlClient.SqlClient, (sql) =>
+          sql<{ action: string; details: { activities: Record<string, number> } }>`
+            SELECT action, details FROM audit_events WHERE object_id = ${upload} ORDER BY seq`,
+        ),
+      )
+    const exec = (statement: string) => s.run(Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(statement)))
+    // The settlement's record fails after the calculations committed, as a crash between them would leave it.
+    await exec("ALTER TABLE audit_events ADD CONSTRAINT planted_refusal CHECK (action <> 'upload_calculated') NOT VALID")
+    await expect(s.match(upload)).rejects.toThrow()
+    await exec("ALTER TABLE audit_events DROP CONSTRAINT planted_refusal")
+    expect((await s.run(statusCounts(upload))).calculated).toBe(3)
+    expect(await story()).toEqual([])
+    // The queue delivers the job again: nothing is left to match, and the settlement is recorded.
+    await s.match(upload, 2)
+    await s.match(upload, 3)
+    expect(await story()).toEqual([{ action: "upload_calculated", details: { activities: { calculated: 3 } } }])
+  }, 30_000)
+
   test("property: any number (1–3) and order of deliveries of two uploads' jobs gives the same totals", async () => {
     const s = await start()
     // Reference totals from one clean run of each upload.
