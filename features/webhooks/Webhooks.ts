@@ -119,7 +119,9 @@ export class Webhooks extends Effect.Service<Webhooks>()("scopeline/Webhooks", {
             action: "webhook_created",
             actor: { userId: by.userId, role: by.role },
             object: { type: "webhook", id: row!.id },
-            details: { url, events: request.events },
+            // Where alerts go, without the path or query: those often hold the receiver's own secret
+            // (a token, a chat hook's key), which the log would keep for its whole retention.
+            details: { target: new URL(url).origin, events: request.events },
           })
           const [webhook] = yield* sql`SELECT id, url, events, created_by, created_at FROM webhooks WHERE id = ${row!.id}`.pipe(
             Effect.flatMap(Schema.decodeUnknown(Schema.Array(Webhook))),

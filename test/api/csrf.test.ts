@@ -5,6 +5,7 @@ import { makeResponder } from "@scopeline/ui/respond"
 import { csrfTokenFor } from "@scopeline/ui/session"
 import { Runtime } from "effect"
 import { apiClient } from "../support/api.ts"
+import { testSql } from "../support/factories.ts"
 import { DEMO_TEST_PASSWORD, seedDemo } from "../support/seed.ts"
 import { startServer, type TestServer } from "../support/server.ts"
 
@@ -47,10 +48,25 @@ describe("CSRF on every state-changing page form", () => {
           body: form,
         })
         expect(response.status).toBe(403)
+        // A signed-in caller's refusal is a security event, whichever way the form carries its token.
+        if (!SIGNED_OUT_FORMS.includes(route.path)) {
+          const sql = testSql(server.databaseUrl)
+          try {
+            const [recorded] = await sql`
+              SELECT count(*)::int AS n FROM audit_events
+              WHERE action = 'permission_denied' AND details->>'reason' = 'csrf' AND details->>'path' = ${route.path}`
+            expect({ path: route.path, recorded: recorded.n > 0 }).toEqual({ path: route.path, recorded: true })
+          } finally {
+            await sql.close()
+          }
+        }
       })
     }
   }
 })
+
+// Forms sent by someone not (or no longer) signed in: there is no caller to record a refusal against.
+const SIGNED_OUT_FORMS = ["/login", "/logout", "/invitations/accept"]
 
 describe("CSRF tokens are bound to the session", () => {
   const replayWith = async (session: string, token: string) =>

@@ -217,10 +217,22 @@ describe("webhooks", () => {
       expect({ url, status: response.status }).toEqual({ url, status: 201 })
       const { webhook } = (await response.json()) as { webhook: { id: string; url: string } }
       expect(webhook.url).toBe(stored)
-      const [event] = await db`SELECT details->>'url' AS url FROM audit_events WHERE action = 'webhook_created' AND object_id = ${webhook.id}`
-      expect(event.url).toBe(stored)
+      const [event] = await db`SELECT details->>'target' AS target FROM audit_events WHERE action = 'webhook_created' AND object_id = ${webhook.id}`
+      expect(event.target).toBe(new URL(stored).origin)
       expect((await admin.delete(`/v1/admin/webhooks/${webhook.id}`)).status).toBe(204)
     }
+  })
+
+  test("the audit log records where a webhook points, never the secret in its path or query", async () => {
+    const url = `http://127.0.0.1:${receiver.port}/hooks/T0001/s3cr3t-path?token=s3cr3t-query`
+    const response = await admin.post("/v1/admin/webhooks", { url, events: ["job.dead_lettered"] })
+    expect(response.status).toBe(201)
+    const { webhook } = (await response.json()) as { webhook: { id: string; url: string } }
+    expect(webhook.url).toBe(url)
+    const [event] = await db`SELECT details::text AS details FROM audit_events WHERE action = 'webhook_created' AND object_id = ${webhook.id}`
+    expect(JSON.parse(event.details)).toEqual({ target: `http://127.0.0.1:${receiver.port}`, events: ["job.dead_lettered"] })
+    expect(event.details).not.toContain("s3cr3t")
+    expect((await admin.delete(`/v1/admin/webhooks/${webhook.id}`)).status).toBe(204)
   })
 
   test("only admins manage webhooks", async () => {

@@ -3,7 +3,7 @@ import { clientAddressOf } from "@scopeline/ui/clientAddress"
 import { decodeInput, formBody, formText } from "@scopeline/ui/decode"
 import { pageResponder } from "@scopeline/ui/pageResponder"
 import type { Responder } from "@scopeline/ui/respond"
-import { CSRF_FIELD, csrfToken, verifyCsrf } from "@scopeline/ui/session"
+import { CSRF_FIELD, csrfToken } from "@scopeline/ui/session"
 import { Effect, Either } from "effect"
 import { Elysia } from "elysia"
 import { PasswordChange, Profile, ProfileChange } from "../Profile.ts"
@@ -100,8 +100,7 @@ export const accountPages = (respond: Responder<AccountsServices>) => {
           request,
           Effect.gen(function* () {
             const form = yield* formBody(request)
-            yield* verifyCsrf(request, field(form, CSRF_FIELD))
-            const principal = yield* guard(request, "view")
+            const principal = yield* guard(request, "view", "change", field(form, CSRF_FIELD))
             const user = yield* currentUser(principal)
             const change = { current_password: field(form, "current_password") ?? "", new_password: field(form, "new_password") ?? "" }
             const outcome = yield* decodeInput(PasswordChange, "password change")(change).pipe(

@@ -125,10 +125,16 @@ const permissionDenied = (request: Request, principal: Principal, error: { reado
 /**
  * The one guard every route declares, first: who is calling (token or session, checked against the
  * account as it is now) and whether their role holds `permission`. "change" is for state-changing
- * calls: a cookie session must also carry its CSRF token. Every refusal is a security event
+ * calls: a cookie session must also carry its CSRF token (the header, or `formToken`). Every refusal is a security event
  * (written so that losing it never changes the refusal's status).
  */
-export const guard = (request: Request, permission: Permission, access: "read" | "change" = "read") =>
+export const guard = (
+  request: Request,
+  permission: Permission,
+  access: "read" | "change" = "read",
+  /** A full-page form's `_csrf` field, for a post that cannot send the header. */
+  formToken?: string,
+) =>
   refuseApiKey(request).pipe(
     Effect.zipRight(authenticate(request)),
     Effect.tapError((error) => tokenRejected(request, error)),
@@ -139,7 +145,7 @@ export const guard = (request: Request, permission: Permission, access: "read" |
     ),
     Effect.tap((principal) =>
       access === "change" && request.headers.get("authorization") === null
-        ? verifyCsrf(request, undefined).pipe(Effect.tapError((error) => permissionDenied(request, principal, error, "csrf")))
+        ? verifyCsrf(request, formToken).pipe(Effect.tapError((error) => permissionDenied(request, principal, error, "csrf")))
         : Effect.void,
     ),
   )
