@@ -67,7 +67,8 @@ export class Authentication extends Effect.Service<Authentication>()("scopeline/
     // not reveal which logins exist.
     const decoyHash = yield* passwords.hash(crypto.randomUUID())
 
-    const refused = (login: string, userId: Option.Option<string>, reason: string) =>
+    // The address too: a guessing run from one place reads as one in the log, as the throttle counts it.
+    const refused = (login: string, userId: Option.Option<string>, reason: string, from: string) =>
       audit.recordRefusal({
         category: "security",
         action: "login_failed",
@@ -77,6 +78,7 @@ export class Authentication extends Effect.Service<Authentication>()("scopeline/
           onSome: (id) => ({ type: "user", id }),
         }),
         outcome: { status: "failure", errorCode: "unauthorized", message: reason },
+        details: { address: from },
       })
 
     /** `from` is the client's address (`clientAddressOf`), which throttling counts failures by. */
@@ -101,12 +103,12 @@ export class Authentication extends Effect.Service<Authentication>()("scopeline/
       const valid = yield* passwords.verify(credentials.password, Option.getOrElse(hash, () => decoyHash))
       const userId = Option.map(user, (u) => u.id)
       if (Option.isNone(user) || Option.isNone(hash) || !valid) {
-        yield* refused(credentials.login, userId, "wrong login or password")
+        yield* refused(credentials.login, userId, "wrong login or password", from)
         return yield* invalidCredentials
       }
       // Only after the right password: who is deactivated is not revealed to someone guessing.
       if (!user.value.active) {
-        yield* refused(credentials.login, userId, "account deactivated")
+        yield* refused(credentials.login, userId, "account deactivated", from)
         return yield* deactivated
       }
       yield* throttle.clear(credentials.login, from)

@@ -67,6 +67,8 @@ describe("security events", () => {
     const failedForViewer = await events({ action: "login_failed", object_id: viewer })
     expect(failedForViewer.events).toHaveLength(1)
     expect(failedForViewer.events[0]!.actor.email_hash).toMatch(/^[0-9a-f]{64}$/)
+    // Where the attempt came from, as the throttle counts it.
+    expect(failedForViewer.events[0]!.details).toMatchObject({ address: expect.stringMatching(/^(127\.0\.0\.1|::1|::ffff:127\.0\.0\.1)$/) })
     // An unknown login is recorded by the hash of what was typed: the same login always gives the same hash.
     const failed = await events({ action: "login_failed" })
     const unknown = failed.events.find((event) => event.object.type === "login")!
