@@ -65,8 +65,17 @@ describe("API keys", () => {
 
     expect((await withKey(`slk_${"x".repeat(43)}`, "/v1/me")).status).toBe(401)
     expect((await admin.delete(`/v1/admin/api-keys/${key.id}`)).status).toBe(204)
-    expect((await withKey(key.secret, "/v1/me")).status).toBe(401)
+    const revoked = await withKey(key.secret, "/v1/me")
+    expect(revoked.status).toBe(401)
     expect((await admin.delete(`/v1/admin/api-keys/${key.id}`)).status).toBe(404)
+
+    // Each refusal is recorded once: one event per request, not a second `token_rejected` beside it.
+    const eventsOf = async (response: Response) =>
+      (await db`SELECT action FROM audit_events WHERE correlation_id = ${response.headers.get("x-correlation-id")} ORDER BY seq`).map(
+        (row: { action: string }) => row.action,
+      )
+    expect(await eventsOf(refused)).toEqual(["permission_denied"])
+    expect(await eventsOf(revoked)).toEqual(["token_rejected"])
   })
 
   test("bad requests are 400 naming the field; only admins manage keys", async () => {
@@ -114,6 +123,9 @@ describe("guardCaller: the guard of routes machines may call", () => {
       expect(await ask(`Bearer ${anySite.secret}`, siteB)).toEqual(Either.right("ApiKey"))
       expect(await ask(`Bearer ${onlyA.secret}`, siteA)).toEqual(Either.right("ApiKey"))
       expect(await ask(`Bearer ${onlyA.secret}`, siteB)).toEqual(Either.left(403))
+      // The key has the scope: what it lacks is the site, and the log says so.
+      const [denied] = await db`SELECT details->>'reason' AS reason FROM audit_events WHERE action = 'permission_denied' AND actor_service = ${`api-key:${onlyA.id}`}`
+      expect(denied.reason).toBe("site not allowed for this key")
       const accountant = await apiClient(server.url, "accountant@demo.scopeline.dev")
       const viewer = await apiClient(server.url, "viewer@demo.scopeline.dev")
       expect(await ask(`Bearer ${accountant.jwt}`, siteB)).toEqual(Either.right("User"))

@@ -92,7 +92,9 @@ export const guardCaller = (
     }
     const key = yield* knownKey(request, token)
     yield* (yield* ApiKeys).authorise(key, options.scope, options.siteId).pipe(
-      Effect.tapError((error) => recordDenied(request, keyActor(key), error, `requires ${options.scope}`)),
+      Effect.tapError((error) =>
+        recordDenied(request, keyActor(key), error, key.scopes.includes(options.scope) ? "site not allowed for this key" : `requires ${options.scope}`),
+      ),
     )
     return { _tag: "ApiKey", key } satisfies Caller as Caller
   })
@@ -136,8 +138,8 @@ export const guard = (
   formToken?: string,
 ) =>
   refuseApiKey(request).pipe(
-    Effect.zipRight(authenticate(request)),
-    Effect.tapError((error) => tokenRejected(request, error)),
+    // Only authentication's refusals here: an API key's were recorded against the key already.
+    Effect.zipRight(authenticate(request).pipe(Effect.tapError((error) => tokenRejected(request, error)))),
     Effect.tap((principal) =>
       requirePermission(principal, permission).pipe(
         Effect.tapError((error) => permissionDenied(request, principal, error, `requires ${permission}`)),

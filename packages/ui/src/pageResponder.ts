@@ -1,6 +1,6 @@
 import { type ApiError, errorSentence } from "./ApiError.ts"
 import { Effect } from "effect"
-import type { Responder } from "./respond.ts"
+import { CORRELATION_HEADER, type Responder } from "./respond.ts"
 import { errorPage } from "./render.tsx"
 import { cookie, SESSION_COOKIE } from "./session.ts"
 
@@ -39,7 +39,9 @@ export const pageResponder = <R>(respond: Responder<R>) => ({
           })
         }
         // With each problem a 400 lists ("status must be one of …"): a filter in the address bar is fixed there.
-        return errorPage(request, error.status, titles[error.status] ?? "That did not work", errorSentence(error))
+        const refused = await errorPage(request, error.status, titles[error.status] ?? "That did not work", errorSentence(error))
+        refused.headers.set(CORRELATION_HEADER, outcome.correlationId)
+        return refused
       }
       case "Unavailable":
         return errorPage(

@@ -23,7 +23,8 @@ const correlationIdOf = (request: Request): string => {
 
 export type Outcome =
   | { readonly _tag: "Ok"; readonly response: Response }
-  | { readonly _tag: "ApiError"; readonly error: ApiError }
+  /** Refused: the correlation id is echoed so a client can quote it (its audit event carries it too). */
+  | { readonly _tag: "ApiError"; readonly error: ApiError; readonly correlationId: string }
   /** The database cannot be reached: 503, worth retrying, not our code's fault. */
   | { readonly _tag: "Unavailable"; readonly correlationId: string }
   | { readonly _tag: "Defect"; readonly correlationId: string }
@@ -65,7 +66,7 @@ export const makeResponder = <R>(runtime: Runtime.Runtime<R>) => {
       return { _tag: "Ok", response: exit.value }
     }
     const failure = Cause.failureOption(exit.cause)
-    if (Option.isSome(failure) && isApiError(failure.value)) return { _tag: "ApiError", error: failure.value }
+    if (Option.isSome(failure) && isApiError(failure.value)) return { _tag: "ApiError", error: failure.value, correlationId }
     if (isDatabaseUnreachable(Cause.squash(exit.cause))) return { _tag: "Unavailable", correlationId }
     return { _tag: "Defect", correlationId }
   }
@@ -76,8 +77,11 @@ export const makeResponder = <R>(runtime: Runtime.Runtime<R>) => {
     switch (result._tag) {
       case "Ok":
         return result.response
-      case "ApiError":
-        return apiErrorResponse(result.error)
+      case "ApiError": {
+        const response = apiErrorResponse(result.error)
+        response.headers.set(CORRELATION_HEADER, result.correlationId)
+        return response
+      }
       case "Unavailable":
         return json(
           errorBody("service_unavailable", "The database cannot be reached right now. Please try again shortly.", {
