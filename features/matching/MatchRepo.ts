@@ -299,7 +299,9 @@ export class MatchRepo extends Effect.Service<MatchRepo>()("scopeline/MatchRepo"
           INSERT INTO activity_history (activity_id, at, changed_by, source, from_factor_id, to_factor_id, from_kg_co2e, to_kg_co2e, note)
           SELECT id, clock_timestamp(), ${change.changedBy}::uuid, ${change.source}, from_factor_id, to_factor_id, from_kg, to_kg, ${change.note}
           FROM changed
-          WHERE from_factor_id IS DISTINCT FROM to_factor_id OR from_kg IS DISTINCT FROM to_kg
+          -- A person's decision is always an entry, an acceptance too (same factor before and after):
+          -- who reviewed the activity, when and why is what its history is read for.
+          WHERE from_factor_id IS DISTINCT FROM to_factor_id OR from_kg IS DISTINCT FROM to_kg OR ${change.source} = 'manual'
           RETURNING 1)
         SELECT count(*)::int AS updated, array_agg(DISTINCT upload_id::text) AS upload_ids FROM changed`
       return { updated: row?.updated ?? 0, uploadIds: row?.uploadIds ?? [] }

@@ -19,6 +19,15 @@ const codeTaken = (code: string) =>
   new SiteCodeTaken({ message: `Another site already has the code ${code} (codes are compared without case).`, details: { code } })
 
 /** Creating and changing sites, each change committed with its audit event; reading them with their current totals. */
+/** A site as its audit events record it. The limit is the stored decimal text, exact. */
+const recordedSite = (site: Site): Record<string, string | null> => ({
+  code: site.code,
+  name: site.name,
+  country: site.country,
+  emission_limit_kg_co2e: site.emissionLimitKgCo2e,
+  limit_period: site.limitPeriod,
+})
+
 export class Sites extends Effect.Service<Sites>()("scopeline/Sites", {
   effect: Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
@@ -55,7 +64,7 @@ export class Sites extends Effect.Service<Sites>()("scopeline/Sites", {
               action: "site_created",
               actor: { userId: by.userId, role: by.role },
               object: { type: "site", id: site.id },
-              details: { code: site.code, limit_kg_co2e: site.emissionLimitKgCo2e, limit_period: site.limitPeriod },
+              details: recordedSite(site),
             })
             return site
           }),
@@ -74,18 +83,14 @@ export class Sites extends Effect.Service<Sites>()("scopeline/Sites", {
             const before = yield* repo.lock(id)
             if (Option.isNone(before)) return yield* noSuchSite()
             const after = yield* repo.update(id, change)
-            const changed = Object.fromEntries(
-              Object.entries(change).filter(([, value]) => value !== undefined),
-            )
+            const [was, is] = [recordedSite(before.value), recordedSite(after)]
             yield* audit.record({
               category: "business",
               action: "site_updated",
               actor: { userId: by.userId, role: by.role },
               object: { type: "site", id },
-              details: {
-                changed,
-                before: { code: before.value.code, limit_kg_co2e: before.value.emissionLimitKgCo2e, limit_period: before.value.limitPeriod },
-              },
+              // The same fields, named as the API names them, before and after: an auditor compares them directly.
+              details: { changed: Object.keys(is).filter((field) => was[field] !== is[field]), before: was, after: is },
             })
             // A lower limit (or a shorter period) can put the current total over a threshold.
             yield* limits.check(after, [periodOf(new Date(), after.limitPeriod)], { userId: by.userId, role: by.role })

@@ -71,6 +71,8 @@ describe("the review page", () => {
     expect(await flight.locator(".emissions").textContent()).toMatch(/^[\d,.]+ (kg|t) CO2e$/)
     expect(await flight.locator("ul.candidates li").count()).toBeGreaterThan(1)
     expect(await entry(page, TAXI).locator(".failed-count").textContent()).toBe("1")
+    // Nothing was calculated for a key without a factor: no "0 kg" that reads as a calculated zero.
+    expect(await entry(page, TAXI).locator(".emissions").textContent()).toBe("— (not calculated: no factor)")
     // Read-only: no form, button or field in the page's content, and the routes behind them refuse a viewer.
     expect(await page.locator("main form, main button, main input").count()).toBe(0)
     const [flightRow] = (await sql`SELECT id::text AS id FROM activities WHERE upload_id = ${uploadId} AND raw_description = ${FLIGHT} LIMIT 1`) as Array<{ id: string }>
@@ -177,14 +179,25 @@ describe("the review page", () => {
     await page.close()
   }, 60_000)
 
-  test("accepting several keys at once accepts each with its current factor and says how many", async () => {
+  test("accepting one key says so and keeps its note; accepting several at once accepts each and says how many", async () => {
     const page = await signIn("accountant@demo.scopeline.dev")
     await page.goto(`${server.url}/review`)
     expect(await page.locator("article.review-item").count()).toBe(2)
+    const one = page.locator("article.review-item").first()
+    const description = await one.locator("h2, h3").first().textContent()
+    await one.locator("input[name=note]").fill("checked against the bill")
+    await one.locator("button.accept").click()
+    await page.waitForURL(/decided=/)
+    expect(await notice(page).textContent()).toMatch(/^Accepted: 1 activity keeps .+ \(.+\), now reviewed\.$/)
+    const [accepted] = (await sql`
+      SELECT h.note, h.from_factor_id = h.to_factor_id AS same FROM activities a JOIN activity_history h ON h.activity_id = a.id AND h.source = 'manual'
+      WHERE a.upload_id = ${uploadId} AND h.note = 'checked against the bill'`) as Array<{ note: string; same: boolean }>
+    expect({ description: description !== null, ...accepted }).toEqual({ description: true, note: "checked against the bill", same: true })
+    expect(await page.locator("article.review-item").count()).toBe(1)
     for (const box of await page.locator("input.select-key").all()) await box.check()
     await page.click("#review-bulk button[type=submit]")
-    await notice(page).waitFor()
-    expect(await notice(page).textContent()).toBe("Accepted 2 keys: 2 activities reviewed.")
+    await page.waitForURL(/accepted=/)
+    expect(await notice(page).textContent()).toBe("Accepted 1 key: 1 activity reviewed.")
     expect(await page.locator("article.review-item").count()).toBe(0)
     expect(await page.textContent("#review-empty")).toBe("Nothing needs review.")
     const statuses = (await sql`SELECT DISTINCT review_status FROM activities WHERE upload_id = ${uploadId}`) as Array<{ review_status: string }>

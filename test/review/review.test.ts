@@ -263,12 +263,21 @@ describe("decisions", () => {
     expect((await byDescription(first, "Diesel"))[0]!.emission_factor!.id).toBe(biodiesel.id)
     expect((await byDescription(second, "Diesel"))[0]!.emission_factor!.id).toBe(other!.emission_factor!.id)
 
-    const accept = await accountant.post(`/v1/activities/${other!.id}/decision`, { accept: true })
+    const accept = await accountant.post(`/v1/activities/${other!.id}/decision`, { accept: true, note: "checked against the fuel card" })
     expect(accept.status).toBe(200)
     expect((await byDescription(first, "Diesel"))[0]!.emission_factor!.id).toBe(biodiesel.id)
     const [accepted] = await byDescription(second, "Diesel")
     expect(accepted!.review_status).toBe("reviewed")
     expect(accepted!.emission_factor!.id).toBe(other!.emission_factor!.id)
+    // The acceptance is in the activity's history: who reviewed it, and the note, with nothing changed.
+    const { history } = (await (await accountant.get(`/v1/activities/${other!.id}/history`)).json()) as {
+      history: ReadonlyArray<{ source: string; by: { id: string } | null; from_factor: Factor | null; to_factor: Factor | null; from_kg_co2e: number | null; to_kg_co2e: number | null; note: string | null }>
+    }
+    const last = history.at(-1)!
+    expect(last).toMatchObject({ source: "manual", note: "checked against the fuel card" })
+    expect(last.by).not.toBeNull()
+    expect(last.from_factor!.id).toBe(last.to_factor!.id)
+    expect(last.from_kg_co2e).toBe(last.to_kg_co2e)
   }, 60_000)
 
   test("a factor of another dimension is refused with the reason, and nothing changes", async () => {

@@ -167,6 +167,15 @@ describe("sites", () => {
     expect(changed.emission_limit_kg_co2e).toBeNull()
     expect(changed.limit_period).toBe("year")
     expect(changed.current_period.status).toBe("no_limit")
+    // The audit event holds the site before and after, field for field, so the old name is on record.
+    const [created] = await sql`SELECT details FROM audit_events WHERE action = 'site_created' AND object_id = ${site.id}`
+    expect(created.details).toEqual({ code: "PATCH-1", name: "Site PATCH-1", country: "GB", emission_limit_kg_co2e: "100", limit_period: "month" })
+    const [updated] = await sql`SELECT details FROM audit_events WHERE action = 'site_updated' AND object_id = ${site.id}`
+    expect(updated.details).toEqual({
+      changed: ["name", "emission_limit_kg_co2e", "limit_period"],
+      before: { code: "PATCH-1", name: "Site PATCH-1", country: "GB", emission_limit_kg_co2e: "100", limit_period: "month" },
+      after: { code: "PATCH-1", name: "Renamed", country: "GB", emission_limit_kg_co2e: null, limit_period: "year" },
+    })
     expect((await api.patch(`/v1/sites/${site.id}`, {})).status).toBe(400)
     expect((await api.patch(`/v1/sites/${crypto.randomUUID()}`, { name: "x" })).status).toBe(404)
     expect((await api.get("/v1/sites/not-a-uuid")).status).toBe(404)

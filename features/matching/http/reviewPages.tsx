@@ -137,6 +137,9 @@ export const reviewPages = (respond: Responder<MatchingServices>) => {
         const last = history[history.length - 1]
         if (last === undefined || last.source !== "manual" || last.toFactor === null) return undefined
         const count = updated ?? 1
+        if (last.fromFactor?.id === last.toFactor.id) {
+          return `Accepted: ${activities(count)} ${count === 1 ? "keeps" : "keep"} ${last.toFactor.name} (${last.toFactor.ref}), now reviewed.`
+        }
         return `Decided: ${activities(count)} now ${count === 1 ? "uses" : "use"} ${last.toFactor.name} (${last.toFactor.ref}).`
       }),
       Effect.catchTag("ActivityNotFound", () => Effect.succeed(undefined)),

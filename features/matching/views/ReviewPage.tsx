@@ -125,8 +125,9 @@ const ReviewItem = (props: { readonly item: ReviewItemView; readonly editable: b
             {formatCount(item.activityCount)}
           </dd>
           <dt>Emissions</dt>
+          {/* Without a factor nothing was calculated: a 0 would read as a calculated zero. */}
           <dd class="emissions" safe>
-            {formatEmissions(item.kgCo2e)}
+            {item.factor === null ? "— (not calculated: no factor)" : formatEmissions(item.kgCo2e)}
           </dd>
           <dt>Current factor</dt>
           <dd class="current-factor">
