@@ -277,6 +277,23 @@ describe("a page asked with a query it refuses says which parameter and why", ()
   }
 })
 
+describe("a refusal says each problem once, in words rather than the schema's", () => {
+  test("a period bound that is neither a date nor a month is named once, with the fuller rule", async () => {
+    const { cookie } = await pageSession("admin@demo.scopeline.dev")
+    const text = visibleText(await (await fetch(`${server.url}/dashboard?from=2024-13`, { headers: { cookie } })).text())
+    expect(text).toContain("from must be a date as YYYY-MM-DD or a month as YYYY-MM")
+    expect(text.split("from must").length - 1).toBe(1)
+  })
+
+  test("a malformed id and an empty list say what they must be", async () => {
+    const admin = await apiClient(server.url, "admin@demo.scopeline.dev")
+    const id = (await (await admin.get("/v1/activities?upload_id=x")).json()) as { error: { details: Array<{ path: string; message: string }> } }
+    expect(id.error.details).toEqual([{ path: "upload_id", message: expect.stringMatching(/^must be a UUID/) }])
+    const events = (await (await admin.post("/v1/admin/webhooks", { url: "http://127.0.0.1:9/x", events: [] })).json()) as { error: { details: Array<{ path: string; message: string }> } }
+    expect(events.error.details).toEqual([{ path: "events", message: "must have at least one item" }])
+  })
+})
+
 describe("the account form refused keeps what was typed", () => {
   test("a last name over 100 characters is named, and both names are shown again as typed", async () => {
     const { cookie, csrf } = await pageSession("accountant@demo.scopeline.dev")

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import type { Browser } from "playwright-core"
 import { axeViolations, launchBrowser, signInPage } from "../support/browser.ts"
+import { apiClient } from "../support/api.ts"
 import { DEMO_TEST_PASSWORD, seedDemo } from "../support/seed.ts"
 import { startServer, type TestServer } from "../support/server.ts"
 
@@ -93,6 +94,37 @@ describe("running the team from the admin page", () => {
     await admin.click(`${self} button:has-text("Deactivate")`)
     await admin.waitForSelector("#team-error")
     expect(await admin.textContent("#team-error")).toContain("last active admin")
+    await admin.close()
+  })
+
+  test("deleting an account asks first: dismissed, nothing happens; confirmed, the account is gone", async () => {
+    const api = await apiClient(server.url, "admin@demo.scopeline.dev", DEMO_TEST_PASSWORD)
+    const email = `leaver-${crypto.randomUUID().slice(0, 6)}@example.com`
+    const invited = (await (await api.post("/v1/admin/invitations", { email, role: "viewer" })).json()) as { invitation: { accept_url: string } }
+    const token = new URL(invited.invitation.accept_url).searchParams.get("token")!
+    const accepted = await fetch(`${server.url}/v1/invitations/accept`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token, password: "maple quartz river lamp" }),
+    })
+    expect(accepted.status).toBeLessThan(300)
+    const admin = await signInPage(browser, server.url, "admin@demo.scopeline.dev", DEMO_TEST_PASSWORD)
+    await admin.goto(`${server.url}/admin/users`)
+    const row = `tr[data-user="${email}"]`
+    const asked: Array<string> = []
+    admin.once("dialog", (dialog) => {
+      asked.push(dialog.message())
+      void dialog.dismiss()
+    })
+    await admin.click(`${row} button:has-text("Delete")`)
+    await Bun.sleep(500)
+    expect(asked).toEqual([expect.stringContaining(`Delete the account of ${email}?`)])
+    expect(await admin.locator(row).count()).toBe(1)
+    // Asked again on the next click (a dismissed question leaves the form free to send).
+    admin.once("dialog", (dialog) => void dialog.accept())
+    await admin.click(`${row} button:has-text("Delete")`)
+    await admin.waitForSelector("#team-notice .notice")
+    expect(await admin.locator(row).count()).toBe(0)
     await admin.close()
   })
 

@@ -156,7 +156,12 @@ export const TeamPage = (props: TeamPageProps) => (
                   </button>
                 </form>
                 {!member.isYou && (
-                  <form method="post" action={`/admin/users/${member.id}/delete`} class="inline">
+                  <form
+                    method="post"
+                    action={`/admin/users/${member.id}/delete`}
+                    class="inline"
+                    hx-confirm={`Delete the account of ${member.email}? This cannot be undone: they can no longer sign in, and only an invitation brings them back.`}
+                  >
                     <button type="submit" class="danger" aria-label={`Delete ${member.email}`}>
                       Delete
                     </button>

@@ -101,7 +101,7 @@ export const IntegrationsPage = (props: IntegrationsPageProps) => (
                 <td safe>{key.siteIds === null ? "all" : key.siteIds.join(", ")}</td>
                 <td><TimeOrNever at={key.lastUsedAt} reader={props.reader} /></td>
                 <td>
-                  <form method="post" action={`/admin/integrations/api-keys/${key.id}/revoke`}>
+                  <form method="post" action={`/admin/integrations/api-keys/${key.id}/revoke`} hx-confirm={`Revoke the API key "${key.name}"? Devices using it are refused from their next request.`}>
                     <button type="submit" class="secondary" aria-label={`Revoke ${key.name}`}>
                       Revoke
                     </button>
@@ -152,7 +152,12 @@ export const IntegrationsPage = (props: IntegrationsPageProps) => (
                       Send test
                     </button>
                   </form>
-                  <form method="post" action={`/admin/integrations/webhooks/${webhook.id}/delete`} class="inline">
+                  <form
+                    method="post"
+                    action={`/admin/integrations/webhooks/${webhook.id}/delete`}
+                    class="inline"
+                    hx-confirm={`Delete the webhook to ${webhook.url}? Its queued deliveries are cancelled.`}
+                  >
                     <button type="submit" class="danger" aria-label={`Delete ${webhook.url}`}>
                       Delete
                     </button>

@@ -11,6 +11,9 @@ const readableMessage = (message: string) => {
   if (text.startsWith("Expected {")) return "must be an object"
   if (/^Expected (readonly \[|ReadonlyArray<|Array<)/.test(text)) return "must be an array"
   if (/^Expected \w+ \((Encoded|Type) side\)$/.test(text)) return "is not of the expected type"
+  if (text === "Expected a Universally Unique Identifier") return "must be a UUID (like 3f2c1a9e-0b7d-4c1e-9a51-2d6f8e4b7c10)"
+  const items = /^Expected an array of at (most|least) (\d+) item\(s\)$/.exec(text)
+  if (items) return items[1] === "least" && items[2] === "1" ? "must have at least one item" : `must have at ${items[1]} ${items[2]} items`
   const length = /^Expected a string at (most|least) (\d+) character\(s\) long$/.exec(text)
   if (length) return length[1] === "least" && length[2] === "1" ? "must not be empty" : `must be at ${length[1]} ${length[2]} characters long`
   return text.length > 200 ? "is not of the expected type" : text
@@ -50,7 +53,12 @@ export const readableProblems = (error: ParseResult.ParseError): Array<{ readonl
     if (literal !== undefined) byPath.set(issue.path, problem)
     problems.push(problem)
   }
-  return problems.map(({ path, message }) => ({ path, message }))
+  // A union's branches may say the same thing twice, one more fully ("must be a date as YYYY-MM-DD" and
+  // "must be a date as YYYY-MM-DD or a month as YYYY-MM"): the fuller one is kept.
+  const fuller = problems.filter(
+    (problem) => !problems.some((other) => other !== problem && other.path === problem.path && other.message.length > problem.message.length && other.message.startsWith(problem.message)),
+  )
+  return fuller.map(({ path, message }) => ({ path, message }))
 }
 
 /** A UUID's text in any case (Schema.UUID's shape), for the places that test a string, not decode one. */
