@@ -7,6 +7,7 @@ import type { TestServer } from "../support/server.ts"
 import { type RunningProduct, SAMPLE, startProduct } from "../support/product.ts"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
+import { OPTIONAL_COLUMNS, REQUIRED_COLUMNS } from "@scopeline/uploads/parse/columns"
 
 let product: RunningProduct
 let server: TestServer
@@ -69,6 +70,9 @@ describe("uploading through the page", () => {
     await page.click("#upload-form button[type=submit]")
     await page.waitForSelector('#upload-status[data-status="failed"]', { timeout: 30_000 })
     expect(await page.textContent("#failure-reason")).toContain("Nothing was imported")
+    // The file was uploaded and read; reading it rejected it, so nothing was imported.
+    expect(await page.locator("#upload-status ol.steps li").allTextContents()).toEqual(["✓ Waiting for the file", "✓ Uploaded", "✓ Reading rows", "Imported", "Rejected"])
+    expect(await page.getAttribute("#upload-status li.failed", "aria-current")).toBe("step")
     const cells = await page.$$eval("#row-errors tbody tr", (rows) => rows.map((row) => Array.from(row.querySelectorAll("td"), (td) => td.textContent?.trim())))
     expect(cells).toEqual([
       ["3", "quantity", "five", "quantity is not a number"],
@@ -96,6 +100,14 @@ describe("uploading through the page", () => {
       expect(await page.$("#injected")).toBeNull()
       if (path !== "/uploads") expect(await page.title()).toBe(`${hostile} · Scopeline`)
     }
+    await page.close()
+  })
+
+  test("the upload form names every column a file may have", async () => {
+    const page = await signIn("accountant@demo.scopeline.dev")
+    await page.goto(`${server.url}/uploads`)
+    const named = await page.locator("#upload-card p.muted code").allTextContents()
+    expect([...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS].filter((column) => !named.includes(column))).toEqual([])
     await page.close()
   })
 

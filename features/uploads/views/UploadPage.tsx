@@ -36,7 +36,9 @@ const LABELS: Record<string, string> = {
  * panel every second.
  */
 export const UploadStatus = (props: UploadStatusProps) => {
-  const reached = props.status === "failed" ? -1 : STEPS.indexOf(props.status as (typeof STEPS)[number])
+  // A rejected file was uploaded and read (only reading rejects one): those steps happened.
+  const failed = props.status === "failed"
+  const reached = failed ? STEPS.indexOf("parsing") : STEPS.indexOf(props.status as (typeof STEPS)[number])
   const matched = (props.counts.calculated ?? 0) + (props.counts.failed ?? 0)
   const total = Object.values(props.counts).reduce((a, b) => a + b, 0)
   return (
@@ -51,11 +53,15 @@ export const UploadStatus = (props: UploadStatusProps) => {
     >
       <ol class="steps">
         {STEPS.map((step, index) => (
-          <li class={index <= reached ? "done" : ""} aria-current={index === reached ? "step" : undefined} safe>
+          <li class={index <= reached ? "done" : ""} aria-current={index === reached && !failed ? "step" : undefined} safe>
             {`${index <= reached ? "✓ " : ""}${LABELS[step] ?? step}`}
           </li>
         ))}
-        {props.status === "failed" && <li class="failed">Rejected</li>}
+        {failed && (
+          <li class="failed" aria-current="step">
+            Rejected
+          </li>
+        )}
       </ol>
       <p id="upload-summary" role="status" aria-live="polite" aria-atomic="true">
         Status: <span class={`status ${props.status}`} id="upload-state" safe>{props.status}</span>

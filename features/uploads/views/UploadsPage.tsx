@@ -30,7 +30,8 @@ export const UploadsPage = (props: UploadsPageProps) => (
         <p class="muted">
           A CSV file with the columns <code>description</code>, <code>quantity</code>, <code>unit</code> and{" "}
           <code>date</code> (YYYY-MM-DD); optional <code>category</code>, <code>geography</code> (country code),{" "}
-          <code>period_start</code>, <code>period_end</code>, <code>reference</code>. Up to {props.maxMegabytes} MB.
+          <code>period_start</code>, <code>period_end</code>, <code>reference</code>, <code>site</code> (a site's code, from
+          the Sites page). Up to {props.maxMegabytes} MB.
           The whole file is rejected if any row is invalid, with the list of problems.
         </p>
         <p>
