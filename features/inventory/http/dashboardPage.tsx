@@ -1,9 +1,10 @@
 import { renderPage, signedIn } from "@scopeline/accounts"
+import { errorSentence } from "@scopeline/ui/ApiError"
 import { decodeInput, queryParams } from "@scopeline/ui/decode"
 import { pageResponder } from "@scopeline/ui/pageResponder"
 import { csrfToken } from "@scopeline/ui/session"
 import type { Responder } from "@scopeline/ui/respond"
-import { Effect, Option } from "effect"
+import { Effect, Either, Option } from "effect"
 import { Elysia } from "elysia"
 import { InventoryReports } from "../InventoryReports.ts"
 import { DashboardPage } from "../views/DashboardPage.tsx"
@@ -20,13 +21,31 @@ export const dashboardPage = (respond: Responder<InventoryServices>) => {
       request,
       Effect.gen(function* () {
         const { principal, user } = yield* signedIn(request, "view")
-        const params = yield* decodeInput(InventoryParams, "period")(queryParams(request))
         const reports = yield* InventoryReports
-        const period =
-          params.from === undefined && params.to === undefined
-            ? Option.getOrUndefined(yield* reports.defaultPeriod())
-            : { from: params.from, to: params.to }
-        const inventory = yield* inventoryRequest({ ...params, ...period })
+        /** What the report covers: the period asked for, or by default the latest months with data. */
+        const requestOf = (params: InventoryParams) =>
+          Effect.gen(function* () {
+            const period =
+              params.from === undefined && params.to === undefined
+                ? Option.getOrUndefined(yield* reports.defaultPeriod())
+                : { from: params.from, to: params.to }
+            return yield* inventoryRequest({ ...params, ...period })
+          })
+        // A period the picker cannot show (reversed, or not a month) is said above the picker, which keeps
+        // what was asked, with the default period's figures below: the page stays usable.
+        const asked = yield* decodeInput(InventoryParams, "period")(queryParams(request)).pipe(
+          Effect.flatMap((params) => requestOf(params).pipe(Effect.map((inventory) => ({ params, inventory })))),
+          Effect.either,
+        )
+        const fallback: InventoryParams = {}
+        const { params, inventory } = Either.isRight(asked)
+          ? asked.right
+          : { params: fallback, inventory: yield* Effect.orDie(requestOf(fallback)) }
+        const period = inventory.from === null && inventory.to === null ? undefined : inventory
+        const typed = (name: "from" | "to") => {
+          const value = new URL(request.url).searchParams.get(name) ?? ""
+          return /^\d{4}-\d{2}$/.test(value) ? value : undefined
+        }
         const report = yield* reports.report(inventory)
         // Whether anything exists at all decides which empty state helps: upload, or pick another period.
         const anyActivities =
@@ -40,11 +59,12 @@ export const dashboardPage = (respond: Responder<InventoryServices>) => {
         return yield* Effect.promise(() =>
           renderPage(
             request,
-            { title: "Inventory", principal, user },
+            { title: "Inventory", principal, user, status: Either.isLeft(asked) ? asked.left.status : 200 },
             <DashboardPage
               report={report}
-              fromMonth={inventory.from?.slice(0, 7) ?? ""}
-              toMonth={inventory.to?.slice(0, 7) ?? thisMonth()}
+              fromMonth={(Either.isLeft(asked) ? typed("from") : undefined) ?? inventory.from?.slice(0, 7) ?? ""}
+              toMonth={(Either.isLeft(asked) ? typed("to") : undefined) ?? inventory.to?.slice(0, 7) ?? thisMonth()}
+              periodError={Either.isLeft(asked) ? errorSentence(asked.left) : undefined}
               activitiesHref={activitiesHref}
               anyActivities={anyActivities}
               csrfToken={csrfToken(request).token}

@@ -37,6 +37,8 @@ export interface DashboardProps {
   readonly activitiesHref: (status: string) => string
   readonly csrfToken: string
   readonly uploadId: string | null
+  /** Why the period asked for could not be shown (the figures are then the default period's). */
+  readonly periodError?: string | undefined
 }
 
 const Coverage = (props: DashboardProps) => {
@@ -106,6 +108,11 @@ const PeriodPicker = (props: DashboardProps) => (
       <input type="month" name="to" value={props.toMonth} required />
     </label>
     <button type="submit">Show</button>
+    {!!props.periodError && (
+      <p class="alert error" role="alert" id="period-error" safe>
+        {`${props.periodError} Showing the default period instead.`}
+      </p>
+    )}
   </form>
 )
 
