@@ -145,12 +145,12 @@ describe("SqsQueue against an SQS protocol server", () => {
     // Listing is a peek: the dead letter is still there, visible, for a second listing and the replay.
     expect((await withQueue((q) => q.deadLetters("parse"))).map((d) => d.id)).toEqual([dead[0]!.id])
 
-    expect(await withQueue((q) => q.replay("parse", dead[0]!.id))).toBe(true)
+    expect(await withQueue((q) => q.replay("parse", dead[0]!.id))).toBe(body)
     expect(await withQueue((q) => q.deadLetters("parse"))).toEqual([])
     expect(await receiveOne("parse", 30)).toMatchObject([{ body, receiveCount: 1 }])
   })
 
-  test("replay of an unknown dead letter is false and leaves the other dead letters in place", async () => {
+  test("replay of an unknown dead letter finds nothing and leaves the other dead letters in place", async () => {
     const body = message()
     await withQueue((q) => q.send("match", body))
     for (let delivery = 0; delivery <= MAX_RECEIVES; delivery++) {
@@ -158,7 +158,7 @@ describe("SqsQueue against an SQS protocol server", () => {
       await sleep(1_100)
     }
     expect(await withQueue((q) => q.deadLetters("match"))).toHaveLength(1)
-    expect(await withQueue((q) => q.replay("match", crypto.randomUUID()))).toBe(false)
+    expect(await withQueue((q) => q.replay("match", crypto.randomUUID()))).toBeUndefined()
     expect(await withQueue((q) => q.deadLetters("match"))).toMatchObject([{ body }])
   })
 

@@ -75,7 +75,22 @@ describe("dead letters", () => {
     const replays = await sql`SELECT actor_user_id, details::text AS details FROM audit_events WHERE action = 'dead_letter_replayed' AND object_id = ${id}`
     expect(replays).toHaveLength(1)
     expect(replays[0].actor_user_id).toBe(adminRow.id)
-    expect(JSON.parse(replays[0].details)).toEqual({ queue: "match" })
+    expect(JSON.parse(replays[0].details)).toEqual({ queue: "match", dead_letter_id: id })
+  })
+
+  test("a replayed job's event names its upload, so the upload's history shows who replayed it", async () => {
+    const upload = crypto.randomUUID()
+    const id = await insertDeadLetter(sql, "parse", { _tag: "ParseJob", uploadId: upload.toUpperCase(), correlationId: "job-corr-12345" }, "boom")
+    expect((await admin.post(`/v1/admin/dead-letters/parse/${id}/replay`)).status).toBe(200)
+    const [adminRow] = await sql`SELECT id FROM users WHERE email = 'admin@demo.scopeline.dev'`
+    const [event] = await sql`SELECT object_type, actor_user_id, details::text AS details FROM audit_events WHERE action = 'dead_letter_replayed' AND object_id = ${upload}`
+    expect({ type: event.object_type, by: event.actor_user_id, details: JSON.parse(event.details) }).toEqual({
+      type: "upload",
+      by: adminRow.id,
+      details: { queue: "parse", dead_letter_id: id, job_correlation_id: "job-corr-12345" },
+    })
+    const story = (await (await admin.get(`/v1/uploads/${upload}/history`)).json()) as { events: Array<{ action: string }> }
+    expect(story.events.map((e) => e.action)).toContain("dead_letter_replayed")
   })
 
   test("the alias finds the queue itself, or takes it from ?queue=", async () => {

@@ -150,7 +150,7 @@ describe("matcher outage through the queue", () => {
     const back = await startTestMatcher({ port })
     open.push({ dispose: () => back.stop() })
     await Bun.sleep(250)
-    expect(await run(Effect.flatMap(Queue, (q) => q.replay("match", dead!.id)))).toBe(true)
+    expect(await run(Effect.flatMap(Queue, (q) => q.replay("match", dead!.id)))).toBe(dead!.body)
     await until("the replayed job to calculate every activity", async () => {
       const counts = await run(statusCounts(upload))
       return counts.calculated === 3

@@ -62,8 +62,8 @@ describe("PostgreSQL queue", () => {
     expect(await receive(30)).toHaveLength(0)
     const dead = (await run(Effect.flatMap(Queue, (queue) => queue.deadLetters("parse")))) as ReadonlyArray<{ id: string; body: string; lastError: string | null; receiveCount: number }>
     expect(dead[0]).toMatchObject({ body: "long job", lastError: "boom again", receiveCount: 2 })
-    expect(await run(Effect.flatMap(Queue, (queue) => queue.replay("parse", dead[0]!.id)))).toBe(true)
-    expect(await run(Effect.flatMap(Queue, (queue) => queue.replay("parse", dead[0]!.id)))).toBe(false)
+    expect(await run(Effect.flatMap(Queue, (queue) => queue.replay("parse", dead[0]!.id)))).toBe("long job")
+    expect(await run(Effect.flatMap(Queue, (queue) => queue.replay("parse", dead[0]!.id)))).toBeUndefined()
     const [replayed] = await receive(30)
     expect(replayed).toMatchObject({ body: "long job", receiveCount: 1 })
     await q((queue) => queue.ack("parse", replayed!.receipt))

@@ -5,7 +5,7 @@ import { DeadLetterNotFound, QueueNotFound } from "../errors.ts"
 import { type ApiError, BadRequest } from "@scopeline/ui/ApiError"
 import type { Principal } from "@scopeline/accounts"
 import { type DeadLetter, Queue, type QueueName } from "@scopeline/queue/Queue"
-import { Effect, Schema } from "effect"
+import { Effect, Option, Schema } from "effect"
 import { Elysia } from "elysia"
 import { decodeInput, queryParams } from "@scopeline/ui/decode"
 import { json, type Responder } from "@scopeline/ui/respond"
@@ -33,6 +33,17 @@ export const queueDepths = (queue: Queue["Type"]) =>
     { concurrency: "unbounded" },
   ).pipe(Effect.orDie)
 
+/** What a queued job names: any of the product's jobs (parse, match, export), read leniently. */
+const decodeJobBody = Schema.decodeUnknownOption(
+  Schema.parseJson(
+    Schema.Struct({
+      uploadId: Schema.optional(Schema.UUID),
+      exportId: Schema.optional(Schema.UUID),
+      correlationId: Schema.optional(Schema.String.pipe(Schema.maxLength(200))),
+    }),
+  ),
+)
+
 /**
  * Replays one dead letter. Without a queue name the id is tried on each queue: ids are unique per
  * store, so at most one queue can hold it.
@@ -48,13 +59,18 @@ export const replayDeadLetter = (queueName: QueueName | undefined, id: string, b
       const replayed = yield* sql
         .withTransaction(
           Effect.gen(function* () {
-            if (!(yield* queue.replay(name, id))) return false
+            const body = yield* queue.replay(name, id)
+            if (body === undefined) return false
+            // The job's own subject and correlation, so the replay is read with the upload's (or
+            // export's) history; a body that names none is recorded as the dead letter it was.
+            const job = Option.getOrUndefined(decodeJobBody(body))
+            const subject = job?.uploadId ?? job?.exportId
             yield* audit.record({
               category: "system",
               action: "dead_letter_replayed",
               actor: { userId: by.userId, role: by.role },
-              object: { type: "dead_letter", id },
-              details: { queue: name },
+              object: subject === undefined ? { type: "dead_letter", id } : { type: job?.uploadId === undefined ? "export" : "upload", id: subject.toLowerCase() },
+              details: { queue: name, dead_letter_id: id, ...(job?.correlationId === undefined ? {} : { job_correlation_id: job.correlationId }) },
             })
             return true
           }),

@@ -162,14 +162,14 @@ export const PgQueueLive = Layer.scoped(
 
     const replay = Effect.fn("PgQueue.replay")(function* (queue: QueueName, deadLetterId: string) {
       // Ids are bigints: 19 digits or more may not fit, and are no id we ever gave out.
-      if (!/^\d{1,18}$/.test(deadLetterId)) return false
+      if (!/^\d{1,18}$/.test(deadLetterId)) return undefined
       const moved = yield* sql.withTransaction(
         Effect.gen(function* () {
-          const rows = yield* sql`
+          const rows = yield* sql<{ body: string }>`
             WITH gone AS (DELETE FROM dead_letters WHERE id = ${deadLetterId} AND queue = ${queue} RETURNING queue, body)
-            INSERT INTO queue_messages (queue, body) SELECT queue, body FROM gone RETURNING id`
+            INSERT INTO queue_messages (queue, body) SELECT queue, body FROM gone RETURNING body`
           if (rows.length > 0) yield* sql`SELECT pg_notify(${QUEUE_CHANNEL}, ${queue})`
-          return rows.length > 0
+          return rows[0]?.body
         }),
       ).pipe(wrap("replay", queue))
       return moved

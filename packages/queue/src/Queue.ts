@@ -62,7 +62,11 @@ export class Queue extends Context.Tag("scopeline/Queue")<
       queue: QueueName,
     ) => Effect.Effect<{ readonly visible: number; readonly inFlight: number; readonly deadLetters: number }, QueueError>
     readonly deadLetters: (queue: QueueName) => Effect.Effect<ReadonlyArray<DeadLetter>, QueueError>
-    /** Sends a dead letter's body back to its queue (receive count reset) and removes it from the dead letters. */
-    readonly replay: (queue: QueueName, deadLetterId: string) => Effect.Effect<boolean, QueueError>
+    /**
+     * Sends a dead letter's body back to its queue (receive count reset) and removes it from the dead
+     * letters. Answers the body sent (what the replay's audit event names), or undefined when there
+     * is no such dead letter.
+     */
+    readonly replay: (queue: QueueName, deadLetterId: string) => Effect.Effect<string | undefined, QueueError>
   }
 >() {}

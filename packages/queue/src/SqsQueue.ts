@@ -312,9 +312,9 @@ export const makeSqsQueue = (config: SqsQueueConfig, client: SQSClient) => {
    * never a loss, and every handler is idempotent.
    */
   const replay = Effect.fn("SqsQueue.replay")(function* (queue: QueueName, deadLetterId: string) {
-    if (!deployed(queue)) return false
+    if (!deployed(queue)) return undefined
     const { picked } = yield* walkDeadLetters(queue, "replay", (m) => m.MessageId === deadLetterId)
-    if (Option.isNone(picked)) return false
+    if (Option.isNone(picked)) return undefined
     const message = picked.value
     yield* call(queue, "replay", (signal) =>
       client.send(new SendMessageCommand({ QueueUrl: urls[queue].url, MessageBody: message.Body }), {
@@ -326,7 +326,7 @@ export const makeSqsQueue = (config: SqsQueueConfig, client: SQSClient) => {
         abortSignal: signal,
       }),
     )
-    return true
+    return message.Body
   })
 
   return Queue.of({ send, receive, ack, extendVisibility, fail, depth, deadLetters, replay })
