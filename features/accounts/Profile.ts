@@ -99,7 +99,19 @@ export class Profile extends Effect.Service<Profile>()("scopeline/Profile", {
      * for this one.
      */
     const changePassword = Effect.fn("Profile.changePassword")(function* (principal: Principal, user: User, change: PasswordChange, from: string) {
-      yield* throttle.claimAttempt(user.email, from)
+      // Throttled, this also locks the account's sign-in: recorded like a throttled sign-in.
+      yield* throttle.claimAttempt(user.email, from).pipe(
+        Effect.tapErrorTag("TooManyRequests", (error) =>
+          audit.recordRefusal({
+            category: "security",
+            action: "login_locked",
+            actor: { userId: principal.userId, role: principal.role },
+            object: { type: "user", id: principal.userId },
+            outcome: { status: "failure", errorCode: "too_many_requests", message: error.message },
+            details: { retry_after_seconds: error.retryAfterSeconds, address: from, via: "password change" },
+          }),
+        ),
+      )
       const credentials = yield* users.findCredentials(user.email)
       const hash = Option.flatMapNullable(credentials, (c) => c.passwordHash)
       if (Option.isNone(hash)) {

@@ -120,7 +120,17 @@ export class Uploads extends Effect.Service<Uploads>()("scopeline/Uploads", {
       const upload = yield* resolve(reference)
       // Accountants confirm their own uploads; whoever may administer may confirm any.
       if (upload.accountant !== principal.userId && !can(principal.role, "administer")) {
-        return yield* new UploadNotYours({ message: "This upload belongs to another user." })
+        const refused = new UploadNotYours({ message: "This upload belongs to another user." })
+        // A refusal by ownership, not by role: recorded like the guard's refusals.
+        yield* audit.recordRefusal({
+          category: "security",
+          action: "permission_denied",
+          actor: { userId: principal.userId, role: principal.role },
+          object: { type: "upload", id: upload.id },
+          outcome: { status: "failure", errorCode: refused.code, message: refused.message },
+          details: { reason: "not the upload's owner" },
+        })
+        return yield* refused
       }
       return yield* markArrived(upload, { userId: principal.userId, role: principal.role })
     })

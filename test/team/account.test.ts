@@ -130,7 +130,12 @@ describe("POST /v1/me/password", () => {
       expect((await errorOf(response)).details).toEqual({ field: "current_password" })
     }
     // Five failures for this login from this address: the next try, even with the right password, waits.
-    expect((await client.post("/v1/me/password", { current_password: FIRST, new_password: "cobalt harbour willow drum" })).status).toBe(429)
+    const throttled = await client.post("/v1/me/password", { current_password: FIRST, new_password: "cobalt harbour willow drum" })
+    expect(throttled.status).toBe(429)
     expect((await login(email, FIRST)).status).toBe(429)
+    // The lock is a security event, like a throttled sign-in, by the account that hit it.
+    const [locked] = await db`SELECT actor_user_id::text AS by, details FROM audit_events WHERE action = 'login_locked' AND correlation_id = ${throttled.headers.get("x-correlation-id")}`
+    const [account] = await db`SELECT id::text AS id FROM users WHERE email = ${email}`
+    expect(locked).toMatchObject({ by: account.id, details: { via: "password change" } })
   })
 })

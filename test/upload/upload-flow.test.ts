@@ -101,6 +101,22 @@ describe("upload → parsed, through the real server, worker and PostgreSQL", ()
     expect((await accountant.post("/v1/upload", { nothing: true })).status).toBe(400)
   })
 
+  test("another accountant cannot confirm an upload, and the refusal is recorded against them", async () => {
+    const admin = await apiClient(server.url, "admin@demo.scopeline.dev")
+    const email = `second-${crypto.randomUUID().slice(0, 6)}@example.com`
+    const invited = (await (await admin.post("/v1/admin/invitations", { email, role: "accountant" })).json()) as { invitation: { accept_url: string } }
+    const token = new URL(invited.invitation.accept_url).searchParams.get("token")!
+    const password = "maple quartz river lamp"
+    const accepted = await fetch(`${server.url}/v1/invitations/accept`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token, password }) })
+    expect(accepted.status).toBeLessThan(300)
+    const other = await apiClient(server.url, email, password)
+    const target = (await (await accountant.get("/v1/upload/new?filename=mine.csv")).json()) as UploadTarget
+    const refused = await other.post("/v1/upload", { upload_id: target.upload_id })
+    expect(refused.status).toBe(403)
+    const [event] = await db`SELECT object_id, details->>'reason' AS reason, actor_role FROM audit_events WHERE action = 'permission_denied' AND correlation_id = ${refused.headers.get("x-correlation-id")}`
+    expect(event).toEqual({ object_id: target.upload_id, reason: "not the upload's owner", actor_role: "accountant" })
+  })
+
   test("a viewer cannot upload: 403 on both steps, but can list uploads", async () => {
     expect((await viewer.get("/v1/upload/new")).status).toBe(403)
     expect((await viewer.post("/v1/upload", { upload_id: crypto.randomUUID() })).status).toBe(403)
