@@ -119,13 +119,17 @@ export class ApiKeys extends Effect.Service<ApiKeys>()("scopeline/ApiKeys", {
     const revoke = Effect.fn("ApiKeys.revoke")(function* (by: Principal, id: ApiKeyId) {
       yield* sql.withTransaction(
         Effect.gen(function* () {
-          const rows = yield* sql`UPDATE api_keys SET revoked_at = now() WHERE id = ${id} AND revoked_at IS NULL RETURNING id`.pipe(Effect.orDie)
-          if (rows.length === 0) return yield* new ApiKeyNotFound({ message: "There is no active API key with this id." })
+          const rows = yield* sql<{ name: string; prefix: string }>`
+            UPDATE api_keys SET revoked_at = now() WHERE id = ${id} AND revoked_at IS NULL RETURNING name, prefix`.pipe(Effect.orDie)
+          const [revoked] = rows
+          if (revoked === undefined) return yield* new ApiKeyNotFound({ message: "There is no active API key with this id." })
           yield* audit.record({
             category: "security",
             action: "api_key_revoked",
             actor: { userId: by.userId, role: by.role },
             object: { type: "api_key", id },
+            // Which key, as the admin knew it: its name and the prefix devices were configured with.
+            details: { name: revoked.name, key_prefix: revoked.prefix },
           })
         }),
       ).pipe(Effect.catchTag("SqlError", Effect.die))

@@ -22,7 +22,8 @@ const Instant = Schema.String.pipe(
 export const AuditEventsQuery = Schema.Struct({
   category: Schema.optional(Category),
   action: Schema.optional(
-    Schema.String.pipe(
+    // Typed as it reads ("Login_Succeeded", " logout "): actions are one spelling, lower case.
+    Schema.compose(Schema.Trim, Schema.Lowercase).pipe(
       Schema.pattern(/^[a-z][a-z0-9_]{0,63}$/, { message: () => "is not an action name" }),
       // A misspelt action would find nothing and look like an empty log.
       Schema.filter((action) => (allActions as ReadonlyArray<string>).includes(action) || "is not an action the log records (docs/audit.md lists them)"),

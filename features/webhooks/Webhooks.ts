@@ -135,10 +135,12 @@ export class Webhooks extends Effect.Service<Webhooks>()("scopeline/Webhooks", {
     const remove = Effect.fn("Webhooks.remove")(function* (by: Principal, id: WebhookId) {
       yield* sql.withTransaction(
         Effect.gen(function* () {
-          const rows = yield* sql`UPDATE webhooks SET deleted_at = now() WHERE id = ${id} AND deleted_at IS NULL RETURNING id`.pipe(Effect.orDie)
-          if (rows.length === 0) return yield* new WebhookNotFound({ message: "There is no webhook with this id." })
+          const rows = yield* sql<{ url: string }>`UPDATE webhooks SET deleted_at = now() WHERE id = ${id} AND deleted_at IS NULL RETURNING url`.pipe(Effect.orDie)
+          const [deleted] = rows
+          if (deleted === undefined) return yield* new WebhookNotFound({ message: "There is no webhook with this id." })
           // What was still waiting is not sent to a webhook that no longer exists.
-          yield* sql`UPDATE webhook_deliveries SET status = 'dead', last_error = 'the webhook was deleted' WHERE webhook_id = ${id} AND status = 'queued'`.pipe(
+          const cancelled = yield* sql`
+            UPDATE webhook_deliveries SET status = 'dead', last_error = 'the webhook was deleted' WHERE webhook_id = ${id} AND status = 'queued' RETURNING 1`.pipe(
             Effect.orDie,
           )
           yield* audit.record({
@@ -146,6 +148,7 @@ export class Webhooks extends Effect.Service<Webhooks>()("scopeline/Webhooks", {
             action: "webhook_deleted",
             actor: { userId: by.userId, role: by.role },
             object: { type: "webhook", id },
+            details: { target: new URL(deleted.url).origin, deliveries_cancelled: cancelled.length },
           })
         }),
       ).pipe(Effect.catchTag("SqlError", Effect.die))

@@ -206,6 +206,10 @@ describe("reading the log", () => {
     expect((await admin.get("/v1/admin/audit-events?from=2026-03-01&to=2026-01-01")).status).toBe(400)
     expect((await admin.get("/v1/admin/audit-events?action=bogus")).status).toBe(400)
     expect((await admin.get("/v1/admin/audit-events?action=site_created")).status).toBe(200)
+    // An action typed in capitals or with spaces around it is the same action.
+    const typed = (await (await admin.get(`/v1/admin/audit-events?${new URLSearchParams({ action: " Login_Succeeded " })}`)).json()) as { events: Array<{ action: string }> }
+    expect(typed.events.length).toBeGreaterThan(0)
+    expect(new Set(typed.events.map((event) => event.action))).toEqual(new Set(["login_succeeded"]))
     for (const instant of ["2024-02-29", "2026-01-31T23:59:59.5Z", "2026-01-31T12:00+01:00"]) {
       expect((await admin.get(`/v1/admin/audit-events?${new URLSearchParams({ to: instant })}`)).status).toBe(200)
     }

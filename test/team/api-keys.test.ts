@@ -76,6 +76,9 @@ describe("API keys", () => {
       )
     expect(await eventsOf(refused)).toEqual(["permission_denied"])
     expect(await eventsOf(revoked)).toEqual(["token_rejected"])
+    // The revocation names the key as the admin knew it.
+    const [revocation] = await db`SELECT details FROM audit_events WHERE action = 'api_key_revoked' AND object_id = ${key.id}`
+    expect(revocation.details).toEqual({ name: "gateway", key_prefix: key.prefix })
   })
 
   test("bad requests are 400 naming the field; only admins manage keys", async () => {

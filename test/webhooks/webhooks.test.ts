@@ -233,6 +233,8 @@ describe("webhooks", () => {
     expect(JSON.parse(event.details)).toEqual({ target: `http://127.0.0.1:${receiver.port}`, events: ["job.dead_lettered"] })
     expect(event.details).not.toContain("s3cr3t")
     expect((await admin.delete(`/v1/admin/webhooks/${webhook.id}`)).status).toBe(204)
+    const [deleted] = await db`SELECT details::text AS details FROM audit_events WHERE action = 'webhook_deleted' AND object_id = ${webhook.id}`
+    expect(JSON.parse(deleted.details)).toEqual({ target: `http://127.0.0.1:${receiver.port}`, deliveries_cancelled: 0 })
   })
 
   test("only admins manage webhooks", async () => {
