@@ -226,6 +226,20 @@ describe("reading the log", () => {
     expect((await events({ action: "release_started" })).events).toHaveLength(1)
   })
 
+  test("the page reads a From time typed without a zone in the reader's timezone, as its rows show times", async () => {
+    expect((await admin.patch("/v1/me", { preferences: { timezone: "Asia/Singapore" } })).status).toBe(200)
+    try {
+      await apiClient(server.url, "viewer@demo.scopeline.dev", DEMO_TEST_PASSWORD)
+      // Two minutes ago on a Singapore wall clock (UTC+8): read as UTC it would be eight hours ahead.
+      const singapore = new Date(Date.now() - 120_000 + 8 * 3_600_000).toISOString().slice(0, 16)
+      const html = await (await admin.get(`/admin/audit?${new URLSearchParams({ action: "login_succeeded", from: singapore })}`)).text()
+      expect(html).toContain("From (Asia/Singapore)")
+      expect(html).toContain('data-action="login_succeeded"')
+    } finally {
+      await admin.patch("/v1/me", { preferences: { timezone: "UTC" } })
+    }
+  })
+
   test("only admins read the log", async () => {
     const accountant = await apiClient(server.url, "accountant@demo.scopeline.dev", DEMO_TEST_PASSWORD)
     expect((await accountant.get("/v1/admin/audit-events")).status).toBe(403)

@@ -1,6 +1,7 @@
 import { renderPage, signedIn } from "@scopeline/accounts"
 import { AuditRepo, Category } from "@scopeline/events"
 import { decodeInput, queryParams } from "@scopeline/ui/decode"
+import { atReaderWallClock } from "@scopeline/ui/format"
 import { pageResponder } from "@scopeline/ui/pageResponder"
 import type { Responder } from "@scopeline/ui/respond"
 import { Effect, Either, Option } from "effect"
@@ -19,7 +20,11 @@ export const auditPages = (respond: Responder<AuditServices>) => {
         Effect.gen(function* () {
           const { principal, user, reader } = yield* signedIn(request, "administer")
           const filters = queryParams(request)
-          const query = yield* decodeInput(AuditEventsQuery, "filter")(filters).pipe(Effect.either)
+          // The page shows times in the reader's zone, so a time typed without one is read in it too.
+          const inReaderZone = Object.fromEntries(
+            Object.entries(filters).map(([name, value]) => [name, name === "from" || name === "to" ? atReaderWallClock(value, reader) : value]),
+          )
+          const query = yield* decodeInput(AuditEventsQuery, "filter")(inReaderZone).pipe(Effect.either)
           // A filter that does not parse is said on the page, with the filters kept to correct it.
           const result = Either.isLeft(query)
             ? { events: [], nextCursor: Option.none<string>(), error: `${query.left.message} ${describe(query.left.details)}` }

@@ -1,5 +1,5 @@
 import type { AuditEvent } from "@scopeline/events"
-import { formatTimestamp, isoInstant, type ReaderPreferences } from "@scopeline/ui/format"
+import { formatTimestamp, isoInstant, type ReaderPreferences, readerZone } from "@scopeline/ui/format"
 
 const actorOf = (event: AuditEvent) =>
   event.actor.user_id ?? (event.actor.service ? `service: ${event.actor.service}` : event.actor.email_hash ? `email ${event.actor.email_hash.slice(0, 12)}…` : "—")
@@ -105,8 +105,8 @@ export const AuditLogPage = (props: AuditLogPageProps) => (
       <FilterField name="actor_id" label="Actor (user id)" value={props.filters.actor_id} />
       <FilterField name="object_id" label="Object id" value={props.filters.object_id} />
       <FilterField name="correlation_id" label="Correlation id" value={props.filters.correlation_id} />
-      <FilterField name="from" label="From (UTC)" value={props.filters.from} placeholder="2026-01-01" />
-      <FilterField name="to" label="To (UTC)" value={props.filters.to} placeholder="2026-12-31" />
+      <FilterField name="from" label={`From (${readerZone(props.reader)})`} value={props.filters.from} placeholder="2026-01-01" />
+      <FilterField name="to" label={`To (${readerZone(props.reader)})`} value={props.filters.to} placeholder="2026-12-31" />
       <button type="submit">Filter</button>
     </form>
     {!!props.error && (

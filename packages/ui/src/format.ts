@@ -69,6 +69,37 @@ const zonedParts = (at: Date, reader: ReaderPreferences, seconds: boolean): Zone
   }
 }
 
+const WALL_CLOCK = /^(\d{4}-\d{2}-\d{2})(?:T(\d{2}:\d{2})(:\d{2}(?:\.\d+)?)?)?$/
+
+/** The zone's reader-facing name: the one times on the pages are shown in. */
+export const readerZone = (reader: ReaderPreferences): string => effectiveZone(reader.timezone)
+
+/**
+ * A date or date-time typed without a zone, read as the reader's wall clock: `2026-03-01T09:00` in
+ * Asia/Singapore is `2026-03-01T09:00:00+08:00`, the time a row on the page shows as 09:00. A value
+ * that names its zone, or is not a wall-clock time, is returned as it is (its parser judges it).
+ */
+export const atReaderWallClock = (text: string, reader: ReaderPreferences): string => {
+  const match = WALL_CLOCK.exec(text)
+  const zone = readerZone(reader)
+  if (match === null || zone === "UTC") return text
+  const local = `${match[1]}T${match[2] ?? "00:00"}${match[3] ?? ":00"}`
+  const asUtc = Date.parse(`${local}Z`)
+  if (Number.isNaN(asUtc)) return text
+  const wall = (ms: number) => {
+    const { date, time } = zonedParts(new Date(ms), { timezone: zone, timeFormat: 24 }, true)
+    return Date.parse(`${date}T${time}Z`)
+  }
+  // The zone's offset at that wall-clock time: found from a first guess, then again at the instant it
+  // gives, so a time next to a daylight-saving change gets that day's offset.
+  const first = wall(asUtc) - asUtc
+  const offset = wall(asUtc - first) - (asUtc - first)
+  const minutes = Math.round(offset / 60_000)
+  const sign = minutes < 0 ? "-" : "+"
+  const abs = Math.abs(minutes)
+  return `${local}${sign}${String(Math.floor(abs / 60)).padStart(2, "0")}:${String(abs % 60).padStart(2, "0")}`
+}
+
 /** `2026-03-01 14:05 Asia/Singapore` or `2026-03-01 2:05 PM America/New_York`: the zone is always named. */
 export const formatTimestamp = (at: Date, reader: ReaderPreferences, options: { readonly seconds?: boolean } = {}): string => {
   const { date, time, zone } = zonedParts(at, reader, options.seconds ?? false)
