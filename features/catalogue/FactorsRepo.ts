@@ -7,7 +7,8 @@ import {
   FactorSet,
   UnitDimension,
 } from "./EmissionFactor.ts"
-import { Array as Arr, Effect, Schema } from "effect"
+import { Array as Arr, Effect, Option, Schema } from "effect"
+import { parseUnit } from "./units/Units.ts"
 
 export class FactorSearch extends Schema.Class<FactorSearch>("FactorSearch")({
   /** Free text, websearch syntax ("diesel -wtt", "\"long-haul\" business"). */
@@ -95,6 +96,19 @@ const toRecord = (f: typeof CatalogueFactor.Encoded) => ({
   scope3_category: f.scope3Category ?? null,
 })
 
+/** "1", "scope1", " Scope 1 " are the published "Scope 1"; anything else is compared as it is. */
+const scopeAsPublished = (scope: string): string => {
+  const number = /^\s*(?:scope\s*)?([123])\s*$/i.exec(scope)?.[1]
+  return number === undefined ? scope.trim() : `Scope ${number}`
+}
+
+/** Every spelling of the unit the registry knows ("L" finds factors per "litres"), lower case. */
+const unitSpellings = (unit: string): ReadonlyArray<string> =>
+  Option.match(parseUnit(unit.trim()), {
+    onNone: () => [unit.trim().toLowerCase()],
+    onSome: (known) => [...new Set([known.symbol, ...known.aliases].map((spelling) => spelling.toLowerCase()))],
+  })
+
 export class FactorsRepo extends Effect.Service<FactorsRepo>()("scopeline/FactorsRepo", {
   effect: Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
@@ -147,8 +161,8 @@ export class FactorsRepo extends Effect.Service<FactorsRepo>()("scopeline/Factor
         const query = s.q?.trim() ? sql`websearch_to_tsquery('english', ${s.q.trim()})` : undefined
         const filters = [
           ...(query ? [sql`search_document @@ ${query}`] : []),
-          ...(s.scope ? [sql`lower(scope) = lower(${s.scope})`] : []),
-          ...(s.unit ? [sql`lower(unit) = lower(${s.unit})`] : []),
+          ...(s.scope ? [sql`lower(scope) = lower(${scopeAsPublished(s.scope)})`] : []),
+          ...(s.unit ? [sql`lower(unit) = ANY(${unitSpellings(s.unit)}::text[])`] : []),
           ...(s.dimension ? [sql`dimension = ${s.dimension}`] : []),
           ...(s.geography ? [sql`upper(geography) = upper(${s.geography})`] : []),
           ...(s.source ? [sql`lower(source) = lower(${s.source})`] : []),

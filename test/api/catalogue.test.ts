@@ -116,6 +116,11 @@ describe("GET /v1/emission-factors", () => {
       "Electricity grid intensity: France",
     ])
     expect((await search("?scope=scope%201")).total).toBe(2)
+    // As people type them: a scope's number, a unit's other spelling.
+    expect((await search("?scope=1")).total).toBe(2)
+    expect((await search("?scope=Scope1")).total).toBe(2)
+    expect((await search("?q=diesel&unit=L")).emission_factors.map((f) => f.name)).toEqual(["Diesel (average biofuel blend)"])
+    expect((await search("?q=diesel&unit=litre")).emission_factors.map((f) => f.name)).toEqual(["Diesel (average biofuel blend)"])
     expect((await search("?q=electricity&geography=GB")).emission_factors.map((f) => f.name)).toEqual(["Electricity: UK"])
   })
 
