@@ -207,6 +207,18 @@ describe("accessibility of every page", () => {
     await page.close()
   }, 60_000)
 
+  test("the first Tab on a page offers to skip the navigation, and taking it goes to the page's own content", async () => {
+    const page = await signIn("accountant@demo.scopeline.dev")
+    await page.goto(`${server.url}/uploads`)
+    await page.keyboard.press("Tab")
+    expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe("Skip to content")
+    await page.keyboard.press("Enter")
+    // The next Tab lands inside the page's content, not on the navigation.
+    await page.keyboard.press("Tab")
+    expect(await page.evaluate(() => document.activeElement?.closest("main") !== null)).toBe(true)
+    await page.close()
+  })
+
   test("a person with only a keyboard signs in, filters the activities and replays a dead letter", async () => {
     await insertDeadLetter(sql, "parse", { upload_id: "by-keyboard" }, "blob missing")
     const page = await browser.newPage()

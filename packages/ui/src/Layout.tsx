@@ -42,6 +42,10 @@ export const Layout = (props: PropsWithChildren<LayoutProps>) => (
         hx-headers:inherited={JSON.stringify({ "x-csrf-token": props.csrfToken })}
         data-location={props.location}
       >
+        {/* The first stop for the keyboard: past the navigation, straight to the page's own content. */}
+        <a class="skip-link" href="#main" hx-boost="false">
+          Skip to content
+        </a>
         <header class="topbar">
           <a class="brand" href="/">
             Scopeline
