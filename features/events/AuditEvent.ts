@@ -41,6 +41,7 @@ export const actionsByCategory = {
     "site_limit_exceeded",
     "export_requested",
     "export_downloaded",
+    "export_completed",
     "recalculation_applied",
     "match_decided",
     "match_rematched",

@@ -1,4 +1,5 @@
 import { AuditLog } from "@scopeline/events"
+import { Webhooks } from "@scopeline/webhooks"
 import { SqlClient, SqlSchema, type Statement } from "@effect/sql"
 import { scope3CategoryAliases } from "@scopeline/catalogue"
 import { enqueueInTransaction } from "@scopeline/queue/Outbox"
@@ -67,6 +68,7 @@ export class ExportsRepo extends Effect.Service<ExportsRepo>()("scopeline/Export
   effect: Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
     const audit = yield* AuditLog
+    const webhooks = yield* Webhooks
     const aliases = scope3CategoryAliases()
 
     const filterSql = (filters: ExportFilters) => [
@@ -229,16 +231,51 @@ export class ExportsRepo extends Effect.Service<ExportsRepo>()("scopeline/Export
       progress: Effect.fn("ExportsRepo.progress")(function* (id: string, rowsWritten: number) {
         yield* sql`UPDATE exports SET rows_written = ${rowsWritten} WHERE id = ${id}::uuid AND status = 'running'`.pipe(Effect.orDie)
       }),
+      /** The file is ready: the row and its `export_completed` event commit together, once (a redelivery changes nothing). */
       finish: Effect.fn("ExportsRepo.finish")(function* (id: string, blobKey: string, rowsWritten: number, sizeBytes: number) {
-        yield* sql`
-          UPDATE exports SET status = 'ready', blob_key = ${blobKey}, rows_written = ${rowsWritten}, size_bytes = ${sizeBytes},
-                 finished_at = now()
-          WHERE id = ${id}::uuid AND status = 'running'`.pipe(Effect.orDie)
+        yield* sql
+          .withTransaction(
+            Effect.gen(function* () {
+              const [done] = yield* sql<{ format: string; kind: string; attempts: number }>`
+                UPDATE exports SET status = 'ready', blob_key = ${blobKey}, rows_written = ${rowsWritten}, size_bytes = ${sizeBytes},
+                       finished_at = now()
+                WHERE id = ${id}::uuid AND status = 'running' RETURNING format, kind, attempts`
+              if (done === undefined) return
+              yield* audit.record({
+                category: "business",
+                action: "export_completed",
+                actor: { service: "export-worker" },
+                object: { type: "export", id },
+                details: { format: done.format, kind: done.kind, rows: rowsWritten, size_bytes: sizeBytes, attempts: done.attempts },
+              })
+            }),
+          )
+          .pipe(Effect.orDie)
       }),
-      fail: Effect.fn("ExportsRepo.fail")(function* (id: string, reason: string) {
-        yield* sql`
-          UPDATE exports SET status = 'failed', failure_reason = ${reason}, finished_at = now()
-          WHERE id = ${id}::uuid AND status IN ('queued', 'running')`.pipe(Effect.orDie)
+      /**
+       * The last attempt failed: the export is marked failed (what the person sees), and the job's
+       * `job_dead_lettered` event and its webhook deliveries commit with it, once.
+       */
+      fail: Effect.fn("ExportsRepo.fail")(function* (id: string, reason: string, error: string) {
+        yield* sql
+          .withTransaction(
+            Effect.gen(function* () {
+              const [failed] = yield* sql<{ attempts: number }>`
+                UPDATE exports SET status = 'failed', failure_reason = ${reason}, finished_at = now()
+                WHERE id = ${id}::uuid AND status IN ('queued', 'running') RETURNING attempts`
+              if (failed === undefined) return
+              yield* audit.record({
+                category: "system",
+                action: "job_dead_lettered",
+                actor: { service: "export-worker" },
+                object: { type: "export", id },
+                outcome: { status: "failure", errorCode: "last_attempt_failed", message: error.slice(0, 500) },
+                details: { queue: "export", attempts: failed.attempts },
+              })
+              yield* webhooks.publish({ type: "job.dead_lettered", key: `export:${id}`, payload: { queue: "export", export_id: id, reason: error.slice(0, 500) } })
+            }),
+          )
+          .pipe(Effect.orDie)
       }),
     }
   }),

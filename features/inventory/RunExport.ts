@@ -11,6 +11,8 @@ import { InventoryReports } from "./InventoryReports.ts"
 /** Progress reaches the database at most this often: enough for a progress bar, not a write per page. */
 const PROGRESS_EVERY = Duration.millis(500)
 
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error))
+
 /** Where an export's file lives in the blob store: one key per export, so a retry overwrites its own file. */
 export const exportKey = (row: ExportRow) => `exports/${row.id}.${row.format}`
 
@@ -69,7 +71,11 @@ export class RunExport extends Effect.Service<RunExport>()("scopeline/RunExport"
       yield* attempt.pipe(
         Effect.tapErrorCause((cause) =>
           delivery.receiveCount >= EXPORT_MAX_RECEIVES
-            ? repo.fail(row.id, "The file could not be written to storage after three attempts. Try again later; operations can replay the job.")
+            ? repo.fail(
+                row.id,
+                "The file could not be written to storage after three attempts. Try again later; operations can replay the job.",
+                messageOf(Cause.squash(cause)),
+              )
             : Effect.logWarning("export attempt failed; it will be retried").pipe(Effect.annotateLogs({ cause: Cause.pretty(cause).slice(0, 2000) })),
         ),
       )

@@ -30,7 +30,7 @@ afterAll(async () => {
 })
 
 describe("a failing export", () => {
-  test("is tried three times, 10 seconds apart, then marked failed and dead-lettered on the export queue", async () => {
+  test("is tried three times, 10 seconds apart, then marked failed, recorded as dead-lettered in the audit log, and dead-lettered on the export queue", async () => {
     const response = await api.post("/v1/exports", { format: "csv", kind: "activities" })
     expect(response.status).toBe(202)
     const { export: created } = (await response.json()) as { export: { id: string } }
@@ -46,6 +46,13 @@ describe("a failing export", () => {
     expect(row!.attempts).toBe(3)
     // Two fixed 10-second delays between the three attempts (not the pipeline's 2 s, 4 s backoff).
     expect(row!.took).toBeGreaterThanOrEqual(19)
+    // The failure is in the audit log once, with the storage error, and committed with the failed status.
+    const events = await sql`SELECT action, category, actor_service, outcome_status, outcome_message, details FROM audit_events
+                             WHERE object_type = 'export' AND object_id = ${created.id} AND action <> 'export_requested' ORDER BY seq`
+    expect(events).toHaveLength(1)
+    expect(events[0]).toMatchObject({ action: "job_dead_lettered", category: "system", actor_service: "export-worker", outcome_status: "failure" })
+    expect(events[0].outcome_message).toMatch(/not a directory|ENOTDIR|EEXIST|exists/i)
+    expect(events[0].details).toMatchObject({ queue: "export", attempts: 3 })
     // The dead letter appears the next time the message would have been delivered.
     const admin = await apiClient(server.url, "admin@demo.scopeline.dev")
     const letters = async () =>

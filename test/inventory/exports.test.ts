@@ -129,6 +129,12 @@ describe("an activities export", () => {
     const [person] = await sql`SELECT id FROM users WHERE email = 'accountant@demo.scopeline.dev'`
     expect(events[0]).toMatchObject({ action: "export_requested", actor_user_id: person.id })
     expect(events.slice(1).map((e: { action: string }) => e.action)).toContain("export_downloaded")
+    // The file being ready is recorded once, by the worker, with what it holds.
+    const completed = await sql`SELECT actor_service, details FROM audit_events WHERE object_id = ${id} AND action = 'export_completed'`
+    expect(completed).toHaveLength(1)
+    const [stored] = await sql`SELECT size_bytes::int AS size_bytes FROM exports WHERE id = ${id}`
+    expect(stored.size_bytes).toBeGreaterThan(0)
+    expect(completed[0]).toMatchObject({ actor_service: "export-worker", details: { format: "csv", kind: "activities", rows: 7, size_bytes: stored.size_bytes } })
   })
 
   test("as XLSX opens as a workbook with numbers as numbers and hostile text as text", async () => {

@@ -49,7 +49,6 @@ export const ServerServicesLive = Layer.mergeAll(
   Invitations.Default,
   Profile.Default,
   ApiKeys.Default,
-  Webhooks.Default,
   Sites.Default,
   SitesRepo.Default,
   SiteLimits.Default,
@@ -60,6 +59,8 @@ export const ServerServicesLive = Layer.mergeAll(
   // A version this log has not seen is a release: recorded once, at start-up.
   Layer.effectDiscard(recordRelease()),
 ).pipe(
+  // Webhook deliveries are written in the transaction of the change they announce, by many features.
+  Layer.provideMerge(Webhooks.Default),
   Layer.provideMerge(Layer.merge(AuditLog.Default, AuditRepo.Default)),
   Layer.provideMerge(Layer.mergeAll(BlobStoreLive, QueueLive)),
   Layer.provideMerge(MigratedDatabaseLive),

@@ -38,7 +38,13 @@ export class BlobStoreError extends Data.TaggedError("BlobStoreError")<{
   readonly operation: string
   readonly key: string
   readonly cause: unknown
-}> {}
+}> {
+  // What an operator reads in a log line, a dead letter or an audit event: the operation, the key and why.
+  override get message() {
+    const why = this.cause instanceof Error ? this.cause.message : String(this.cause)
+    return `could not ${this.operation} ${this.key}: ${why}`
+  }
+}
 
 export class BlobNotFound extends Data.TaggedError("BlobNotFound")<{ readonly key: string }> {}
 
