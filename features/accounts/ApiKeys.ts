@@ -147,6 +147,16 @@ export class ApiKeys extends Effect.Service<ApiKeys>()("scopeline/ApiKeys", {
       return Option.some(new ApiKey(key, { disableValidation: true }))
     })
 
+    /**
+     * The revoked key behind a bearer secret, if it is one: a device still sending a revoked key is
+     * worth naming in the audit log (a forgotten device, or a leaked secret being tried).
+     */
+    const revokedKeyOf = Effect.fn("ApiKeys.revokedKeyOf")(function* (secret: string) {
+      const [row] = yield* sql<{ id: string; name: string; prefix: string }>`
+        SELECT id::text AS id, name, prefix FROM api_keys WHERE secret_hash = ${hashOf(secret)} AND revoked_at IS NOT NULL`.pipe(Effect.orDie)
+      return Option.fromNullable(row)
+    })
+
     /** Whether `key` may use `scope` (and, when the route is about a site, that site). */
     const authorise = (key: ApiKey, scope: ApiKeyScope, siteId?: string): Effect.Effect<void, Forbidden> =>
       !key.scopes.includes(scope)
@@ -155,6 +165,6 @@ export class ApiKeys extends Effect.Service<ApiKeys>()("scopeline/ApiKeys", {
           ? Effect.fail(new Forbidden({ message: "This API key may not write to this site.", details: { site_id: siteId } }))
           : Effect.void
 
-    return { create, revoke, list: () => active(undefined).pipe(Effect.orDie), authenticate, authorise }
+    return { create, revoke, list: () => active(undefined).pipe(Effect.orDie), authenticate, revokedKeyOf, authorise }
   }),
 }) {}

@@ -154,7 +154,18 @@ export class Authentication extends Effect.Service<Authentication>()("scopeline/
       ).pipe(Effect.orDie)
     })
 
-    return { login, verify, signOut }
+    /**
+     * Whose genuine token this is (signed by us and not expired), whatever its session's state now:
+     * what the audit log names when a signed-out or deactivated session is refused. A forged token
+     * has no subject to name.
+     */
+    const subjectOf = (token: string) =>
+      tokens.verify(token).pipe(
+        Effect.map((verified): { readonly userId: string } => ({ userId: verified.principal.userId })),
+        Effect.option,
+      )
+
+    return { login, verify, subjectOf, signOut }
   }),
   dependencies: [UsersRepo.Default, Passwords.Default, LoginThrottle.Default, Tokens.Default, SessionRevocations.Default],
 }) {}

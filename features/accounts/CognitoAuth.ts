@@ -325,7 +325,16 @@ const makeCognitoAuthentication = Effect.gen(function* () {
     if (typeof jti === "string" && typeof exp === "number") yield* revocations.revoke(jti, new Date(exp * 1000))
   })
 
-  return Authentication.make({ login, verify, signOut })
+  /** The person behind a genuine Cognito token, if already known here (the audit log's name for a refused session). */
+  const subjectOf = (token: string) =>
+    Effect.tryPromise(() => jwtVerify(token, jwks, { issuer: config.issuer, algorithms: ["RS256"], requiredClaims: ["exp"] })).pipe(
+      Effect.flatMap(({ payload }) => Schema.decodeUnknown(CognitoClaims)(payload)),
+      Effect.flatMap((claims) => users.findBySub(claims.sub)),
+      Effect.map(Option.map((userId) => ({ userId }))),
+      Effect.orElseSucceed(() => Option.none<{ readonly userId: string }>()),
+    )
+
+  return Authentication.make({ login, verify, subjectOf, signOut })
 })
 
 /** The Authentication service of AWS mode (AUTH=cognito): Cognito signs users in and issues the tokens. */

@@ -75,6 +75,11 @@ export class CognitoUsersRepo extends Effect.Service<CognitoUsersRepo>()("scopel
         // after our snapshot), skips the no-op update and returns nothing. A second run sees the row.
         return yield* upsert(identity).pipe(Effect.orDie)
       }),
+      /** The user already provisioned for a Cognito sub, without provisioning one. */
+      findBySub: Effect.fn("CognitoUsersRepo.findBySub")(function* (cognitoSub: string) {
+        const [row] = yield* sql<{ id: string }>`SELECT id::text AS id FROM users WHERE cognito_sub = ${cognitoSub}::uuid`.pipe(Effect.orDie)
+        return Option.fromNullable(row?.id)
+      }),
     }
   }),
 }) {}

@@ -48,7 +48,7 @@ interface TokenOptions {
   readonly familyName?: string
 }
 
-/** A token shaped like Cognito's: RS256 with a kid, iss = the pool, token_use, aud or client_id, groups. */
+/** A token shaped like Cognito's: RS256 with a kid, iss = the pool, a jti, token_use, aud or client_id, groups. */
 const cognitoToken = (sub: string, options: TokenOptions = {}) => {
   const tokenUse = options.tokenUse ?? "id"
   const clientId = options.clientId ?? CLIENT_ID
@@ -71,6 +71,7 @@ const cognitoToken = (sub: string, options: TokenOptions = {}) => {
     .setSubject(sub)
     .setIssuer(options.issuer ?? ISSUER)
     .setIssuedAt()
+    .setJti(crypto.randomUUID())
     .setExpirationTime(options.expiresIn ?? "1h")
   if (tokenUse === "id") jwt.setAudience(clientId)
   return jwt.sign(options.key ?? signingKey)
@@ -271,6 +272,23 @@ describe("Cognito token verification", () => {
     })
     const error = failureOf(await verify(token))
     expect(error).toMatchObject({ _tag: "Unauthorized", message: "The token has expired. Sign in again." })
+  })
+
+  test("a refused token names its holder only when it is a genuine token of a user already known here", async () => {
+    const subjectOf = (token: string) => runtime.runPromise(Effect.flatMap(Authentication, (auth) => auth.subjectOf(token)))
+    const sub = crypto.randomUUID()
+    const token = await cognitoToken(sub, { groups: ["viewer"], email: `${sub}@example.com` })
+    const principal = valueOf(await verify(token))
+    await runtime.runPromise(Effect.flatMap(Authentication, (auth) => auth.signOut(token)))
+    expect(failureOf(await verify(token)).status).toBe(401)
+    expect(await subjectOf(token)).toEqual(Option.some({ userId: principal.userId }))
+    // Never seen: nobody to name, and asking provisions no row.
+    const stranger = crypto.randomUUID()
+    expect(await subjectOf(await cognitoToken(stranger, { groups: ["viewer"], email: `${stranger}@example.com` }))).toEqual(Option.none())
+    expect(await userRow(stranger)).toEqual([])
+    // Another pool's token for the same sub is not believed.
+    const foreign = await cognitoToken(sub, { groups: ["viewer"], email: `${sub}@example.com`, issuer: `https://cognito-idp.${REGION}.amazonaws.com/${REGION}_OtherPool` })
+    expect(await subjectOf(foreign)).toEqual(Option.none())
   })
 
   test("a token from another user pool (issuer) is 401", async () => {

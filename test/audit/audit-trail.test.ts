@@ -91,6 +91,17 @@ describe("security events", () => {
     expect((await fetch(`${server.url}/v1/me`, { headers: { authorization: `Bearer ${forged}` } })).status).toBe(401)
     const rejected = await events({ action: "token_rejected" })
     expect(rejected.events[0]).toMatchObject({ object: { type: "request", id: "/v1/me" }, outcome: { status: "failure" } })
+    // A forged token names nobody: its claims are not to be believed.
+    expect(rejected.events[0]!.actor.user_id).toBeUndefined()
+    expect(rejected.events[0]!.details).toMatchObject({ reason: "token not genuine or expired" })
+    // A genuine token reused after sign-out names its holder: a stolen token being replayed, or a stale tab.
+    const viewerId = await userId("viewer@demo.scopeline.dev")
+    const signedOut = await apiClient(server.url, "viewer@demo.scopeline.dev")
+    expect((await signedOut.post("/v1/auth/logout")).status).toBe(204)
+    expect((await signedOut.get("/v1/me")).status).toBe(401)
+    const replayed = await events({ action: "token_rejected", actor_id: viewerId })
+    expect(replayed.events).toHaveLength(1)
+    expect(replayed.events[0]).toMatchObject({ object: { id: "/v1/me" }, details: { reason: "session no longer valid" } })
     // No token at all is not a rejected token: nothing to record.
     const before = (await events({ action: "token_rejected", limit: "200" })).events.length
     expect((await fetch(`${server.url}/v1/me`)).status).toBe(401)

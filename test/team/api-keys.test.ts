@@ -63,7 +63,8 @@ describe("API keys", () => {
     const denied = await db`SELECT actor_service FROM audit_events WHERE action = 'permission_denied' AND actor_service = ${`api-key:${key.id}`}`
     expect(denied.length).toBe(2)
 
-    expect((await withKey(`slk_${"x".repeat(43)}`, "/v1/me")).status).toBe(401)
+    const unknown = await withKey(`slk_${"x".repeat(43)}`, "/v1/me")
+    expect(unknown.status).toBe(401)
     expect((await admin.delete(`/v1/admin/api-keys/${key.id}`)).status).toBe(204)
     const revoked = await withKey(key.secret, "/v1/me")
     expect(revoked.status).toBe(401)
@@ -76,6 +77,17 @@ describe("API keys", () => {
       )
     expect(await eventsOf(refused)).toEqual(["permission_denied"])
     expect(await eventsOf(revoked)).toEqual(["token_rejected"])
+    // A revoked key still being sent is named (a forgotten device, or a leaked secret being tried); an unknown one cannot be.
+    const rejectedBy = async (response: Response) =>
+      (
+        await db`SELECT actor_service, details FROM audit_events WHERE action = 'token_rejected' AND correlation_id = ${response.headers.get("x-correlation-id")}`
+      )[0]
+    const revokedRow = await rejectedBy(revoked)
+    expect(revokedRow.actor_service).toBe(`api-key:${key.id}`)
+    expect(revokedRow.details).toMatchObject({ reason: "revoked api key", key: { name: "gateway", key_prefix: key.prefix } })
+    const unknownRow = await rejectedBy(unknown)
+    expect(unknownRow.actor_service).toBeNull()
+    expect(unknownRow.details.reason).toBe("unknown api key")
     // The revocation names the key as the admin knew it.
     const [revocation] = await db`SELECT details FROM audit_events WHERE action = 'api_key_revoked' AND object_id = ${key.id}`
     expect(revocation.details).toEqual({ name: "gateway", key_prefix: key.prefix })

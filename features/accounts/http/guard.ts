@@ -55,7 +55,15 @@ const knownKey = (request: Request, token: string) =>
     const key = yield* (yield* ApiKeys).authenticate(token)
     if (Option.isSome(key)) return key.value
     const error = new Unauthorized({ message: "This API key is not valid: it is unknown or was revoked." })
-    yield* tokenRejected(request, error)
+    const revoked = yield* (yield* ApiKeys).revokedKeyOf(token)
+    yield* tokenRejected(
+      request,
+      error,
+      Option.match(revoked, {
+        onNone: () => ({ actor: {}, reason: "unknown api key" }),
+        onSome: (key) => ({ actor: { service: `api-key:${key.id}` }, reason: "revoked api key", key: { name: key.name, key_prefix: key.prefix } }),
+      }),
+    )
     return yield* error
   })
 
@@ -104,21 +112,39 @@ const requestDetails = (request: Request) => ({ method: request.method, path: ne
 const presentsToken = (request: Request) =>
   request.headers.get("authorization") !== null || readCookie(request, SESSION_COOKIE) !== undefined
 
-/** A token was presented and refused (expired, forged, signed out, for a deactivated account). */
-const tokenRejected = (request: Request, error: { readonly code: string; readonly message: string }) =>
+/** Who a refused credential belonged to, when it is known: a revoked API key, or a person's genuine token. */
+interface RejectedCredential {
+  readonly actor: ActorInput
+  readonly reason: string
+  readonly key?: { readonly name: string; readonly key_prefix: string }
+}
+
+/** The person behind a refused session token, if the token is genuine (signed out, deactivated, role gone). */
+const sessionHolder = (request: Request) =>
+  Effect.gen(function* () {
+    const token = bearerOf(request) ?? readCookie(request, SESSION_COOKIE)
+    const subject = token === undefined ? Option.none() : yield* (yield* Authentication).subjectOf(token)
+    return Option.match(subject, {
+      onNone: (): RejectedCredential => ({ actor: {}, reason: "token not genuine or expired" }),
+      onSome: (subject): RejectedCredential => ({ actor: { userId: subject.userId }, reason: "session no longer valid" }),
+    })
+  })
+
+/** A token was presented and refused (expired, forged, signed out, for a deactivated account, a revoked key). */
+const tokenRejected = (request: Request, error: { readonly code: string; readonly message: string }, credential?: RejectedCredential) =>
   presentsToken(request)
-    ? AuditLog.pipe(
-        Effect.flatMap((audit) =>
-          audit.recordRefusal({
-            category: "security",
-            action: "token_rejected",
-            actor: {},
-            object: { type: "request", id: requestDetails(request).path },
-            outcome: { status: "failure", errorCode: error.code, message: error.message },
-            details: requestDetails(request),
-          }),
-        ),
-      )
+    ? Effect.gen(function* () {
+        const { actor, reason, key } = credential ?? (yield* sessionHolder(request))
+        const audit = yield* AuditLog
+        yield* audit.recordRefusal({
+          category: "security",
+          action: "token_rejected",
+          actor,
+          object: { type: "request", id: requestDetails(request).path },
+          outcome: { status: "failure", errorCode: error.code, message: error.message },
+          details: { ...requestDetails(request), reason, ...(key === undefined ? {} : { key }) },
+        })
+      })
     : Effect.void
 
 const permissionDenied = (request: Request, principal: Principal, error: { readonly code: string; readonly message: string }, reason: string) =>
