@@ -161,7 +161,8 @@ export class Invitations extends Effect.Service<Invitations>()("scopeline/Invita
       return found.value
     })
 
-    const accept = Effect.fn("Invitations.accept")(function* (request: AcceptRequest) {
+    /** Accepting signs the new member in: their first session is recorded as any sign-in is, from `from`. */
+    const accept = Effect.fn("Invitations.accept")(function* (request: AcceptRequest, from: string) {
       const principal = yield* sql.withTransaction(
         Effect.gen(function* () {
           const invitation = yield* inspect(request.token)
@@ -185,6 +186,13 @@ export class Invitations extends Effect.Service<Invitations>()("scopeline/Invita
             actor: { userId, role: invitation.role },
             object: { type: "invitation", id: invitation.id },
             details: { user_id: userId, invited_by: invitation.invitedBy },
+          })
+          yield* audit.record({
+            category: "security",
+            action: "login_succeeded",
+            actor: { userId, role: invitation.role },
+            object: { type: "user", id: userId },
+            details: { address: from, via: "invitation" },
           })
           return new Principal({ userId, role: invitation.role })
         }),

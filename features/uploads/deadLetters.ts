@@ -18,10 +18,10 @@ export const recordDeadLettered = (queue: "parse" | "match", uploadId: string, e
       .withTransaction(
         Effect.gen(function* () {
           yield* audit.record({
-        category: "system",
-        action: "job_dead_lettered",
-        actor: { service: `${queue}-worker` },
-        object: { type: "upload", id: uploadId },
+            category: "system",
+            action: "job_dead_lettered",
+            actor: { service: `${queue}-worker` },
+            object: { type: "upload", id: uploadId },
             outcome: { status: "failure", errorCode: "last_attempt_failed", message },
             details: { queue },
           })

@@ -78,6 +78,10 @@ describe("invitations", () => {
     const { jwt } = (await accepted.json()) as { jwt: string }
     const profile = (await (await me(jwt)).json()) as { email: string; role: string; identity: { firstname: string; lastname: string } }
     expect(profile).toMatchObject({ email, role: "accountant", identity: { firstname: "Nadia", lastname: "Invited" } })
+    // The link signs them in: their first session is a sign-in in the log like any other, with the acceptance.
+    const [account] = await db`SELECT id::text AS id FROM users WHERE email = ${email}`
+    const signIns = await db`SELECT details FROM audit_events WHERE action = 'login_succeeded' AND actor_user_id = ${account.id}::uuid`
+    expect(signIns.map((row: { details: { via?: string } }) => row.details.via)).toEqual(["invitation"])
     // And they sign in with the password they chose.
     expect((await apiClient(server.url, email, STRONG)).jwt).toBeString()
 

@@ -1,3 +1,4 @@
+import { clientAddressOf } from "@scopeline/ui/clientAddress"
 import { Effect, Schema } from "effect"
 import { Elysia } from "elysia"
 import { decodeInput, jsonBody } from "@scopeline/ui/decode"
@@ -28,7 +29,7 @@ export const invitationsApi = (respond: Responder<AccountsServices>) =>
         request,
         Effect.gen(function* () {
           const body = yield* jsonBody(request).pipe(Effect.flatMap(decodeInput(AcceptRequest, "invitation acceptance")))
-          const { jwt } = yield* (yield* Invitations).accept(body)
+          const { jwt } = yield* (yield* Invitations).accept(body, clientAddressOf(request))
           return json({ jwt })
         }),
       ),

@@ -1,3 +1,4 @@
+import { clientAddressOf } from "@scopeline/ui/clientAddress"
 import { Effect, Either } from "effect"
 import { Elysia } from "elysia"
 import { decodeInput, formBody, formText } from "@scopeline/ui/decode"
@@ -205,7 +206,7 @@ export const teamPages = (respond: Responder<AccountsServices>) => {
               ...(present(form, "lastname") === undefined ? {} : { lastname: present(form, "lastname") }),
             }
             const accepted = yield* decodeInput(AcceptRequest, "invitation acceptance")({ token, password: field(form, "password") ?? "", ...names }).pipe(
-              Effect.flatMap((body) => Invitations.pipe(Effect.flatMap((invitations) => invitations.accept(body)))),
+              Effect.flatMap((body) => Invitations.pipe(Effect.flatMap((invitations) => invitations.accept(body, clientAddressOf(request))))),
               Effect.either,
             )
             if (Either.isLeft(accepted)) {
