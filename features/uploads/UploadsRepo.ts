@@ -17,6 +17,12 @@ export class UploadsRepo extends Effect.Service<UploadsRepo>()("scopeline/Upload
       execute: (id) => sql`SELECT ${sql.literal(uploadColumns)} FROM uploads WHERE id = ${id}`,
     })
 
+    const byIds = SqlSchema.findAll({
+      Request: Schema.Array(Schema.String),
+      Result: Upload,
+      execute: (ids) => sql`SELECT ${sql.literal(uploadColumns)} FROM uploads WHERE id = ANY(${ids}::uuid[])`,
+    })
+
     const create = Effect.fn("UploadsRepo.create")(function* (input: {
       readonly id: UploadId
       readonly accountant: UserId
@@ -100,6 +106,9 @@ export class UploadsRepo extends Effect.Service<UploadsRepo>()("scopeline/Upload
 
     return {
       findById: (id: UploadId) => byId(id).pipe(Effect.orDie, Effect.withSpan("UploadsRepo.findById")),
+      /** The uploads among `ids` that exist, in no particular order (ids are checked UUIDs). */
+      findByIds: (ids: ReadonlyArray<UploadId>) =>
+        (ids.length === 0 ? Effect.succeed([]) : byIds(ids)).pipe(Effect.orDie, Effect.withSpan("UploadsRepo.findByIds")),
       create,
       markUploaded,
       needsParse,

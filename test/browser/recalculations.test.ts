@@ -19,6 +19,8 @@ let product: RunningProduct
 let browser: Browser
 let sql: SQL
 let recalculation: string
+let upload: string
+let sameName: string
 
 beforeAll(async () => {
   product = await startProduct()
@@ -31,7 +33,9 @@ beforeAll(async () => {
     stderr: "inherit",
   })
   expect(await load.exited).toBe(0)
-  const upload = await insertUpload(sql, "accountant@demo.scopeline.dev")
+  upload = await insertUpload(sql, "accountant@demo.scopeline.dev", { filename: "fleet-2024.csv" })
+  // Next month's file, under the same name: the form must tell them apart.
+  sameName = await insertUpload(sql, "accountant@demo.scopeline.dev", { filename: "fleet-2024.csv", createdAt: "2024-02-01T09:30:00Z" })
   const factor = async (ref: string) => ((await sql`SELECT id::text AS id FROM emission_factors WHERE ref = ${ref}`) as Array<{ id: string }>)[0]!.id
   await insertActivities(sql, upload, [
     { description: "Diesel for the vans", quantity: "1200", unit: "litres", date: "2024-01-05", status: "calculated", factorId: await factor("DESNZ:2023:1_101_1011_8_1"), emissions: "3014.4766614765103", matchSource: "ai", confidence: "0.9" },
@@ -82,6 +86,31 @@ describe("recalculation pages", () => {
     for (const cell of cells) expect(cell).toMatch(/^(no change|[+−]?\d{1,3}(,\d{3})*(\.\d{1,3})? (kg|t) CO2e)$/)
     expect(await page.$$eval("#unmapped-table td", (tds) => tds.map((td) => td.textContent))).toContain("Petrol <b>pool</b> car")
     expect(await page.$("#unmapped-table b")).toBeNull()
+    await page.close()
+  }, 60_000)
+
+  test("the form offers uploads by file and time, not by id, and a recalculation names its upload the same way", async () => {
+    const page = await signIn("accountant@demo.scopeline.dev")
+    await page.goto(`${product.server.url}/recalculations`)
+    const options = await page.$$eval("#recalculation-upload option", (all) =>
+      all.map((option) => ({ value: (option as HTMLOptionElement).value, text: option.textContent ?? "" })),
+    )
+    expect(options[0]).toEqual({ value: "", text: "Every upload" })
+    const ours = options.filter((option) => option.text.includes("fleet-2024.csv"))
+    expect(ours.map((option) => option.value).sort()).toEqual([upload, sameName].sort())
+    // Two files of one name are two different choices, and no choice reads as an id.
+    expect(new Set(ours.map((option) => option.text)).size).toBe(2)
+    for (const option of options) expect(option.text).not.toContain(option.value || "-")
+    const label = ours.find((option) => option.value === upload)!.text.replace(/^Only /, "")
+    // The recalculation started before the page loaded is listed by its upload's label, linked to it.
+    const listed = page.locator(`tr[data-recalculation="${recalculation}"] a[href="/uploads/${upload}"]`)
+    expect(await listed.textContent()).toBe(label)
+
+    await page.selectOption("#recalculation-factor-set", "DESNZ:2024")
+    await page.selectOption("#recalculation-upload", sameName)
+    await Promise.all([page.waitForURL(/\/recalculations\/[0-9a-f-]{36}$/), page.click("#recalculation-form button[type=submit]")])
+    const chosen = await page.$eval(`a[href="/uploads/${sameName}"]`, (a) => a.textContent)
+    expect(chosen).toBe(ours.find((option) => option.value === sameName)!.text.replace(/^Only /, ""))
     await page.close()
   }, 60_000)
 })

@@ -1,4 +1,4 @@
-import { ACTIVITY_STATUSES, UploadProgress } from "@scopeline/uploads"
+import { ACTIVITY_STATUSES, UploadProgress, uploadLabel } from "@scopeline/uploads"
 import { ActivitiesQuery, type ActivityRow, DEFAULT_PAGE_SIZE } from "../ActivitiesQuery.ts"
 import { ActivitiesPage, ActivitiesTable, type ActivityView } from "../views/ActivitiesPage.tsx"
 import { Effect, Either, Option, Schema } from "effect"
@@ -10,7 +10,7 @@ import type { Responder } from "@scopeline/ui/respond"
 import type { ActivitiesServices } from "./services.ts"
 import { pageResponder } from "@scopeline/ui/pageResponder"
 import { can, currentUser, guard, type Principal, readerOf, renderPage, signedIn, type User } from "@scopeline/accounts"
-import { formatCount, formatDate } from "@scopeline/ui/format"
+import { formatCount } from "@scopeline/ui/format"
 import { REVIEW_STATUSES, Review } from "@scopeline/matching"
 import { ActivityId } from "../ActivitiesQuery.ts"
 import { ActivityNotFound } from "../errors.ts"
@@ -214,7 +214,7 @@ export const activitiesPage = (respond: Responder<ActivitiesServices>) => {
                 reviewStatus={params.review_status ?? null}
                 uploads={uploads.map(({ upload, counts: c }) => ({
                   id: upload.id,
-                  label: `${upload.originalFilename ?? upload.id.slice(0, 8)} · ${formatDate(upload.createdAt, reader)} · ${formatCount(c.calculated)}/${formatCount(c.total)} calculated`,
+                  label: `${uploadLabel(upload, reader)} · ${formatCount(c.calculated)}/${formatCount(c.total)} calculated`,
                 }))}
               />,
             ),

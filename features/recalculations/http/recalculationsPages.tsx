@@ -4,6 +4,8 @@ import { type ApiError, errorSentence } from "@scopeline/ui/ApiError"
 import { decodeInput, formBody, formText, queryParams } from "@scopeline/ui/decode"
 import { pageResponder } from "@scopeline/ui/pageResponder"
 import type { Responder } from "@scopeline/ui/respond"
+import { type ReaderPreferences } from "@scopeline/ui/format"
+import { UploadId, uploadLabel, UploadsRepo } from "@scopeline/uploads"
 import { Effect, Either } from "effect"
 import { Elysia } from "elysia"
 import { RecalculationRequest } from "../Recalculation.ts"
@@ -15,6 +17,8 @@ import type { RecalculationsServices } from "./services.ts"
 
 const PAGE = 50
 const UNMAPPED_PAGE = 100
+// The form offers the newest uploads' activities; an older one is restated from its own page's link.
+const UPLOADS_OFFERED = 50
 
 /** The refusals the form can meet, shown on the page with what was chosen. */
 const FORM_ERRORS = ["BadRequest", "UnknownFactorSet", "UploadNotFound"]
@@ -36,6 +40,15 @@ const fromForm = (form: FormData) => {
   return { values, body }
 }
 
+/** The labels of the uploads these recalculations name, to show each as its file and time. */
+const uploadLabels = (uploadIds: ReadonlyArray<string | null>, reader: ReaderPreferences) =>
+  Effect.gen(function* () {
+    const ids = [...new Set(uploadIds.filter((id): id is string => id !== null))].map((id) => UploadId.make(id))
+    const found = yield* (yield* UploadsRepo).findByIds(ids)
+    const labels = new Map<string, string>(found.map((upload) => [upload.id, uploadLabel(upload, reader)]))
+    return (id: string | null) => (id === null ? null : { id, label: labels.get(id) ?? `upload ${id}` })
+  })
+
 /** /recalculations (list and form) and /recalculations/:id (status, restatement, what was not mapped). */
 export const recalculationsPages = (respond: Responder<RecalculationsServices>) => {
   const { page } = pageResponder(respond)
@@ -45,7 +58,11 @@ export const recalculationsPages = (respond: Responder<RecalculationsServices>) 
       const user = yield* currentUser(principal)
       const { offset } = yield* decodeInput(RecalculationsQuery, "page")(queryParams(request))
       const list = yield* (yield* Recalculations).list(offset, PAGE)
-      const sets = can(principal.role, "upload") ? yield* (yield* FactorsRepo).sets() : []
+      const canStart = can(principal.role, "upload")
+      const sets = canStart ? yield* (yield* FactorsRepo).sets() : []
+      const reader = readerOf(user)
+      const offered = canStart ? (yield* (yield* UploadsRepo).list({ offset: 0, limit: UPLOADS_OFFERED })).uploads : []
+      const uploadOf = yield* uploadLabels(list.rows.map((r) => r.uploadId), reader)
       const href = (at: number) => (at === 0 ? "/recalculations" : `/recalculations?offset=${at}`)
       return yield* Effect.promise(() =>
         renderPage(
@@ -55,7 +72,7 @@ export const recalculationsPages = (respond: Responder<RecalculationsServices>) 
             rows={list.rows.map((r) => ({
               id: r.id,
               factorSet: r.factorSet,
-              uploadId: r.uploadId,
+              upload: uploadOf(r.uploadId),
               preview: r.preview,
               status: r.status,
               createdAt: r.createdAt,
@@ -63,12 +80,18 @@ export const recalculationsPages = (respond: Responder<RecalculationsServices>) 
               unmapped: r.result?.counts.unmapped ?? null,
             }))}
             total={list.total}
-            reader={readerOf(user)}
+            reader={reader}
             previousHref={offset > 0 ? href(Math.max(0, offset - PAGE)) : null}
             nextHref={offset + list.rows.length < list.total ? href(offset + PAGE) : null}
             form={
-              can(principal.role, "upload")
-                ? { sets: sets.map((s) => ({ id: s.id, current: s.current })), values: form?.values ?? {}, error: form?.error }
+              canStart
+                ? {
+                    sets: sets.map((s) => ({ id: s.id, current: s.current })),
+                    // Only a parsed upload has activities to restate.
+                    uploads: offered.filter((u) => u.status === "parsed").map((u) => ({ id: u.id, label: uploadLabel(u, reader) })),
+                    values: form?.values ?? {},
+                    error: form?.error,
+                  }
                 : undefined
             }
           />,
@@ -113,6 +136,7 @@ export const recalculationsPages = (respond: Responder<RecalculationsServices>) 
           const query = yield* decodeInput(RecalculationQuery, "page")(queryParams(request))
           const offset = query.unmapped_offset
           const { recalculation: r, unmapped } = yield* recalculationDetail(params.id, offset, UNMAPPED_PAGE)
+          const uploadOf = yield* uploadLabels([r.uploadId], reader)
           const href = (at: number) => (at === 0 ? `/recalculations/${r.id}` : `/recalculations/${r.id}?unmapped_offset=${at}`)
           return yield* Effect.promise(() =>
             renderPage(
@@ -122,7 +146,7 @@ export const recalculationsPages = (respond: Responder<RecalculationsServices>) 
                 recalculation={{
                   id: r.id,
                   factorSet: r.factorSet,
-                  uploadId: r.uploadId,
+                  upload: uploadOf(r.uploadId),
                   preview: r.preview,
                   status: r.status,
                   phase: r.phase,

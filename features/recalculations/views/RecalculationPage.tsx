@@ -1,12 +1,12 @@
 import { formatCount, formatEmissions, formatTimestamp, isoInstant, type ReaderPreferences } from "@scopeline/ui/format"
 import { Pager } from "@scopeline/ui/Pager"
 import type { Restatement } from "../Recalculation.ts"
-import { statusText } from "./RecalculationsPage.tsx"
+import { ScopeOf, statusText, type UploadChoice } from "./RecalculationsPage.tsx"
 
 export interface RecalculationView {
   readonly id: string
   readonly factorSet: string
-  readonly uploadId: string | null
+  readonly upload: UploadChoice | null
   readonly preview: boolean
   readonly status: string
   readonly phase: string
@@ -161,7 +161,9 @@ export const RecalculationPage = (props: {
           {statusText[r.status] ?? r.status}
         </dd>
         <dt>Activities</dt>
-        <dd safe>{r.uploadId === null ? "every upload" : `upload ${r.uploadId}`}</dd>
+        <dd>
+          <ScopeOf upload={r.upload} />
+        </dd>
         <dt>Asked for</dt>
         <dd>
           <time datetime={isoInstant(r.createdAt)} safe>

@@ -4,12 +4,18 @@ import { Pager } from "@scopeline/ui/Pager"
 export interface RecalculationRowView {
   readonly id: string
   readonly factorSet: string
-  readonly uploadId: string | null
+  /** The one upload it restates, by its label; null for every upload. */
+  readonly upload: UploadChoice | null
   readonly preview: boolean
   readonly status: string
   readonly createdAt: Date
   readonly changed: number | null
   readonly unmapped: number | null
+}
+
+export interface UploadChoice {
+  readonly id: string
+  readonly label: string
 }
 
 export interface RecalculationFormValues {
@@ -25,9 +31,20 @@ export const statusText: Readonly<Record<string, string>> = {
   failed: "failed",
 }
 
+/** Which activities a recalculation restates: every upload's, or one upload's, linked to it. */
+export const ScopeOf = (props: { readonly upload: UploadChoice | null }) =>
+  props.upload === null ? (
+    <>every upload</>
+  ) : (
+    <a href={`/uploads/${props.upload.id}`} safe>
+      {props.upload.label}
+    </a>
+  )
+
 /** Start a recalculation (or a preview): those who may upload see it. */
 const RecalculationForm = (props: {
   readonly sets: ReadonlyArray<{ readonly id: string; readonly current: boolean }>
+  readonly uploads: ReadonlyArray<UploadChoice>
   readonly values: RecalculationFormValues
   readonly error?: string | undefined
 }) => (
@@ -45,10 +62,21 @@ const RecalculationForm = (props: {
         </option>
       ))}
     </select>
-    <label>
-      Only this upload (its id; empty for every upload)
-      <input type="text" name="upload_id" maxlength="36" value={props.values.uploadId ?? ""} />
-    </label>
+    <label for="recalculation-upload">Activities</label>
+    <select name="upload_id" id="recalculation-upload">
+      <option value="">Every upload</option>
+      {props.uploads.map((upload) => (
+        <option value={upload.id} selected={props.values.uploadId === upload.id} safe>
+          {`Only ${upload.label}`}
+        </option>
+      ))}
+      {/* A refused choice that is not among the offered uploads is shown as it was sent. */}
+      {!!props.values.uploadId && !props.uploads.some((upload) => upload.id === props.values.uploadId) && (
+        <option value={props.values.uploadId} selected safe>
+          {`Only upload ${props.values.uploadId}`}
+        </option>
+      )}
+    </select>
     <label>
       <input type="checkbox" name="preview" value="true" checked={props.values.preview ?? true} /> Preview only: show the
       restatement, change nothing
@@ -67,6 +95,7 @@ export const RecalculationsPage = (props: {
   readonly form?:
     | {
         readonly sets: ReadonlyArray<{ readonly id: string; readonly current: boolean }>
+        readonly uploads: ReadonlyArray<UploadChoice>
         readonly values: RecalculationFormValues
         readonly error?: string | undefined
       }
@@ -83,7 +112,7 @@ export const RecalculationsPage = (props: {
     {props.form === undefined ? null : (
       <section id="new-recalculation" aria-labelledby="new-recalculation-heading">
         <h2 id="new-recalculation-heading">Start a recalculation</h2>
-        <RecalculationForm sets={props.form.sets} values={props.form.values} error={props.form.error} />
+        <RecalculationForm sets={props.form.sets} uploads={props.form.uploads} values={props.form.values} error={props.form.error} />
       </section>
     )}
     {props.rows.length === 0 ? (
@@ -119,7 +148,9 @@ export const RecalculationsPage = (props: {
                 </a>
               </td>
               <td safe>{row.factorSet}</td>
-              <td safe>{row.uploadId === null ? "every upload" : `upload ${row.uploadId}`}</td>
+              <td>
+                <ScopeOf upload={row.upload} />
+              </td>
               <td>{row.preview ? "preview" : "applied"}</td>
               <td safe>{statusText[row.status] ?? row.status}</td>
               <td class="num" safe>
