@@ -71,6 +71,14 @@ export class ApiKeys extends Effect.Service<ApiKeys>()("scopeline/ApiKeys", {
       execute: () => sql`SELECT ${sql.literal(columns)} FROM api_keys WHERE revoked_at IS NULL ORDER BY created_at DESC`,
     })
 
+    // The sites a key can be limited to, for the form that creates one. The key keeps only their ids
+    // (sites are their own feature, which builds on this one).
+    const siteChoices = SqlSchema.findAll({
+      Request: Schema.Void,
+      Result: Schema.Struct({ id: Schema.String, code: Schema.String, name: Schema.String }),
+      execute: () => sql`SELECT id::text AS id, code, name FROM sites ORDER BY code`,
+    })
+
     const create = Effect.fn("ApiKeys.create")(function* (by: Principal, request: ApiKeyRequest) {
       // 32 random bytes: a key cannot be guessed, so a fast hash is enough to store it.
       const secret = `${API_KEY_PREFIX}${randomBytes(32).toString("base64url")}`
@@ -165,6 +173,14 @@ export class ApiKeys extends Effect.Service<ApiKeys>()("scopeline/ApiKeys", {
           ? Effect.fail(new Forbidden({ message: "This API key may not write to this site.", details: { site_id: siteId } }))
           : Effect.void
 
-    return { create, revoke, list: () => active(undefined).pipe(Effect.orDie), authenticate, revokedKeyOf, authorise }
+    return {
+      create,
+      revoke,
+      list: () => active(undefined).pipe(Effect.orDie),
+      sites: () => siteChoices(undefined).pipe(Effect.orDie),
+      authenticate,
+      revokedKeyOf,
+      authorise,
+    }
   }),
 }) {}

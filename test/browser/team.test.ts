@@ -209,18 +209,44 @@ describe("a form's answer has its page's address, so a reload shows the page and
     await viewer.close()
   })
 
-  test("a refused API key keeps what was typed, at /admin/integrations", async () => {
+  test("an API key is limited to sites chosen by code and name; a refused one keeps what was typed and ticked, at /admin/integrations", async () => {
+    const api = await apiClient(server.url, "admin@demo.scopeline.dev")
+    const site = async (code: string, name: string) => {
+      const created = await api.post("/v1/sites", { code, name, country: "GB", limit_period: "month" })
+      expect(created.status).toBe(201)
+      return ((await created.json()) as { site: { id: string } }).site.id
+    }
+    const stack = await site("BLR-1", "Boiler house")
+    const pad = await site("PAD-7", "Well pad 7")
     const admin = await signInPage(browser, server.url, "admin@demo.scopeline.dev", DEMO_TEST_PASSWORD)
     await admin.goto(`${server.url}/admin/integrations`)
+    const offered = await admin.$$eval("#api-key-sites label", (labels) => labels.map((label) => label.textContent?.trim()))
+    expect(offered).toEqual(expect.arrayContaining(["BLR-1 · Boiler house", "PAD-7 · Well pad 7"]))
     await admin.fill("#api-key-form input[name=name]", "Boiler stack CEMS")
-    await admin.fill("#api-key-form input[name=site_ids]", "not-a-site-id")
+    await admin.check(`#api-key-sites input[value="${stack}"]`)
+    // A page left open while its site went away posts an id no site has.
+    await admin.$eval(`#api-key-sites input[value="${pad}"]`, (box, gone) => {
+      ;(box as HTMLInputElement).value = gone
+      ;(box as HTMLInputElement).checked = true
+    }, crypto.randomUUID())
     await admin.click("#api-key-form button[type=submit]")
     await admin.waitForSelector("#integrations-error")
-    expect(await admin.textContent("#integrations-error")).toContain("site_ids")
+    expect(await admin.textContent("#integrations-error")).toContain("No site has the id")
     expect(await admin.inputValue("#api-key-form input[name=name]")).toBe("Boiler stack CEMS")
-    expect(await admin.inputValue("#api-key-form input[name=site_ids]")).toBe("not-a-site-id")
+    expect(await admin.isChecked(`#api-key-sites input[value="${stack}"]`)).toBe(true)
+    expect(await admin.isChecked(`#api-key-sites input[value="${pad}"]`)).toBe(false)
     expect(new URL(admin.url()).pathname).toBe("/admin/integrations")
     expect((await admin.reload())?.status()).toBe(200)
+
+    await admin.fill("#api-key-form input[name=name]", "Boiler stack CEMS")
+    await admin.check(`#api-key-sites input[value="${stack}"]`)
+    await admin.click("#api-key-form button[type=submit]")
+    await admin.waitForSelector("#secret-value")
+    const keys = (await (await api.get("/v1/admin/api-keys")).json()) as { api_keys: Array<{ name: string; site_ids: Array<string> | null }> }
+    expect(keys.api_keys.find((key) => key.name === "Boiler stack CEMS")?.site_ids).toEqual([stack])
+    // The list names the key's sites by code, as the form offered them.
+    const row = admin.locator("tr", { hasText: "Boiler stack CEMS" })
+    expect(await row.locator("td").nth(3).textContent()).toBe("BLR-1")
     await admin.close()
   })
 })

@@ -26,10 +26,18 @@ export const deliveryView = (delivery: Delivery): DeliveryView => ({
   createdAt: delivery.createdAt,
 })
 
+/** The sites ticked on the key form (a hand-made post may also send them comma-separated). */
+const sitesOf = (form: FormData) =>
+  form
+    .getAll("site_ids")
+    .flatMap((value) => (typeof value === "string" ? value.split(",") : []))
+    .map((id) => id.trim())
+    .filter((id) => id !== "")
+
 /** What a refused form held, to show it again (a form without these fields leaves them undefined). */
 const typedOf = (form: FormData): TypedValues => ({
   name: field(form, "name"),
-  siteIds: field(form, "site_ids"),
+  siteIds: sitesOf(form),
   url: field(form, "url"),
   events: form.has("url") ? form.getAll("events").filter((value) => typeof value === "string") : undefined,
 })
@@ -44,13 +52,15 @@ export const integrationsPage = (respond: Responder<WebhooksServices>) => {
     Effect.gen(function* () {
       const user = yield* currentUser(principal)
       const webhooks = yield* Webhooks
-      const [keys, hooks, deliveries] = yield* Effect.all([(yield* ApiKeys).list(), webhooks.list(), webhooks.deliveries(undefined, 50)])
+      const apiKeys = yield* ApiKeys
+      const [keys, sites, hooks, deliveries] = yield* Effect.all([apiKeys.list(), apiKeys.sites(), webhooks.list(), webhooks.deliveries(undefined, 50)])
       return yield* Effect.promise(() =>
         renderPage(
           request,
           { title: "Integrations", status, principal, user, location: "/admin/integrations" },
           <IntegrationsPage
             keys={keys.map((key) => ({ id: key.id, name: key.name, prefix: key.prefix, scopes: key.scopes, siteIds: key.siteIds, lastUsedAt: key.lastUsedAt }))}
+            sites={sites}
             webhooks={hooks.map((hook) => ({ id: hook.id, url: hook.url, events: hook.events }))}
             deliveries={deliveries.map(deliveryView)}
             eventTypes={WebhookEventType.literals}
@@ -94,7 +104,7 @@ export const integrationsPage = (respond: Responder<WebhooksServices>) => {
       ({ request }) =>
         action(request, "administer", (principal, form) =>
           Effect.gen(function* () {
-            const sites = (field(form, "site_ids") ?? "").split(",").map((id) => id.trim()).filter((id) => id !== "")
+            const sites = sitesOf(form)
             const body = yield* decodeInput(ApiKeyRequest, "API key")({
               name: field(form, "name") ?? "",
               scopes: form.getAll("scopes"),

@@ -24,8 +24,16 @@ export interface DeliveryView {
   readonly createdAt: Date
 }
 
+/** A site a key can be limited to. */
+export interface SiteChoice {
+  readonly id: string
+  readonly code: string
+  readonly name: string
+}
+
 export interface IntegrationsPageProps {
   readonly keys: ReadonlyArray<KeyView>
+  readonly sites: ReadonlyArray<SiteChoice>
   readonly webhooks: ReadonlyArray<WebhookView>
   readonly deliveries: ReadonlyArray<DeliveryView>
   readonly eventTypes: ReadonlyArray<string>
@@ -40,7 +48,8 @@ export interface IntegrationsPageProps {
 
 export interface TypedValues {
   readonly name?: string | undefined
-  readonly siteIds?: string | undefined
+  /** The sites ticked on the key form. */
+  readonly siteIds?: ReadonlyArray<string> | undefined
   readonly url?: string | undefined
   /** The events ticked; undefined when the webhook form was not the one sent (then all are ticked). */
   readonly events?: ReadonlyArray<string> | undefined
@@ -69,10 +78,17 @@ export const IntegrationsPage = (props: IntegrationsPageProps) => (
           Name
           <input type="text" name="name" required maxlength="100" value={props.typed?.name} />
         </label>
-        <label>
-          Sites (ids, comma-separated; empty for every site)
-          <input type="text" name="site_ids" value={props.typed?.siteIds} />
-        </label>
+        {props.sites.length === 0 ? null : (
+          <fieldset id="api-key-sites">
+            <legend>Sites it may send to (none ticked: every site)</legend>
+            {props.sites.map((site) => (
+              <label>
+                <input type="checkbox" name="site_ids" value={site.id} checked={props.typed?.siteIds?.includes(site.id) ?? false} />{" "}
+                <span safe>{`${site.code} · ${site.name}`}</span>
+              </label>
+            ))}
+          </fieldset>
+        )}
         <input type="hidden" name="scopes" value="measurements:write" />
         <button type="submit">Create key (measurements:write)</button>
       </form>
@@ -98,7 +114,7 @@ export const IntegrationsPage = (props: IntegrationsPageProps) => (
                   <code safe>{`${key.prefix}…`}</code>
                 </td>
                 <td safe>{key.scopes.join(", ")}</td>
-                <td safe>{key.siteIds === null ? "all" : key.siteIds.join(", ")}</td>
+                <td safe>{key.siteIds === null ? "all" : key.siteIds.map((id) => props.sites.find((site) => site.id === id)?.code ?? id).join(", ")}</td>
                 <td><TimeOrNever at={key.lastUsedAt} reader={props.reader} /></td>
                 <td>
                   <form method="post" action={`/admin/integrations/api-keys/${key.id}/revoke`} hx-confirm={`Revoke the API key "${key.name}"? Devices using it are refused from their next request.`}>
