@@ -70,6 +70,28 @@ describe("the activities page", () => {
     await page.close()
   })
 
+  test("an activity's page writes its calculation out term by term, in its own unit and the factor's", async () => {
+    const upload = await insertUpload(sql, "accountant@demo.scopeline.dev", { filename: "depot.csv" })
+    // 1,250 m3 of diesel priced per litre: 1,250 × 1,000 L per m3 × 2.51279 kg CO2e per litre.
+    const [id] = await insertActivities(sql, upload, [
+      { description: "Diesel delivered to the depot tank", quantity: "1250", unit: "m3", date: "2026-03-04", status: "calculated", factorId: diesel, confidence: "0.9", emissions: "3140987.5", matchSource: "ai" },
+    ])
+    const page = await signIn("accountant@demo.scopeline.dev")
+    await page.goto(`${server.url}/activities/${id}`)
+    expect(await page.textContent("#activity-quantity")).toBe("1,250 m3")
+    expect(await page.textContent("#activity-calculation")).toBe("1,250 m3 × 1,000 L per m3 × 2.51279 kg CO2e per litres = 3,140,987.5 kg CO2e")
+    expect(await page.textContent("#activity-emissions")).toBe("3,140.988 t CO2e")
+    // An activity already in the factor's unit has no conversion term.
+    await page.goto(`${server.url}/activities`)
+    await page.click("text=Diesel for delivery vans")
+    await page.waitForSelector("#activity-calculation")
+    expect(await page.textContent("#activity-calculation")).toBe("100 litres × 2.51279 kg CO2e per litres = 251.279 kg CO2e")
+    // The list groups the digits too.
+    await page.goto(`${server.url}/activities`)
+    expect(await page.locator("#activities-table tbody tr", { hasText: "depot tank" }).locator("td").nth(1).textContent()).toBe("1,250 m3")
+    await page.close()
+  })
+
   test("the catalogue search finds a factor", async () => {
     const page = await signIn("viewer@demo.scopeline.dev")
     await page.goto(`${server.url}/catalogue`)

@@ -3,7 +3,8 @@ import { SqlClient } from "@effect/sql"
 import { UploadId } from "@scopeline/uploads/Upload"
 import { AiMatcherClient } from "@scopeline/matching/AiMatcherClient"
 import { afterEach, beforeAll, describe, expect, test } from "bun:test"
-import { Effect } from "effect"
+import { calculationOf } from "@scopeline/activities/Calculation"
+import { Effect, Option } from "effect"
 import { MatchUpload } from "@scopeline/matching/MatchUpload"
 import { activitiesOf, catalogueDatabase, createUpload, jobFor, matchRuntime, theCatalogue, matcherStats, scenario, statusCounts, type ActivityInput, type Scenario } from "./support.ts"
 
@@ -221,6 +222,49 @@ describe("emissions", () => {
     expect(gallons!.factorRef).toBe(litre!.factorRef)
     expect(Number(litre!.emissions)).toBe(Number(litre!.factorValue))
     expect(Number(gallons!.emissions)).toBeCloseTo(37.85411784 * Number(litre!.factorValue), 9)
+  }, 30_000)
+
+  test("the calculation an activity's page writes out multiplies out, exactly, to the emissions the pipeline stored", async () => {
+    const s = await start()
+    const upload = await s.run(
+      createUpload([
+        { description: "Warehouse electricity", quantity: "88.4", unit: "MWh", geography: "SG" },
+        { description: "Warehouse electricity", quantity: "1200", unit: "kWh", geography: "SG" },
+        { description: "Diesel for delivery vans", quantity: "10", unit: "US gal" },
+        { description: "Diesel for delivery vans", quantity: "1.5", unit: "m3" },
+        { description: "Diesel for delivery vans", quantity: "40", unit: "litres" },
+      ]),
+    )
+    await s.match(upload)
+    const rows = await s.run(
+      Effect.flatMap(SqlClient.SqlClient, (sql) => sql<{ quantity: string; unit: string; emissions: string; status: string; factorUnit: string; perUnit: string; factorValue: string }>`
+        SELECT a.raw_volume::text AS quantity, a.raw_unit AS unit, a.emissions::text AS emissions, a.status::text AS status,
+               f.factor_unit, f.unit AS per_unit, f.factor_value::text AS factor_value
+        FROM activities a JOIN emission_factors f ON f.id = a.matched_factor_id WHERE a.upload_id = ${upload} ORDER BY a.row_number`),
+    )
+    expect(rows.map((row) => row.status)).toEqual(["calculated", "calculated", "calculated", "calculated", "calculated"])
+    // Exact decimal arithmetic on the digits the page shows: no float between the terms and the figure.
+    type Decimal = { readonly n: bigint; readonly scale: number }
+    const decimal = (text: string): Decimal => {
+      const [whole = "", fraction = ""] = text.split(".")
+      return { n: BigInt(`${whole}${fraction}`), scale: fraction.length }
+    }
+    const times = (a: Decimal, b: Decimal): Decimal => ({ n: a.n * b.n, scale: a.scale + b.scale })
+    // The stored figure keeps the column's decimals (the product rounded half up to them).
+    const roundedTo = (a: Decimal, scale: number): bigint => {
+      if (a.scale <= scale) return a.n * 10n ** BigInt(scale - a.scale)
+      const unit = 10n ** BigInt(a.scale - scale)
+      return (a.n + unit / 2n) / unit
+    }
+    const conversions: Array<string | null> = []
+    for (const row of rows) {
+      const c = Option.getOrThrow(calculationOf(row, { unit: row.perUnit, factorValue: row.factorValue, factorUnit: row.factorUnit }))
+      conversions.push(c.conversion?.ratio ?? null)
+      const converted = c.conversion === null ? decimal(c.quantity) : times(decimal(c.quantity), decimal(c.conversion.ratio))
+      const stored = decimal(c.emissionsKg)
+      expect(roundedTo(times(converted, decimal(c.factorValue)), stored.scale)).toBe(stored.n)
+    }
+    expect(conversions).toEqual(["1000", null, "3.785411784", "1000", null])
   }, 30_000)
 
   test("a factor in another dimension fails the activity with the reason", async () => {

@@ -1,4 +1,5 @@
-import { formatCount, formatDate, formatEmissions, formatFactorValue, formatTimestamp, UTC_READER } from "@scopeline/ui/format"
+import { ratioText } from "@scopeline/activities/Calculation"
+import { formatCount, formatDate, formatEmissions, formatFactorValue, formatKilograms, formatQuantity, formatTimestamp, UTC_READER } from "@scopeline/ui/format"
 import { describe, expect, test } from "bun:test"
 import fc from "fast-check"
 
@@ -97,5 +98,25 @@ describe("other numbers on pages", () => {
   test("counts are grouped by thousands", () => {
     expect(formatCount(1_000_000)).toBe("1,000,000")
     expect(formatCount(16)).toBe("16")
+  })
+  test("quantities are grouped by thousands and keep every digit they were given", () => {
+    expect(formatQuantity("1234567.89")).toBe("1,234,567.89")
+    expect(formatQuantity("0.000125")).toBe("0.000125")
+    expect(formatQuantity("-64000")).toBe("-64,000")
+    expect(formatQuantity("999")).toBe("999")
+    expect(formatQuantity("12345678901234567890.123456789012345678901")).toBe("12,345,678,901,234,567,890.123456789012345678901")
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 10n ** 30n }), fc.nat({ max: 10 ** 6 }), (whole, fraction) => {
+        const text = `${whole}.${fraction}`
+        expect(formatQuantity(text).replaceAll(",", "")).toBe(text)
+      }),
+    )
+  })
+  test("a calculation's emissions stay in kg, and a unit ratio is its exact decimal when it has one", () => {
+    expect(formatKilograms("44088.616000000000")).toBe("44,088.616 kg CO2e")
+    expect(ratioText({ num: 1000n, den: 1n })).toBe("1000")
+    expect(ratioText({ num: 473176473n, den: 125000000n })).toBe("3.785411784")
+    expect(ratioText({ num: 1n, den: 1000n })).toBe("0.001")
+    expect(ratioText({ num: 2500n, den: 9n })).toBe("277.777777777778")
   })
 })

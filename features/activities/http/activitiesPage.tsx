@@ -13,6 +13,8 @@ import { can, currentUser, guard, type Principal, readerOf, renderPage, signedIn
 import { formatCount } from "@scopeline/ui/format"
 import { REVIEW_STATUSES, Review } from "@scopeline/matching"
 import { ActivityId } from "../ActivitiesQuery.ts"
+import { calculationOf } from "../Calculation.ts"
+import { type EmissionFactor, FactorsRepo } from "@scopeline/catalogue"
 import { ActivityNotFound } from "../errors.ts"
 import { type ActivityDetailView, type HistoryEntryView, ActivityPage } from "../views/ActivityPage.tsx"
 
@@ -45,7 +47,7 @@ const pageHref = (params: ActivityListParams, offset: number) => {
   return query ? `/activities?${query}` : "/activities"
 }
 
-const detailView = (row: ActivityRow): ActivityDetailView => ({
+const detailView = (row: ActivityRow, factor: Option.Option<EmissionFactor>): ActivityDetailView => ({
   id: row.id,
   description: row.description,
   quantity: row.quantity,
@@ -62,6 +64,7 @@ const detailView = (row: ActivityRow): ActivityDetailView => ({
   submittedBy: row.submittedByEmail,
   status: row.status,
   emissionsKg: row.emissions,
+  calculation: Option.getOrNull(Option.flatMap(factor, (f) => calculationOf(row, f))),
   factor:
     row.factorId === null
       ? null
@@ -120,12 +123,13 @@ export const activitiesPage = (respond: Responder<ActivitiesServices>) => {
     Effect.gen(function* () {
       const row = yield* activityOf(id)
       const history = yield* (yield* Review).history(row.id)
+      const factor = row.factorId === null ? Option.none() : yield* (yield* FactorsRepo).findById(row.factorId)
       return yield* Effect.promise(() =>
         renderPage(
           request,
           { title: row.description, status, principal: who.principal, user: who.user, location: `/activities/${row.id}` },
           <ActivityPage
-            activity={detailView(row)}
+            activity={detailView(row, factor)}
             history={history.map(historyView)}
             reader={readerOf(who.user)}
             canRematch={can(who.principal.role, "upload")}

@@ -1,4 +1,4 @@
-import { formatCount, formatEmissions } from "@scopeline/ui/format"
+import { formatCount, formatEmissions, formatQuantity } from "@scopeline/ui/format"
 import { Pager } from "@scopeline/ui/Pager"
 import { reviewStatusText } from "./ActivityPage.tsx"
 export interface ActivityView {
@@ -80,7 +80,7 @@ export const ActivitiesTable = (props: ActivitiesTableProps) => (
                   {row.description}
                 </a>
               </td>
-              <td safe>{[row.quantity, row.unit].filter((part) => part !== null).join(" ")}</td>
+              <td safe>{[row.quantity === null ? null : formatQuantity(row.quantity), row.unit].filter((part) => part !== null).join(" ")}</td>
               <td safe>{row.date ?? ""}</td>
               <td>
                 <span class={`status ${row.status}`} safe>

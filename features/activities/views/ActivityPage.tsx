@@ -1,4 +1,5 @@
-import { formatEmissions, formatTimestamp, isoInstant, type ReaderPreferences } from "@scopeline/ui/format"
+import { formatEmissions, formatFactorValue, formatKilograms, formatQuantity, formatTimestamp, isoInstant, type ReaderPreferences } from "@scopeline/ui/format"
+import type { Calculation } from "../Calculation.ts"
 import { Notices } from "@scopeline/ui/Notices"
 
 /** How a review status reads on the pages; an activity without a factor has none. */
@@ -50,6 +51,8 @@ export interface ActivityDetailView {
   readonly submittedBy: string | null
   readonly status: string
   readonly emissionsKg: string | null
+  /** Quantity × conversion × factor, when the activity is calculated. */
+  readonly calculation: Calculation | null
   readonly factor: ActivityFactorView | null
   readonly matchSource: string | null
   readonly confidence: string | null
@@ -96,6 +99,14 @@ const FactorLink = (props: { readonly factor: HistoryFactor | null }) =>
     </a>
   )
 
+/** "88.4 MWh × 1,000 kWh per MWh × 0.49874 kg CO2e per kWh = 44,088.616 kg CO2e": every term, to multiply out. */
+const calculationText = (c: Calculation) =>
+  [
+    `${formatQuantity(c.quantity)} ${c.unit}`,
+    ...(c.conversion === null ? [] : [`${formatQuantity(c.conversion.ratio)} ${c.conversion.to} per ${c.conversion.from}`]),
+    `${formatFactorValue(c.factorValue)} ${c.factorUnit} per ${c.perUnit}`,
+  ].join(" × ") + ` = ${formatKilograms(c.emissionsKg)}`
+
 const kgOrDash = (kg: string | null) => (kg === null ? "—" : formatEmissions(kg))
 
 /** /activities/:id: one activity, the factor it uses and where that came from, and every change of it. */
@@ -113,7 +124,7 @@ export const ActivityPage = (props: ActivityPageProps) => {
         <dl class="facts">
           <dt>Quantity</dt>
           <dd id="activity-quantity" safe>
-            {[a.quantity, a.unit].filter((part) => part !== null).join(" ") || "—"}
+            {[a.quantity === null ? null : formatQuantity(a.quantity), a.unit].filter((part) => part !== null).join(" ") || "—"}
           </dd>
           <dt>Date</dt>
           <dd safe>{a.date ?? (a.periodStart !== null ? `${a.periodStart} to ${a.periodEnd ?? ""}` : "—")}</dd>
@@ -157,6 +168,14 @@ export const ActivityPage = (props: ActivityPageProps) => {
           <dd id="activity-emissions" safe>
             {kgOrDash(a.status === "calculated" ? a.emissionsKg : null)}
           </dd>
+          {a.calculation === null ? null : (
+            <>
+              <dt>Calculation</dt>
+              <dd id="activity-calculation" safe>
+                {calculationText(a.calculation)}
+              </dd>
+            </>
+          )}
           {!!a.failureReason && (
             <>
               <dt>Why it failed</dt>

@@ -1,4 +1,4 @@
-import { formatCount, formatEmissions, formatTimestamp, isoInstant, type ReaderPreferences } from "@scopeline/ui/format"
+import { formatCount, formatEmissions, formatQuantity, formatTimestamp, isoInstant, type ReaderPreferences } from "@scopeline/ui/format"
 import { Pager } from "@scopeline/ui/Pager"
 import type { Restatement } from "../Recalculation.ts"
 import { ScopeOf, statusText, type UploadChoice } from "./RecalculationsPage.tsx"
@@ -224,7 +224,7 @@ export const RecalculationPage = (props: {
                 <tr data-activity={row.id}>
                   <td safe>{row.description}</td>
                   <td class="num" safe>
-                    {row.quantity ?? ""}
+                    {row.quantity === null ? "" : formatQuantity(row.quantity)}
                   </td>
                   <td safe>{row.unit ?? ""}</td>
                   <td safe>{row.factorRef}</td>

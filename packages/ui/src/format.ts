@@ -132,6 +132,17 @@ const WHOLE = grouped(0)
 /** Whole numbers with thousands separators: row counts, totals. */
 export const formatCount = (n: number): string => WHOLE.format(n)
 
+/**
+ * A quantity as the file gave it, with thousands separators and every digit it had: grouped by hand on
+ * the digits, never rounded (an activity's 0.000125 t stays 0.000125 t).
+ */
+export const formatQuantity = (value: string): string => {
+  const match = DECIMAL.exec(value.trim())
+  if (match === null) return value
+  const [, sign = "", whole = "", fraction] = match
+  return `${sign}${whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",")}${fraction === undefined ? "" : `.${fraction}`}`
+}
+
 /** Moves the decimal point three places left in the digits themselves: kg → t without a float. */
 const kgToTonnes = (kg: `${number}`): `${number}` => {
   const [, sign = "", whole = "", fraction = ""] = DECIMAL.exec(kg) ?? []
@@ -151,6 +162,12 @@ export const formatEmissions = (kg: string): string => {
   const roundedKg = THREE_DECIMALS.format(text)
   if (roundedKg.replace(/^-/, "").replace(/,/g, "").split(".")[0]!.length < 4) return `${roundedKg} kg CO2e`
   return `${THREE_DECIMALS.format(kgToTonnes(text))} t CO2e`
+}
+
+/** Emissions in kg CO2e whatever their size (where a calculation is written out in the factor's own unit). */
+export const formatKilograms = (kg: string): string => {
+  const text = kg.trim()
+  return isDecimal(text) ? `${THREE_DECIMALS.format(text)} kg CO2e` : text
 }
 
 // Fifteen significant digits: every decimal of that length survives a round trip through a double
