@@ -19,7 +19,15 @@ export class DecidableActivity extends Schema.Class<DecidableActivity>("Decidabl
 }) {}
 
 /** A factor as the review queue shows it: enough to recognise and cite it. */
-const FactorBrief = Schema.Struct({ id: Schema.String, ref: Schema.String, name: Schema.String, unit: Schema.String })
+// The value travels as text inside the JSON: its exact digits, never a double.
+const FactorBrief = Schema.Struct({
+  id: Schema.String,
+  ref: Schema.String,
+  name: Schema.String,
+  unit: Schema.String,
+  factorValue: Schema.String,
+  factorUnit: Schema.String,
+})
 export type FactorBrief = typeof FactorBrief.Type
 
 export class ReviewItemRow extends Schema.Class<ReviewItemRow>("ReviewItemRow")({
@@ -76,7 +84,7 @@ export class ReviewRepo extends Effect.Service<ReviewRepo>()("scopeline/ReviewRe
   effect: Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
     const brief = (alias: string) =>
-      sql.literal(`CASE WHEN ${alias}.id IS NULL THEN NULL ELSE json_build_object('id', ${alias}.id, 'ref', ${alias}.ref, 'name', ${alias}.name, 'unit', ${alias}.unit)::text END`)
+      sql.literal(`CASE WHEN ${alias}.id IS NULL THEN NULL ELSE json_build_object('id', ${alias}.id, 'ref', ${alias}.ref, 'name', ${alias}.name, 'unit', ${alias}.unit, 'factorValue', ${alias}.factor_value::text, 'factorUnit', ${alias}.factor_unit)::text END`)
 
     const activity = SqlSchema.findOne({
       Request: Schema.String,
@@ -115,7 +123,8 @@ export class ReviewRepo extends Effect.Service<ReviewRepo>()("scopeline/ReviewRe
         SELECT p.match_key, p.description, coalesce(c.unit, p.raw_unit) AS unit, p.geography, p.activity_count, trim_scale(p.kg)::text AS kg_co2e,
                p.failed, p.sample_activity_id::text AS sample_activity_id, ${brief("f")} AS factor, c.confidence::text AS confidence,
                coalesce((
-                 SELECT json_agg(json_build_object('factor', json_build_object('id', cf.id, 'ref', cf.ref, 'name', cf.name, 'unit', cf.unit),
+                 SELECT json_agg(json_build_object('factor', json_build_object('id', cf.id, 'ref', cf.ref, 'name', cf.name, 'unit', cf.unit,
+                                                                             'factorValue', cf.factor_value::text, 'factorUnit', cf.factor_unit),
                                                    'confidence', (cand->>'confidence')::float8) ORDER BY ord)
                  FROM jsonb_array_elements(c.candidates) WITH ORDINALITY AS x(cand, ord)
                  JOIN emission_factors cf ON cf.id = (cand->>'factor_id')::uuid), '[]')::text AS candidates

@@ -70,6 +70,15 @@ describe("the review page", () => {
     expect(await flight.locator(".current-factor").textContent()).toContain("75% confidence")
     expect(await flight.locator(".emissions").textContent()).toMatch(/^[\d,.]+ (kg|t) CO2e$/)
     expect(await flight.locator("ul.candidates li").count()).toBeGreaterThan(1)
+    // The chosen factor and each candidate show their value per unit, read from the catalogue, so they can be compared.
+    const shown = [
+      { id: (await flight.locator(".current-factor a").getAttribute("href"))!.split("/").pop()!, text: (await flight.locator(".current-factor").textContent())! },
+      ...(await flight.locator("ul.candidates li").evaluateAll((items) => items.map((li) => ({ id: li.getAttribute("data-factor-id")!, text: li.textContent! })))),
+    ]
+    for (const { id, text } of shown) {
+      const [factor] = (await sql`SELECT factor_value::text AS value, factor_unit, unit FROM emission_factors WHERE id = ${id}::uuid`) as Array<{ value: string; factor_unit: string; unit: string }>
+      expect(text).toContain(` · ${Number(factor!.value).toLocaleString("en-GB", { maximumSignificantDigits: 15 })} ${factor!.factor_unit} per ${factor!.unit}`)
+    }
     expect(await entry(page, TAXI).locator(".failed-count").textContent()).toBe("1")
     // Nothing was calculated for a key without a factor: no "0 kg" that reads as a calculated zero.
     expect(await entry(page, TAXI).locator(".emissions").textContent()).toBe("— (not calculated: no factor)")

@@ -8,7 +8,7 @@ import { Elysia } from "elysia"
 import { ActivityNotFound } from "../errors.ts"
 import { decodeQueueCursor, DecisionRequest, encodeQueueCursor, Review } from "../Review.ts"
 import { ReviewStatusSchema } from "../ReviewGate.ts"
-import type { HistoryRow, ReviewItemRow } from "../ReviewRepo.ts"
+import type { FactorBrief, HistoryRow, ReviewItemRow } from "../ReviewRepo.ts"
 import type { MatchingServices } from "./services.ts"
 
 const IdParam = Schema.Struct({ id: Schema.String })
@@ -22,7 +22,23 @@ export const ReviewQueueParams = Schema.Struct({
   cursor: Schema.optional(Schema.String),
 })
 
-const FactorJson = Schema.Struct({ id: Schema.String, ref: Schema.String, name: Schema.String, unit: Schema.String })
+const FactorJson = Schema.Struct({
+  id: Schema.String,
+  ref: Schema.String,
+  name: Schema.String,
+  unit: Schema.String.annotations({ description: "the unit the factor is per, as published" }),
+  factor_value: Schema.String.annotations({ description: "what one unit emits, as an exact decimal" }),
+  factor_unit: Schema.String.annotations({ description: "what the value is in: kg CO2e" }),
+})
+
+const factorJson = (factor: FactorBrief): typeof FactorJson.Type => ({
+  id: factor.id,
+  ref: factor.ref,
+  name: factor.name,
+  unit: factor.unit,
+  factor_value: factor.factorValue,
+  factor_unit: factor.factorUnit,
+})
 
 const ReviewItemJson = Schema.Struct({
   match_key: Schema.String,
@@ -46,9 +62,9 @@ export const reviewItemJson = (row: ReviewItemRow): typeof ReviewItemJson.Type =
   activity_count: row.activityCount,
   failed_count: row.failed,
   kg_co2e: Number(row.kgCo2e),
-  factor: row.factor,
+  factor: row.factor === null ? null : factorJson(row.factor),
   confidence: row.confidence === null ? null : Number(row.confidence),
-  candidates: row.candidates,
+  candidates: row.candidates.map((candidate) => ({ factor: factorJson(candidate.factor), confidence: candidate.confidence })),
   activity_id: row.sampleActivityId,
 })
 
@@ -68,8 +84,8 @@ export const historyJson = (row: HistoryRow): typeof HistoryJson.Type => ({
   at: row.at.toISOString(),
   by: row.byId === null ? null : { id: row.byId, email: row.byEmail },
   source: row.source,
-  from_factor: row.fromFactor,
-  to_factor: row.toFactor,
+  from_factor: row.fromFactor === null ? null : factorJson(row.fromFactor),
+  to_factor: row.toFactor === null ? null : factorJson(row.toFactor),
   from_kg_co2e: row.fromKgCo2e === null ? null : Number(row.fromKgCo2e),
   to_kg_co2e: row.toKgCo2e === null ? null : Number(row.toKgCo2e),
   note: row.note,

@@ -257,7 +257,7 @@ export const reviewPages = (respond: Responder<MatchingServices>) => {
                 q={q}
                 dimension={dimensionText(dimension)}
                 total={found.total}
-                factors={found.rows.map((f) => ({ factor: { id: f.id, ref: f.ref, name: f.name, unit: f.unit }, value: f.factorValue, factorUnit: f.factorUnit }))}
+                factors={found.rows.map((f) => ({ id: f.id, ref: f.ref, name: f.name, unit: f.unit, factorValue: f.factorValue, factorUnit: f.factorUnit }))}
               />,
             ),
           )

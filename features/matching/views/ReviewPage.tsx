@@ -49,14 +49,14 @@ const PositionFields = (props: { readonly position: QueuePosition }) => (
   </>
 )
 
-/** A factor by name, linked to its catalogue page, with its reference and unit. */
+/** A factor by name, linked to its catalogue page, with its reference and its value per unit, to compare. */
 const FactorName = (props: { readonly id: string; readonly factor: FactorBrief; readonly extra?: string | undefined }) => (
   <span id={props.id}>
     <a href={`/catalogue/${props.factor.id}`} safe>
       {props.factor.name}
     </a>{" "}
     <span class="muted" safe>
-      {[props.factor.ref, `per ${props.factor.unit}`, ...(props.extra === undefined ? [] : [props.extra])].join(" · ")}
+      {[props.factor.ref, `${formatFactorValue(props.factor.factorValue)} ${props.factor.factorUnit} per ${props.factor.unit}`, ...(props.extra === undefined ? [] : [props.extra])].join(" · ")}
     </span>
   </span>
 )
@@ -72,7 +72,7 @@ export const FactorResults = (props: {
   readonly q: string
   readonly dimension: string | null
   readonly total: number
-  readonly factors: ReadonlyArray<{ readonly factor: FactorBrief; readonly value: string; readonly factorUnit: string }>
+  readonly factors: ReadonlyArray<FactorBrief>
 }) => {
   const within = props.dimension === null ? "" : ` measured in ${props.dimension}`
   return (
@@ -86,9 +86,9 @@ export const FactorResults = (props: {
       </p>
       {props.factors.length > 0 && (
         <ul class="candidates found">
-          {props.factors.map(({ factor, value, factorUnit }, i) => (
+          {props.factors.map((factor, i) => (
             <li data-factor-id={factor.id}>
-              <FactorName id={`found-${props.activityId}-${i}`} factor={factor} extra={`${formatFactorValue(value)} ${factorUnit}`} />
+              <FactorName id={`found-${props.activityId}-${i}`} factor={factor} />
               <button type="submit" form={decideFormId(props.activityId)} name="use_factor_id" value={factor.id} class="use" aria-describedby={`found-${props.activityId}-${i}`}>
                 Use
               </button>
