@@ -62,7 +62,18 @@ export class UsersRepo extends Effect.Service<UsersRepo>()("scopeline/UsersRepo"
         ON CONFLICT (email) WHERE deleted_at IS NULL DO NOTHING`,
     })
 
+    // Deleted accounts too: the log and the uploads they made still name them.
+    const everyone = SqlSchema.findAll({
+      Request: Schema.Void,
+      Result: Schema.Struct({ id: UserId, email: Schema.String, deleted: Schema.Boolean }),
+      execute: () => sql`SELECT id, email, deleted_at IS NOT NULL AS deleted FROM users ORDER BY email, id`,
+    })
+
     return {
+      /** Every account there has been, by email, to name the people of the audit log. */
+      everyone: Effect.fn("UsersRepo.everyone")(function* () {
+        return yield* everyone(undefined).pipe(Effect.orDie)
+      }),
       findById: Effect.fn("UsersRepo.findById")(function* (id: UserId) {
         return yield* byId(id).pipe(Effect.orDie)
       }),

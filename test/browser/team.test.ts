@@ -128,19 +128,31 @@ describe("running the team from the admin page", () => {
     await admin.close()
   })
 
-  test("the audit log page lists what happened and filters by actor", async () => {
+  test("the audit log page names people by email, reads details as text, and filters by an action and a person chosen from lists", async () => {
     const admin = await signInPage(browser, server.url, "admin@demo.scopeline.dev", DEMO_TEST_PASSWORD)
     await admin.click("nav >> text=Audit log")
     await admin.waitForSelector("table.audit-events")
     expect(await axeViolations(admin)).toEqual([])
     expect(await admin.locator('tr[data-action="role_changed"]').count()).toBeGreaterThanOrEqual(1)
+    // People are named by email, and details read as text, not as JSON.
+    const actors = await admin.locator("table.audit-events tbody tr td:nth-child(5)").allTextContents()
+    expect(actors).toContain("admin@demo.scopeline.dev")
+    for (const actor of actors) expect(actor).not.toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-/)
+    for (const details of await admin.locator("table.audit-events td.details").allTextContents()) expect(details).not.toMatch(/[{}"]/)
+    // Actions and actors are chosen from lists, not typed.
     await admin.selectOption("#audit-category", "security")
-    await admin.fill("input[name=action]", "user_deactivated")
+    await admin.selectOption("#audit-action", "user_deactivated")
+    await admin.selectOption("#audit-actor", { label: "admin@demo.scopeline.dev" })
     await admin.click("#audit-filters button[type=submit]")
     await admin.waitForURL(/action=user_deactivated/)
-    const actions = await admin.locator("table.audit-events tbody tr").evaluateAll((rows) => rows.map((row) => row.getAttribute("data-action")))
+    const rows = admin.locator("table.audit-events tbody tr")
+    const actions = await rows.evaluateAll((all) => all.map((row) => row.getAttribute("data-action")))
     expect(actions.length).toBeGreaterThanOrEqual(1)
     expect(new Set(actions)).toEqual(new Set(["user_deactivated"]))
+    expect(new Set(await admin.locator("table.audit-events tbody tr td:nth-child(5)").allTextContents())).toEqual(new Set(["admin@demo.scopeline.dev"]))
+    // The choices stay chosen on the filtered page.
+    expect(await admin.inputValue("#audit-action")).toBe("user_deactivated")
+    expect(await admin.$eval("#audit-actor", (select) => (select as HTMLSelectElement).selectedOptions[0]?.textContent)).toBe("admin@demo.scopeline.dev")
     await admin.close()
   })
 

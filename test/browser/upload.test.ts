@@ -43,7 +43,7 @@ describe("uploading through the page", () => {
     await page.waitForSelector("table")
     expect(await page.textContent("main")).toContain("Store electricity - Tampines outlet")
     // The kg CO2e the page shows is the pipeline's: quantity × the published factor it matched.
-    const shown = await page.textContent('tr:has-text("Store electricity - Tampines outlet"):has-text("41250 kWh") td.emissions')
+    const shown = await page.textContent('tr:has-text("Store electricity - Tampines outlet"):has-text("41,250 kWh") td.emissions')
     const { activities } = (await page.evaluate(async () => (await fetch("/v1/activities?limit=100")).json())) as {
       activities: ReadonlyArray<{ description: string; quantity: number; unit: string; emission_factor: { id: string } | null }>
     }

@@ -1,5 +1,5 @@
-import { renderPage, signedIn } from "@scopeline/accounts"
-import { AuditRepo, Category } from "@scopeline/events"
+import { renderPage, signedIn, UsersRepo } from "@scopeline/accounts"
+import { allActions, AuditRepo, Category } from "@scopeline/events"
 import { decodeInput, queryParams } from "@scopeline/ui/decode"
 import { atReaderWallClock } from "@scopeline/ui/format"
 import { pageResponder } from "@scopeline/ui/pageResponder"
@@ -10,6 +10,12 @@ import { AuditEventsQuery, filterOf } from "../AuditQuery.ts"
 import { AuditLogPage, UploadHistoryPage } from "../views/AuditPage.tsx"
 import { uploadStory } from "./auditApi.ts"
 import type { AuditServices } from "./services.ts"
+
+/** Every account by id, as the log names them (an email; a deleted account says so). */
+const people = Effect.gen(function* () {
+  const everyone = yield* (yield* UsersRepo).everyone()
+  return new Map<string, string>(everyone.map((person) => [person.id, person.deleted ? `${person.email} (deleted)` : person.email]))
+})
 
 export const auditPages = (respond: Responder<AuditServices>) => {
   const { page } = pageResponder(respond)
@@ -33,12 +39,15 @@ export const auditPages = (respond: Responder<AuditServices>) => {
             onNone: () => null,
             onSome: (cursor) => `/admin/audit?${new URLSearchParams({ ...filters, cursor }).toString()}`,
           })
+          const named = yield* people
           return yield* Effect.promise(() =>
             renderPage(
               request,
               { title: "Audit log", principal, user, status: Either.isLeft(query) ? 400 : 200 },
               <AuditLogPage
                 events={result.events}
+                people={named}
+                actions={[...allActions].sort()}
                 reader={reader}
                 filters={filters}
                 categories={Category.literals}
@@ -56,8 +65,13 @@ export const auditPages = (respond: Responder<AuditServices>) => {
         Effect.gen(function* () {
           const { principal, user, reader } = yield* signedIn(request, "view")
           const events = yield* uploadStory(params.id)
+          const named = yield* people
           return yield* Effect.promise(() =>
-            renderPage(request, { title: "Upload history", principal, user }, <UploadHistoryPage uploadId={params.id} events={events} reader={reader} />),
+            renderPage(
+              request,
+              { title: "Upload history", principal, user },
+              <UploadHistoryPage uploadId={params.id} events={events} people={named} reader={reader} />,
+            ),
           )
         }),
       ),

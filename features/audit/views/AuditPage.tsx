@@ -1,16 +1,31 @@
 import type { AuditEvent } from "@scopeline/events"
 import { formatTimestamp, isoInstant, type ReaderPreferences, readerZone } from "@scopeline/ui/format"
+import { detailText } from "../detailText.ts"
 
-const actorOf = (event: AuditEvent) =>
-  event.actor.user_id ?? (event.actor.service ? `service: ${event.actor.service}` : event.actor.email_hash ? `email ${event.actor.email_hash.slice(0, 12)}…` : "—")
+/** The people the log names, by their user id: an email, marked when the account was deleted since. */
+export type People = ReadonlyMap<string, string>
 
-const detailsOf = (event: AuditEvent) => {
-  const entries = Object.entries(event.details)
-  return entries.length === 0 ? "" : entries.map(([name, value]) => `${name}: ${typeof value === "string" ? value : JSON.stringify(value)}`).join("; ")
-}
+const actorOf = (event: AuditEvent, people: People) =>
+  event.actor.user_id
+    ? (people.get(event.actor.user_id) ?? event.actor.user_id)
+    : event.actor.service
+      ? `service: ${event.actor.service}`
+      : event.actor.email_hash
+        ? `email ${event.actor.email_hash.slice(0, 12)}…`
+        : "—"
+
+const detailsOf = (event: AuditEvent) =>
+  Object.entries(event.details)
+    .map(([name, value]) => `${name}: ${detailText(value)}`)
+    .join("; ")
 
 /** Events as a table; each id is a link that filters the log by it. */
-export const EventsTable = (props: { readonly events: ReadonlyArray<AuditEvent>; readonly reader: ReaderPreferences; readonly linkIds: boolean }) => (
+export const EventsTable = (props: {
+  readonly events: ReadonlyArray<AuditEvent>
+  readonly people: People
+  readonly reader: ReaderPreferences
+  readonly linkIds: boolean
+}) => (
   <table class="audit-events">
     <thead>
       <tr>
@@ -37,11 +52,11 @@ export const EventsTable = (props: { readonly events: ReadonlyArray<AuditEvent>;
           <td safe>{event.outcome.status + (event.outcome.message ? `: ${event.outcome.message}` : "")}</td>
           <td>
             {props.linkIds && event.actor.user_id ? (
-              <a href={`/admin/audit?actor_id=${encodeURIComponent(event.actor.user_id)}`} safe>
-                {event.actor.user_id}
+              <a href={`/admin/audit?actor_id=${encodeURIComponent(event.actor.user_id)}`} title={event.actor.user_id} safe>
+                {actorOf(event, props.people)}
               </a>
             ) : (
-              <span safe>{actorOf(event)}</span>
+              <span safe>{actorOf(event, props.people)}</span>
             )}
           </td>
           <td>
@@ -73,6 +88,8 @@ export const EventsTable = (props: { readonly events: ReadonlyArray<AuditEvent>;
 
 export interface AuditLogPageProps {
   readonly events: ReadonlyArray<AuditEvent>
+  readonly people: People
+  readonly actions: ReadonlyArray<string>
   readonly reader: ReaderPreferences
   readonly filters: Readonly<Record<string, string>>
   readonly categories: ReadonlyArray<string>
@@ -87,22 +104,40 @@ const FilterField = (props: { readonly name: string; readonly label: string; rea
   </label>
 )
 
+/** A filter chosen from a list: `options` are [value, label]; the first choice, `any`, filters nothing. */
+const FilterSelect = (props: {
+  readonly id: string
+  readonly name: string
+  readonly label: string
+  readonly any: string
+  readonly chosen: string | undefined
+  readonly options: ReadonlyArray<readonly [string, string]>
+}) => (
+  <>
+    <label for={props.id} safe>
+      {props.label}
+    </label>
+    <select name={props.name} id={props.id}>
+      <option value="" safe>
+        {props.any}
+      </option>
+      {props.options.map(([value, label]) => (
+        <option value={value} selected={props.chosen === value} safe>
+          {label}
+        </option>
+      ))}
+    </select>
+  </>
+)
+
 /** /admin/audit: the whole log, newest first, filtered by what an auditor knows. */
 export const AuditLogPage = (props: AuditLogPageProps) => (
   <>
     <h1>Audit log</h1>
     <form method="get" action="/admin/audit" class="filters" id="audit-filters">
-      <label for="audit-category">Category</label>
-      <select name="category" id="audit-category">
-        <option value="">any</option>
-        {props.categories.map((category) => (
-          <option value={category} selected={props.filters.category === category} safe>
-            {category}
-          </option>
-        ))}
-      </select>
-      <FilterField name="action" label="Action" value={props.filters.action} placeholder="login_failed" />
-      <FilterField name="actor_id" label="Actor (user id)" value={props.filters.actor_id} />
+      <FilterSelect id="audit-category" name="category" label="Category" any="any" chosen={props.filters.category} options={props.categories.map((category) => [category, category])} />
+      <FilterSelect id="audit-action" name="action" label="Action" any="any" chosen={props.filters.action?.trim().toLowerCase()} options={props.actions.map((action) => [action, action])} />
+      <FilterSelect id="audit-actor" name="actor_id" label="Actor" any="anyone" chosen={props.filters.actor_id?.toLowerCase()} options={[...props.people]} />
       <FilterField name="object_id" label="Object id" value={props.filters.object_id} />
       <FilterField name="correlation_id" label="Correlation id" value={props.filters.correlation_id} />
       <FilterField name="from" label={`From (${readerZone(props.reader)})`} value={props.filters.from} placeholder="2026-01-01" />
@@ -119,7 +154,7 @@ export const AuditLogPage = (props: AuditLogPageProps) => (
         No events match these filters.
       </p>
     ) : (
-      <EventsTable events={props.events} reader={props.reader} linkIds={true} />
+      <EventsTable events={props.events} people={props.people} reader={props.reader} linkIds={true} />
     )}
     {props.nextHref !== null && (
       <p>
@@ -132,7 +167,12 @@ export const AuditLogPage = (props: AuditLogPageProps) => (
 )
 
 /** /uploads/:id/history: one upload's story, oldest first. */
-export const UploadHistoryPage = (props: { readonly uploadId: string; readonly events: ReadonlyArray<AuditEvent>; readonly reader: ReaderPreferences }) => (
+export const UploadHistoryPage = (props: {
+  readonly uploadId: string
+  readonly events: ReadonlyArray<AuditEvent>
+  readonly people: People
+  readonly reader: ReaderPreferences
+}) => (
   <>
     <h1>History of this upload</h1>
     <p>
@@ -146,7 +186,7 @@ export const UploadHistoryPage = (props: { readonly uploadId: string; readonly e
           </time>{" "}
           <strong safe>{event.action.replaceAll("_", " ")}</strong>{" "}
           <span class="muted" safe>
-            {`by ${actorOf(event)}${event.outcome.message ? ` — ${event.outcome.message}` : ""}${detailsOf(event) ? ` (${detailsOf(event)})` : ""}`}
+            {`by ${actorOf(event, props.people)}${event.outcome.message ? ` — ${event.outcome.message}` : ""}${detailsOf(event) ? ` (${detailsOf(event)})` : ""}`}
           </span>
         </li>
       ))}
