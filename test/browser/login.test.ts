@@ -36,6 +36,12 @@ describe("signing in through the page", () => {
     expect(await page.isVisible("#product-tips")).toBe(true)
     expect(await page.textContent(".role")).toBe("accountant")
     expect(new URL(page.url()).pathname).toBe("/")
+    // Each card says what is there, and every part of the product the role may see is in the navigation.
+    const cards = await page.$$eval("section.actions a.card", (all) => all.map((a) => ({ href: a.getAttribute("href"), said: a.querySelector("span")?.textContent?.trim() ?? "" })))
+    for (const card of cards) expect(card.said.length).toBeGreaterThan(10)
+    expect(await page.$$eval("nav a", (links) => links.map((a) => a.getAttribute("href")))).toEqual(
+      expect.arrayContaining(["/dashboard", "/uploads", "/activities", "/review", "/catalogue", "/recalculations", "/exports", "/sites"]),
+    )
     // The session is an HttpOnly cookie: scripts on the page cannot read it.
     expect(await page.evaluate(() => document.cookie)).not.toContain("scopeline_session")
     const cookies = await page.context().cookies()

@@ -12,18 +12,19 @@ import { Unauthorized } from "@scopeline/ui/ApiError"
 
 /** Navigation, declared once; each entry shows only to roles holding its permission. */
 const navigation: ReadonlyArray<NavItem & { readonly permission: Permission }> = [
-  { href: "/", label: "Home", permission: "view" },
-  { href: "/dashboard", label: "Dashboard", permission: "view" },
-  { href: "/uploads", label: "Uploads", permission: "view" },
-  { href: "/activities", label: "Activities", permission: "view" },
-  { href: "/review", label: "Review", permission: "view" },
-  { href: "/catalogue", label: "Catalogue", permission: "view" },
-  { href: "/exports", label: "Exports", permission: "view" },
-  { href: "/sites", label: "Sites", permission: "view" },
-  { href: "/ops", label: "Operations", permission: "operate" },
-  { href: "/admin/users", label: "Team", permission: "administer" },
-  { href: "/admin/audit", label: "Audit log", permission: "administer" },
-  { href: "/admin/integrations", label: "Integrations", permission: "administer" },
+  { href: "/", label: "Home", permission: "view", description: "Where to start." },
+  { href: "/dashboard", label: "Dashboard", permission: "view", description: "The inventory by scope, category, month, gas and site." },
+  { href: "/uploads", label: "Uploads", permission: "view", description: "Activity files: upload one, follow it, read its row errors." },
+  { href: "/activities", label: "Activities", permission: "view", description: "Every activity with its emissions and the factor they came from." },
+  { href: "/review", label: "Review", permission: "view", description: "Matches the matcher was unsure of, largest emissions first." },
+  { href: "/catalogue", label: "Catalogue", permission: "view", description: "The emission factors, their sets, sources and licences." },
+  { href: "/recalculations", label: "Recalculations", permission: "view", description: "Restate the inventory on another factor set, or preview it." },
+  { href: "/exports", label: "Exports", permission: "view", description: "The inventory and activities as CSV or XLSX files." },
+  { href: "/sites", label: "Sites", permission: "view", description: "Each site's total against its limit, and its measurements." },
+  { href: "/ops", label: "Operations", permission: "operate", description: "Queues, dead letters and webhook deliveries." },
+  { href: "/admin/users", label: "Team", permission: "administer", description: "Invite people, change roles, deactivate accounts." },
+  { href: "/admin/audit", label: "Audit log", permission: "administer", description: "Every security and data event, who and when." },
+  { href: "/admin/integrations", label: "Integrations", permission: "administer", description: "API keys for devices and webhooks for alerts." },
 ]
 
 export const navFor = (principal: Principal): ReadonlyArray<NavItem> =>

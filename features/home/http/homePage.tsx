@@ -19,9 +19,7 @@ export const homePage = (respond: Responder<HomeServices>) => {
       Effect.gen(function* () {
         const { principal, user } = yield* signedIn(request, "view")
         const config = yield* AppConfig
-        const actions = navFor(principal)
-          .filter((item) => item.href !== "/")
-          .map((item) => ({ ...item, description: "" }))
+        const actions = navFor(principal).filter((item) => item.href !== "/")
         const tips = isEnabled("product_tips", principal) ? productTips(config.helpUrl) : []
         return yield* Effect.promise(() =>
           renderPage(

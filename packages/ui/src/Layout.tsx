@@ -3,6 +3,8 @@ import type { PropsWithChildren } from "@kitajs/html"
 export interface NavItem {
   readonly href: string
   readonly label: string
+  /** What a person does there, for the home page's cards. */
+  readonly description: string
 }
 
 export interface Viewer {
