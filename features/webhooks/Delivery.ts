@@ -131,17 +131,41 @@ export const deliverDue = Effect.fn("Webhooks.deliverDue")(function* (config: De
           await response.body?.cancel().catch(() => undefined)
           return response.status
         }),
-      catch: (error) => (error instanceof Error ? error.message : String(error)),
+      catch: (error) => failureOf(error, timeoutMs),
     }).pipe(
       Effect.map((status) =>
         status >= 200 && status < 300
           ? { ok: true as const, status }
           : { ok: false as const, status, error: `the receiver answered HTTP ${status}`, permanent: false },
       ),
-      Effect.catchAll((error) => Effect.succeed({ ok: false as const, status: null, error: `could not deliver: ${error}`, permanent: false })),
+      Effect.catchAll((error) => Effect.succeed({ ok: false as const, status: null, error, permanent: false })),
     )
   }
 })
+
+// What the runtime's network errors mean, for the admin who reads a delivery's last error.
+const NETWORK_FAILURES: Readonly<Record<string, string>> = {
+  ECONNREFUSED: "the receiver refused the connection (nothing listens at that address and port)",
+  ECONNRESET: "the receiver closed the connection before answering",
+  ENOTFOUND: "the receiver's host name does not resolve",
+  EAI_AGAIN: "the receiver's host name could not be resolved just now",
+  EHOSTUNREACH: "the receiver's host cannot be reached",
+  ENETUNREACH: "the receiver's network cannot be reached",
+  CERT_HAS_EXPIRED: "the receiver's TLS certificate has expired",
+  DEPTH_ZERO_SELF_SIGNED_CERT: "the receiver's TLS certificate is self-signed",
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "the receiver's TLS certificate could not be verified",
+  ERR_TLS_CERT_ALTNAME_INVALID: "the receiver's TLS certificate is for another host name",
+}
+
+/** Why a POST got no answer, in a sentence: the error's code when the runtime gives one, never its own wording. */
+const failureOf = (error: unknown, timeoutMs: number): string => {
+  const name = error instanceof Error ? error.name : ""
+  if (name === "TimeoutError" || name === "AbortError") return `could not deliver: no answer within ${timeoutMs / 1000} s`
+  const code = typeof error === "object" && error !== null && "code" in error && typeof error.code === "string" ? error.code : undefined
+  const known = code === undefined ? undefined : NETWORK_FAILURES[code]
+  if (known !== undefined) return `could not deliver: ${known}`
+  return code === undefined ? "could not deliver: the connection failed" : `could not deliver: the connection failed (${code})`
+}
 
 /**
  * The sender, for the life of a worker: a round every 250 ms. (Polling rather than LISTEN: the

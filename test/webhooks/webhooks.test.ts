@@ -143,6 +143,31 @@ describe("webhooks", () => {
     expect((await admin.post(dead[0]!.replay_url)).status).toBe(404)
   })
 
+  test("a receiver nobody listens at is dead after its retries, with a last error in words, under its own heading on the operations page", async () => {
+    // A port that was just free: nothing listens there once this server is stopped.
+    const gone = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response(null, { status: 204 }) })
+    const port = gone.port
+    gone.stop(true)
+    const created = await admin.post("/v1/admin/webhooks", { url: `http://127.0.0.1:${port}/nobody`, events: ["upload.calculated"] })
+    expect(created.status).toBe(201)
+    const { id } = ((await created.json()) as { webhook: { id: string } }).webhook
+    await admin.post(`/v1/admin/webhooks/${id}/test`)
+    let dead: Array<{ attempts: number; last_error: string; url: string }> = []
+    await waitFor("the dead delivery", async () => {
+      dead = ((await (await admin.get("/v1/admin/webhook-deliveries?status=dead")).json()) as { deliveries: typeof dead }).deliveries.filter((d) =>
+        d.url.includes(`:${port}/`),
+      )
+      return dead.length === 1
+    })
+    expect(dead[0]).toMatchObject({ attempts: 3, last_error: "could not deliver: the receiver refused the connection (nothing listens at that address and port)" })
+    const page = await fetch(`${server.url}/ops`, { headers: { cookie: `scopeline_session=${admin.jwt}` } })
+    const html = await page.text()
+    expect(html).toContain("<h2>Dead webhook deliveries</h2>")
+    expect(html).toContain("<h2>Dead letters in the job queues</h2>")
+    expect(html).toContain("dead (retries used up)")
+    expect(html).not.toContain("Is the computer able to access the url?")
+  })
+
   test("the same event twice within 5 minutes is delivered once; each webhook is held to its rate", async () => {
     const runtime = ManagedRuntime.make(
       Webhooks.Default.pipe(Layer.provideMerge(AuditLog.Default), Layer.provideMerge(sqlLayer(server.databaseUrl)), Layer.provide(configLayer(testSettings())), Layer.orDie),

@@ -55,7 +55,12 @@ export const opsPage = (respond: Responder<OpsServices>) => {
               { title: "Operations", principal, user },
               <>
                 <OpsPage health={{ database, version: config.version }} queues={queues} deadLetters={letters.map(deadLetterView)} reader={reader} />
-                <WebhookDeliveries deliveries={deadDeliveries.map(deliveryView)} reader={reader} />
+                <WebhookDeliveries
+                  deliveries={deadDeliveries.map(deliveryView)}
+                  reader={reader}
+                  heading="Dead webhook deliveries"
+                  empty="No dead webhook deliveries: every delivery was made or is still being retried."
+                />
               </>,
             ),
           )

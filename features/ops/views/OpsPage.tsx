@@ -36,7 +36,7 @@ export const DeadLetters = (props: {
   readonly reader: ReaderPreferences
 }) => (
   <section id="dead-letters">
-    <h2>Dead letters</h2>
+    <h2>Dead letters in the job queues</h2>
     {/* Always present, and morphed rather than replaced on a replay: a screen reader announces a
         live region whose text changes, not one that arrives already filled. */}
     <p id="ops-notice" class={props.notice ? "alert notice" : ""} role="status" aria-live="polite" safe>
@@ -44,7 +44,7 @@ export const DeadLetters = (props: {
     </p>
     {props.deadLetters.length === 0 ? (
       <p class="muted" id="no-dead-letters">
-        No dead letters: every message was handled.
+        No dead letters: every job in the queues was handled.
       </p>
     ) : (
       <table class="dead-letters">

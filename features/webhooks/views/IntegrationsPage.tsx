@@ -185,16 +185,30 @@ export const IntegrationsPage = (props: IntegrationsPageProps) => (
         </table>
       )}
     </section>
-    <WebhookDeliveries deliveries={props.deliveries} reader={props.reader} />
+    <WebhookDeliveries deliveries={props.deliveries} reader={props.reader} heading="Webhook deliveries" empty="Nothing delivered yet." />
   </>
 )
 
-/** Recent deliveries; a dead one (its last retry failed) has Replay. Also on the operations page. */
-export const WebhookDeliveries = (props: { readonly deliveries: ReadonlyArray<DeliveryView>; readonly reader: ReaderPreferences }) => (
+/** A delivery's status in words: a queued one that has failed before is waiting for its next retry. */
+const deliveryStatusText = (delivery: DeliveryView) =>
+  delivery.status === "queued" && delivery.attempts > 0 ? "retrying" : delivery.status === "dead" ? "dead (retries used up)" : delivery.status
+
+/**
+ * Deliveries; a dead one (its last retry failed) has Replay. Integrations lists the recent ones, the
+ * operations page only the dead, each with its own heading and empty text.
+ */
+export const WebhookDeliveries = (props: {
+  readonly deliveries: ReadonlyArray<DeliveryView>
+  readonly reader: ReaderPreferences
+  readonly heading: string
+  readonly empty: string
+}) => (
   <section id="webhook-deliveries">
-    <h2>Webhook deliveries</h2>
+    <h2 safe>{props.heading}</h2>
     {props.deliveries.length === 0 ? (
-      <p class="muted">Nothing delivered yet.</p>
+      <p class="muted" id="no-webhook-deliveries" safe>
+        {props.empty}
+      </p>
     ) : (
       <table>
         <thead>
@@ -214,7 +228,7 @@ export const WebhookDeliveries = (props: { readonly deliveries: ReadonlyArray<De
               <td><TimeOrNever at={delivery.createdAt} reader={props.reader} /></td>
               <td safe>{delivery.eventType}</td>
               <td safe>{delivery.url}</td>
-              <td safe>{delivery.status}</td>
+              <td safe>{deliveryStatusText(delivery)}</td>
               <td class="num">{delivery.attempts}</td>
               <td class="failure" safe>
                 {delivery.lastError ?? "—"}
