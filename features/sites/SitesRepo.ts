@@ -42,6 +42,9 @@ export type DailyMeasurement = typeof DailyMeasurement.Type
 export const LinkedActivity = Schema.Struct({
   id: Schema.String,
   uploadId: Schema.String,
+  /** Its upload's file and time, to name the upload by. */
+  uploadFilename: Schema.NullOr(Schema.String),
+  uploadCreatedAt: Schema.DateFromSelf,
   description: Schema.String,
   date: Schema.NullOr(Schema.String),
   status: Schema.String,
@@ -151,10 +154,11 @@ export class SitesRepo extends Effect.Service<SitesRepo>()("scopeline/SitesRepo"
         Request: Schema.Void,
         Result: LinkedActivity,
         execute: () => sql`
-          SELECT id, upload_id, raw_description AS description, to_char(activity_date, 'YYYY-MM-DD') AS date,
-                 status::text AS status, emissions::text AS emissions
-          FROM activities WHERE site_id = ${siteId}
-          ORDER BY activity_date DESC NULLS LAST, id LIMIT ${limit}`,
+          SELECT a.id, a.upload_id, u.original_filename AS upload_filename, u.created_at AS upload_created_at,
+                 a.raw_description AS description, to_char(a.activity_date, 'YYYY-MM-DD') AS date,
+                 a.status::text AS status, a.emissions::text AS emissions
+          FROM activities a JOIN uploads u ON u.id = a.upload_id WHERE a.site_id = ${siteId}
+          ORDER BY a.activity_date DESC NULLS LAST, a.id LIMIT ${limit}`,
       })(undefined).pipe(Effect.orDie)
 
     const alerts = (siteId: SiteId) =>

@@ -145,6 +145,10 @@ describe("exports from the pages", () => {
     const lines = (await response.text()).trimEnd().split("\r\n")
     // The header and one line per activity of the upload (none of the sample's fields has a line break).
     expect(lines).toHaveLength(17)
+    // The export's row names the upload it was filtered to by its file and time, not by its id.
+    const row = (await page.textContent("#exports-list tr[data-status=ready]"))!
+    expect(row).toContain("upload supermarket.csv · ")
+    expect(row).not.toContain(uploadId)
 
     // The dashboard's Export button exports the inventory of the period it shows.
     await page.goto(`${product.server.url}/dashboard`)

@@ -36,7 +36,7 @@ beforeAll(async () => {
   const latest = { timestamp: new Date(now - Math.min(60_000, Math.floor(sinceMonthStart / 26))).toISOString(), gas: "CO2", quantity: 650.3, unit: "kg" }
   expect((await api.post(`/v1/sites/${warned}/measurements`, { measurements: [...readings, latest] })).status).toBe(200)
   const factor = await insertFactor(sql, { name: "Diesel", unit: "litres", factorValue: "2.5", scope: "Scope 1", categoryPath: ["Fuels"] })
-  const upload = await insertUpload(sql, "accountant@demo.scopeline.dev")
+  const upload = await insertUpload(sql, "accountant@demo.scopeline.dev", { filename: "generator-fuel.csv" })
   const ids = await insertActivities(sql, upload, [
     { description: "Diesel for the generator", quantity: "3", unit: "litres", date: new Date().toISOString().slice(0, 10), status: "calculated", factorId: factor, emissions: "7.5" },
   ])
@@ -76,6 +76,11 @@ describe("the sites pages", () => {
     await page.goto(`${server.url}/sites/${warned}`)
     expect(await page.locator("#alerts-table tr[data-alert]").count()).toBe(1)
     expect(await page.locator("#site-activities-table tbody tr").count()).toBe(1)
+    // The activity links to its own page, and its upload is named by its file and time.
+    const activity = page.locator("#site-activities-table tbody tr td a").first()
+    expect(await activity.textContent()).toBe("Diesel for the generator")
+    expect(await activity.getAttribute("href")).toMatch(/^\/activities\/[0-9a-f-]{36}$/)
+    expect(await page.locator("#site-activities-table tbody tr td a").last().textContent()).toMatch(/^generator-fuel\.csv · \d{4}-\d{2}-\d{2} /)
     expect(await page.locator("#daily-table tbody tr").count()).toBeGreaterThan(0)
     expect((await page.goto(`${server.url}/sites/${crypto.randomUUID()}`))?.status()).toBe(404)
     await page.close()

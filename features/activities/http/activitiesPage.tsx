@@ -1,4 +1,5 @@
-import { ACTIVITY_STATUSES, UploadProgress, uploadLabel } from "@scopeline/uploads"
+import { ACTIVITY_STATUSES, UploadProgress } from "@scopeline/uploads"
+import { uploadLabel } from "@scopeline/ui/uploadLabel"
 import { ActivitiesQuery, type ActivityRow, DEFAULT_PAGE_SIZE } from "../ActivitiesQuery.ts"
 import { ActivitiesPage, ActivitiesTable, type ActivityView } from "../views/ActivitiesPage.tsx"
 import { Effect, Either, Option, Schema } from "effect"

@@ -5,6 +5,8 @@ import { pageResponder } from "@scopeline/ui/pageResponder"
 import { html, type Responder } from "@scopeline/ui/respond"
 import { Effect, Schema } from "effect"
 import { Elysia } from "elysia"
+import { UploadsRepo } from "@scopeline/uploads"
+import { uploadLabel } from "@scopeline/ui/uploadLabel"
 import { ExportFilters, ExportFormat, ExportKind, type ExportRow, periodInOrder } from "../Export.ts"
 import { Exports } from "../Exports.ts"
 import { ExportsList, ExportsPage, type ExportView } from "../views/ExportsPage.tsx"
@@ -13,9 +15,10 @@ import type { InventoryServices } from "./services.ts"
 /** The Export button's form: the request's fields flattened (empty filters are absent). */
 const ExportForm = Schema.Struct({ format: ExportFormat, kind: ExportKind, ...ExportFilters.fields }).pipe(Schema.filter(periodInOrder))
 
-const describeFilters = (row: ExportRow) =>
+/** The filters in words; an upload is named by its file and time, as the activities filter offers it. */
+const describeFilters = (row: ExportRow, uploads: ReadonlyMap<string, string>) =>
   Object.entries(Schema.encodeSync(ExportFilters)(row.filters))
-    .map(([name, value]) => `${name} ${value}`)
+    .map(([name, value]) => (name === "upload_id" ? `upload ${uploads.get(value) ?? value}` : `${name.replaceAll("_", " ")} ${value}`))
     .join(", ")
 
 /** /exports: the list of your exports, the Export button's target, and the download redirect. */
@@ -26,6 +29,8 @@ export const exportsPages = (respond: Responder<InventoryServices>) => {
       const { principal, user } = yield* signedIn(request, "view")
       const rows = yield* (yield* Exports).recent(principal)
       const reader = readerOf(user)
+      const named = yield* (yield* UploadsRepo).findByIds(rows.flatMap((row) => (row.filters.upload_id === undefined ? [] : [row.filters.upload_id])))
+      const uploads = new Map<string, string>(named.map((upload) => [upload.id, uploadLabel(upload, reader)]))
       const exports: ReadonlyArray<ExportView> = rows.map((row) => ({
         id: row.id,
         kind: row.kind,
@@ -35,7 +40,7 @@ export const exportsPages = (respond: Responder<InventoryServices>) => {
         totalRows: row.totalRows,
         failureReason: row.failureReason,
         createdAt: formatTimestamp(row.createdAt, reader),
-        filters: describeFilters(row),
+        filters: describeFilters(row, uploads),
       }))
       return { principal, user, exports }
     })

@@ -1,3 +1,4 @@
+import { uploadLabel } from "@scopeline/ui/uploadLabel"
 import { Notices } from "@scopeline/ui/Notices"
 import { SiteForm, type SiteFormValues } from "./SiteForm.tsx"
 import { formatCount, formatEmissions, formatTimestamp, isoInstant, type ReaderPreferences } from "@scopeline/ui/format"
@@ -224,7 +225,11 @@ export const SitePage = (props: SitePageProps) => {
               {props.activities.map((activity) => (
                 <tr>
                   <td safe>{activity.date ?? "—"}</td>
-                  <td safe>{activity.description}</td>
+                  <td>
+                    <a href={`/activities/${activity.id}`} safe>
+                      {activity.description}
+                    </a>
+                  </td>
                   <td>
                     <span class={`status ${activity.status}`} safe>
                       {activity.status}
@@ -235,7 +240,7 @@ export const SitePage = (props: SitePageProps) => {
                   </td>
                   <td>
                     <a href={`/activities?upload_id=${activity.uploadId}`} safe>
-                      {`Upload ${activity.uploadId.slice(0, 8)}`}
+                      {uploadLabel({ id: activity.uploadId, originalFilename: activity.uploadFilename, createdAt: activity.uploadCreatedAt }, props.reader)}
                     </a>
                   </td>
                 </tr>

@@ -1,4 +1,4 @@
-import { formatTimestamp, type ReaderPreferences } from "@scopeline/ui/format"
+import { formatTimestamp, type ReaderPreferences } from "./format.ts"
 
 /**
  * How a person tells one upload from another in a list or a choice: its file's name and when it was
